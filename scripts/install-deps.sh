@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian packages mcucim needs to build, test and run. Idempotent: installs only what is
+# missing. Must run as root (CI does); otherwise prints the apt-get command to run.
+set -euo pipefail
+
+PKGS=(
+  build-essential cmake pkg-config
+  libsystemc-dev libboost-program-options-dev libboost-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libyaml-cpp-dev nlohmann-json3-dev libfmt-dev
+  gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
+  python3 python3-numpy python3-matplotlib python3-jsonschema
+)
+# Optional: only the benchmark script uses QEMU as its reference.
+OPTIONAL_PKGS=(qemu-system-misc)
+
+want=("${PKGS[@]}")
+if [ "${MCUCIM_WITH_QEMU:-0}" = 1 ]; then want+=("${OPTIONAL_PKGS[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: missing Debian packages: ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: not root; run:  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
