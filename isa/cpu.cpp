@@ -1,0 +1,760 @@
+// The interpreter loop and the machine-mode privileged architecture. See cpu.h for the design.
+#include "isa/cpu.h"
+
+#include <cstring>
+
+#include "isa/fpu.h"
+#include "xmac_ref.h"
+
+#if defined(__GNUC__)
+#define MC_LIKELY(x) __builtin_expect(!!(x), 1)
+#define MC_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define MC_LIKELY(x) (x)
+#define MC_UNLIKELY(x) (x)
+#endif
+
+namespace mcucim::isa {
+
+namespace {
+constexpr uint32_t kSemihostPre = 0x01f01013;   // slli x0, x0, 0x1f
+constexpr uint32_t kSemihostPost = 0x40705013;  // srai x0, x0, 7
+constexpr uint32_t kCsrXmacCfg = 0xFC0;
+
+inline unsigned size_index(unsigned len) { return len == 1 ? 0 : (len == 2 ? 1 : 2); }
+
+inline uint32_t load_le(const uint8_t* p, unsigned len) {
+  switch (len) {
+    case 1: return p[0];
+    case 2: { uint16_t v; std::memcpy(&v, p, 2); return v; }
+    default: { uint32_t v; std::memcpy(&v, p, 4); return v; }
+  }
+}
+inline void store_le(uint8_t* p, uint32_t v, unsigned len) {
+  switch (len) {
+    case 1: p[0] = static_cast<uint8_t>(v); break;
+    case 2: { uint16_t h = static_cast<uint16_t>(v); std::memcpy(p, &h, 2); break; }
+    default: std::memcpy(p, &v, 4); break;
+  }
+}
+}  // namespace
+
+Cpu::Cpu(const CpuConfig& cfg, Bus* bus) : cfg_(cfg), bus_(bus), page_map_(new uint8_t[1u << 20]()) {
+  uint32_t lines = cfg_.fetch_lines ? cfg_.fetch_lines : 1;
+  fetch_tags_.assign(lines, ~0u);
+  fetch_line_shift_ = 0;
+  while ((1u << fetch_line_shift_) < cfg_.fetch_line_bytes) ++fetch_line_shift_;
+  uint32_t h = 1;
+  while (h < cfg_.history) h <<= 1;
+  history_.assign(h, 0);
+  reset(0);
+}
+
+Cpu::~Cpu() = default;
+
+size_t Cpu::add_region(const MemRegion& r) {
+  regions_.push_back(std::make_unique<MemRegion>(r));
+  MemRegion& m = *regions_.back();
+  if (m.executable) m.decoded.assign(m.size / 2 + 1, Insn{});
+  const uint8_t index = static_cast<uint8_t>(regions_.size());
+  uint64_t first = m.base >> 12, last = (uint64_t(m.base) + m.size - 1) >> 12;
+  for (uint64_t p = first; p <= last; ++p) page_map_[p] = index;
+  code_ = nullptr;
+  code_base_ = code_size_ = 0;
+  return regions_.size() - 1;
+}
+
+MemRegion* Cpu::find_region(uint32_t addr, uint32_t len) {
+  MemRegion* r = region_of(addr);
+  if (r && addr - r->base <= r->size - len && len <= r->size) return r;
+  return nullptr;
+}
+
+void Cpu::reset(uint32_t pc) {
+  std::memset(x_, 0, sizeof x_);
+  std::memset(f_, 0, sizeof f_);
+  pc_ = pc;
+  fflags_ = frm_ = 0;
+  mstatus_ = kMstatusMPP;
+  mie_ = mip_ = mtvec_ = mepc_ = mcause_ = mtval_ = mscratch_ = mcountinhibit_ = 0;
+  load_rd_ = xmac_rd_ = 0;
+  semihost_pending_ = false;
+}
+
+uint32_t Cpu::misa() const {
+  uint32_t v = 1u << 30;        // MXL = 32
+  v |= 1u << ('I' - 'A');
+  if (cfg_.features.m) v |= 1u << ('M' - 'A');
+  if (cfg_.features.c) v |= 1u << ('C' - 'A');
+  if (cfg_.features.f) v |= 1u << ('F' - 'A');
+  if (cfg_.features.xmac) v |= 1u << ('X' - 'A');
+  return v;
+}
+
+void Cpu::set_irq(Irq irq, bool level) {
+  if (level) mip_ |= 1u << irq;
+  else mip_ &= ~(1u << irq);
+}
+
+void Cpu::idle(uint64_t cycles) {
+  cycle_ += cycles;
+  counters_.idle_cycles += cycles;
+}
+
+std::vector<uint32_t> Cpu::pc_history() const {
+  std::vector<uint32_t> out;
+  const uint32_t n = static_cast<uint32_t>(history_.size());
+  const uint64_t count = instret_ + counters_.traps;  // upper bound of recorded entries
+  for (uint32_t i = 0; i < n; ++i) {
+    uint32_t idx = (history_pos_ + i) & (n - 1);
+    if (count < n && idx >= history_pos_) continue;  // slots never written
+    out.push_back(history_[idx]);
+  }
+  return out;
+}
+
+bool Cpu::debug_read(uint32_t addr, void* data, uint32_t len) {
+  auto* out = static_cast<uint8_t*>(data);
+  for (uint32_t i = 0; i < len;) {
+    uint32_t a = addr + i;
+    if (MemRegion* r = find_region(a, 1)) {
+      uint32_t n = std::min(len - i, r->size - (a - r->base));
+      std::memcpy(out + i, r->host + (a - r->base), n);
+      i += n;
+    } else {
+      uint32_t d;
+      if (!bus_ || !bus_->read(a, out + i, 1, cycle_, d)) return false;
+      ++i;
+    }
+  }
+  return true;
+}
+
+bool Cpu::debug_write(uint32_t addr, const void* data, uint32_t len) {
+  const auto* in = static_cast<const uint8_t*>(data);
+  for (uint32_t i = 0; i < len;) {
+    uint32_t a = addr + i;
+    if (MemRegion* r = find_region(a, 1)) {
+      uint32_t n = std::min(len - i, r->size - (a - r->base));
+      std::memcpy(r->host + (a - r->base), in + i, n);
+      if (r->executable) invalidate_code(*r, a - r->base, n);
+      i += n;
+    } else {
+      uint32_t d;
+      if (!bus_ || !bus_->write(a, in + i, 1, cycle_, d)) return false;
+      ++i;
+    }
+  }
+  return true;
+}
+
+void Cpu::flush_decode_cache() {
+  for (auto& r : regions_)
+    if (r->executable) std::fill(r->decoded.begin(), r->decoded.end(), Insn{});
+}
+
+void Cpu::invalidate_code(MemRegion& r, uint32_t off, uint32_t len) {
+  // Slots of instructions that may overlap [off, off+len): a 32-bit instruction starting 2 bytes before.
+  uint32_t first = off >= 2 ? (off - 2) / 2 : 0;
+  uint32_t last = (off + len + 1) / 2;
+  for (uint32_t s = first; s <= last && s < r.decoded.size(); ++s) r.decoded[s].op = Op::UNDECODED;
+}
+
+Insn Cpu::decode_at(uint32_t pc) {
+  uint32_t raw = 0;
+  uint8_t b[4] = {0, 0, 0, 0};
+  MemRegion* r = find_region(pc, 2);
+  if (!r) return Insn{Op::ILLEGAL};
+  std::memcpy(b, r->host + (pc - r->base), 2);
+  if ((b[0] & 3) == 3) {
+    if (!find_region(pc + 2, 2)) return Insn{Op::ILLEGAL};
+    std::memcpy(b + 2, r->host + (pc + 2 - r->base), 2);
+  }
+  std::memcpy(&raw, b, 4);
+  return decode(raw, cfg_.features);
+}
+
+bool Cpu::select_code_region(uint32_t pc) {
+  MemRegion* r = region_of(pc);
+  if (!r || !r->executable || pc - r->base >= r->size) return false;
+  code_ = r;
+  code_base_ = r->base;
+  code_size_ = r->size;
+  return true;
+}
+
+bool Cpu::take_trap(uint32_t cause, uint32_t tval, uint32_t epc) {
+  counters_.traps++;
+  const bool interrupt = (cause & kInterruptBit) != 0;
+  if (interrupt) counters_.interrupts++;
+  uint32_t target = mtvec_ & ~3u;
+  if ((mtvec_ & 1) && interrupt) target += 4 * (cause & 0x7fffffff);
+  // A handler must exist: mtvec set and pointing into executable memory.
+  MemRegion* hr = region_of(target);
+  if (mtvec_ == 0 || !hr || !hr->executable || target - hr->base >= hr->size) {
+    fatal_.cause = cause;
+    fatal_.pc = epc;
+    fatal_.tval = tval;
+    Insn in = decode_at(epc);
+    fatal_.raw = in.raw;
+    fatal_.reason = mtvec_ == 0 ? "no trap handler (mtvec = 0)"
+                                : "trap handler address is not executable memory";
+    return false;
+  }
+  mepc_ = epc;
+  mcause_ = cause;
+  mtval_ = tval;
+  uint32_t mie = (mstatus_ & kMstatusMIE) ? kMstatusMPIE : 0;
+  mstatus_ = (mstatus_ & ~(kMstatusMIE | kMstatusMPIE)) | mie | kMstatusMPP;
+  pc_ = target;
+  cycle_ += cfg_.timing.trap_entry;
+  load_rd_ = xmac_rd_ = 0;
+  return true;
+}
+
+bool Cpu::csr_read(uint32_t csr, uint32_t& v) {
+  const uint64_t mcycle = cycle_ + mcycle_offset_;
+  const uint64_t minstret = instret_ + minstret_offset_;
+  switch (csr) {
+    case 0x001: if (!cfg_.features.f || !fp_enabled()) return false; v = fflags_; return true;
+    case 0x002: if (!cfg_.features.f || !fp_enabled()) return false; v = frm_; return true;
+    case 0x003: if (!cfg_.features.f || !fp_enabled()) return false; v = fcsr(); return true;
+    case 0x300: v = mstatus_; return true;
+    case 0x301: v = misa(); return true;
+    case 0x304: v = mie_; return true;
+    case 0x305: v = mtvec_; return true;
+    case 0x306: v = 0; return true;  // mcounteren (no U-mode: reads zero)
+    case 0x310: v = 0; return true;  // mstatush
+    case 0x320: v = mcountinhibit_; return true;
+    case 0x340: v = mscratch_; return true;
+    case 0x341: v = cfg_.features.c ? mepc_ & ~1u : mepc_ & ~3u; return true;
+    case 0x342: v = mcause_; return true;
+    case 0x343: v = mtval_; return true;
+    case 0x344: v = mip_; return true;
+    case 0xB00: case 0xC00: v = static_cast<uint32_t>(mcycle); return true;
+    case 0xB80: case 0xC80: v = static_cast<uint32_t>(mcycle >> 32); return true;
+    case 0xB02: case 0xC02: v = static_cast<uint32_t>(minstret); return true;
+    case 0xB82: case 0xC82: v = static_cast<uint32_t>(minstret >> 32); return true;
+    case 0xC01: v = static_cast<uint32_t>(bus_ ? bus_->mtime(cycle_) : 0); return true;
+    case 0xC81: v = static_cast<uint32_t>((bus_ ? bus_->mtime(cycle_) : 0) >> 32); return true;
+    case 0xF11: case 0xF12: case 0xF13: case 0xF15: v = 0; return true;  // vendor/arch/impl/configptr
+    case 0xF14: v = cfg_.hartid; return true;
+    case kCsrXmacCfg:
+      if (!cfg_.features.xmac) return false;
+      v = 1u | ((cfg_.xmac.lanes & 0xff) << 8) | ((cfg_.xmac.latency & 0xff) << 16);
+      return true;
+    default: break;
+  }
+  // Hardware performance counters: mhpmcounter3..31 (0xB03..0xB1F), high halves 0xB83..0xB9F, user
+  // aliases 0xC03.., event selectors 0x323..0x33F (fixed events, see docs/CSRS.md).
+  auto hpm = [&](unsigned i) -> uint64_t {
+    switch (i) {
+      case 3: return counters_.by_class[size_t(TClass::LOAD)] + counters_.by_class[size_t(TClass::FP_LOAD)];
+      case 4: return counters_.by_class[size_t(TClass::STORE)] + counters_.by_class[size_t(TClass::FP_STORE)];
+      case 5: return counters_.branches_taken;
+      case 6: return counters_.load_use_stalls;
+      case 7: return counters_.fetch_stall_cycles;
+      case 8: return counters_.mem_wait_cycles;
+      case 9: return counters_.xmac_macs[0] + counters_.xmac_macs[1] + counters_.xmac_macs[2];
+      case 10: return counters_.idle_cycles;
+      case 11: return counters_.traps;
+      default: return 0;
+    }
+  };
+  if ((csr >= 0xB03 && csr <= 0xB1F) || (csr >= 0xC03 && csr <= 0xC1F)) {
+    v = static_cast<uint32_t>(hpm(csr & 0x1f));
+    return true;
+  }
+  if ((csr >= 0xB83 && csr <= 0xB9F) || (csr >= 0xC83 && csr <= 0xC9F)) {
+    v = static_cast<uint32_t>(hpm(csr & 0x1f) >> 32);
+    return true;
+  }
+  if (csr >= 0x323 && csr <= 0x33F) {
+    v = (csr - 0x320) <= 11 ? csr - 0x320 : 0;  // event id = counter index for the fixed events
+    return true;
+  }
+  return false;
+}
+
+bool Cpu::csr_write(uint32_t csr, uint32_t v) {
+  if ((csr >> 10) == 3) return false;  // read-only CSR space
+  switch (csr) {
+    case 0x001: if (!cfg_.features.f || !fp_enabled()) return false; fflags_ = v & 0x1f; set_fs_dirty(); return true;
+    case 0x002: if (!cfg_.features.f || !fp_enabled()) return false; frm_ = v & 7; set_fs_dirty(); return true;
+    case 0x003: if (!cfg_.features.f || !fp_enabled()) return false;
+      fflags_ = v & 0x1f; frm_ = (v >> 5) & 7; set_fs_dirty(); return true;
+    case 0x300: {
+      uint32_t mask = kMstatusMIE | kMstatusMPIE | (cfg_.features.f ? kMstatusFS : 0);
+      mstatus_ = (mstatus_ & ~mask) | (v & mask) | kMstatusMPP;
+      if ((mstatus_ & kMstatusFS) == kMstatusFS) mstatus_ |= kMstatusSD;
+      else mstatus_ &= ~kMstatusSD;
+      return true;
+    }
+    case 0x301: return true;  // misa: WARL, not writable here
+    case 0x304: mie_ = v & ((1u << kIrqMSoft) | (1u << kIrqMTimer) | (1u << kIrqMExt)); return true;
+    case 0x305: mtvec_ = (v & 3) >= 2 ? (v & ~3u) : v; return true;
+    case 0x306: case 0x310: return true;
+    case 0x320: mcountinhibit_ = v & ~2u; return true;
+    case 0x340: mscratch_ = v; return true;
+    case 0x341: mepc_ = v & ~1u; return true;
+    case 0x342: mcause_ = v; return true;
+    case 0x343: mtval_ = v; return true;
+    case 0x344: return true;  // mip: MTIP/MSIP/MEIP are read-only (driven by devices)
+    case 0xB00: mcycle_offset_ = int64_t((((cycle_ + mcycle_offset_) >> 32) << 32) | v) - int64_t(cycle_); return true;
+    case 0xB80: mcycle_offset_ = int64_t((uint64_t(v) << 32) | uint32_t(cycle_ + mcycle_offset_)) - int64_t(cycle_); return true;
+    case 0xB02: minstret_offset_ = int64_t((((instret_ + minstret_offset_) >> 32) << 32) | v) - int64_t(instret_); return true;
+    case 0xB82: minstret_offset_ = int64_t((uint64_t(v) << 32) | uint32_t(instret_ + minstret_offset_)) - int64_t(instret_); return true;
+    default: break;
+  }
+  if ((csr >= 0xB03 && csr <= 0xB1F) || (csr >= 0xB83 && csr <= 0xB9F) ||
+      (csr >= 0x323 && csr <= 0x33F))
+    return true;  // fixed-event counters: writes ignored (WARL)
+  return false;
+}
+
+void Cpu::finish_semihost(uint32_t result) {
+  x_[10] = result;
+  pc_ += 4;  // past the ebreak; the srai x0 that follows executes as a no-op
+  semihost_pending_ = false;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The interpreter loop.
+// ---------------------------------------------------------------------------------------------------
+Stop Cpu::run(uint64_t limit) {
+  // Interrupts: taken between instructions, when enabled globally and individually.
+  if ((mstatus_ & kMstatusMIE) && (mip_ & mie_)) {
+    uint32_t pending = mip_ & mie_;
+    uint32_t irq = (pending & (1u << kIrqMExt)) ? kIrqMExt
+                   : (pending & (1u << kIrqMSoft)) ? kIrqMSoft : kIrqMTimer;
+    if (!take_trap(kInterruptBit | irq, 0, pc_)) return Stop::Fatal;
+  }
+
+  const TimingProfile& T = cfg_.timing;
+  const uint32_t c_taken = T.branch_taken_penalty;
+  const uint32_t c_load_use = T.load_use_stall;
+  const uint32_t hist_mask = static_cast<uint32_t>(history_.size() - 1);
+  const uint32_t fetch_mask = static_cast<uint32_t>(fetch_tags_.size() - 1);
+  const uint32_t lanes = cfg_.xmac.lanes ? cfg_.xmac.lanes : 1;
+  uint64_t cyc = cycle_;
+  uint32_t pc = pc_;
+  uint32_t* const X = x_;
+  Stop stop = Stop::Limit;
+
+// Raise an exception for the current instruction and continue with the handler (or stop if fatal).
+#define TRAP(cause, tval)                          \
+  do {                                             \
+    cycle_ = cyc;                                  \
+    if (!take_trap((cause), (tval), pc)) {         \
+      pc_ = pc;                                    \
+      return Stop::Fatal;                          \
+    }                                              \
+    pc = pc_;                                      \
+    cyc = cycle_;                                  \
+    goto next;                                     \
+  } while (0)
+
+  while (cyc < limit) {
+   {  // (locals end before `next:` so that TRAP's goto never crosses an initialisation)
+    uint32_t off = pc - code_base_;
+    if (MC_UNLIKELY(off >= code_size_ || code_ == nullptr)) {
+      if (!select_code_region(pc)) TRAP(kInsnAccessFault, pc);
+      off = pc - code_base_;
+    }
+    Insn* ip = &code_->decoded[off >> 1];
+    if (MC_UNLIKELY(ip->op == Op::UNDECODED)) {
+      // Fetch the bits (a 32-bit instruction may straddle the region end: then it is a fetch fault).
+      uint16_t lo;
+      std::memcpy(&lo, code_->host + off, 2);
+      uint32_t raw = lo;
+      if ((lo & 3) == 3) {
+        if (off + 4 > code_size_) TRAP(kInsnAccessFault, pc + 2);
+        uint16_t hi;
+        std::memcpy(&hi, code_->host + off + 2, 2);
+        raw |= uint32_t(hi) << 16;
+      }
+      *ip = decode(raw, cfg_.features);
+    }
+    const Insn in = *ip;
+    history_[history_pos_++ & hist_mask] = pc;
+
+    // Instruction fetch through the fetch buffer / I-cache for memories with wait states.
+    if (code_->read_wait) {
+      uint32_t line = pc >> fetch_line_shift_;
+      uint32_t& tag = fetch_tags_[line & fetch_mask];
+      if (MC_UNLIKELY(tag != line)) {
+        tag = line;
+        cyc += code_->read_wait;
+        counters_.fetch_stall_cycles += code_->read_wait;
+        code_->fetch_fills++;
+      }
+      // An instruction straddling two lines needs the next line too.
+      uint32_t end_line = (pc + in.len - 1) >> fetch_line_shift_;
+      if (MC_UNLIKELY(end_line != line)) {
+        uint32_t& tag2 = fetch_tags_[end_line & fetch_mask];
+        if (tag2 != end_line) {
+          tag2 = end_line;
+          cyc += code_->read_wait;
+          counters_.fetch_stall_cycles += code_->read_wait;
+          code_->fetch_fills++;
+        }
+      }
+    }
+    // Load-use hazard: the previous instruction loaded into a register this one reads.
+    if (MC_UNLIKELY(load_rd_ != 0) && (in.rs1 == load_rd_ || in.rs2 == load_rd_ || in.rs3 == load_rd_)) {
+      cyc += c_load_use;
+      counters_.load_use_stalls += c_load_use;
+    }
+    load_rd_ = 0;
+    // Xmac result latency for non-Xmac consumers of the accumulator.
+    if (MC_UNLIKELY(xmac_rd_ != 0)) {
+      if (in.tclass != TClass::XMAC && in.tclass != TClass::XMAC_LOAD &&
+          (in.rs1 == xmac_rd_ || in.rs2 == xmac_rd_ || in.rs3 == xmac_rd_) && cfg_.xmac.latency > 1) {
+        cyc += cfg_.xmac.latency - 1;
+        counters_.xmac_stall_cycles += cfg_.xmac.latency - 1;
+      }
+      xmac_rd_ = 0;
+    }
+    cyc += T.base[static_cast<size_t>(in.tclass)];
+    counters_.by_class[static_cast<size_t>(in.tclass)]++;
+
+    {
+      uint32_t npc = pc + in.len;
+      const uint32_t rs1v = X[in.rs1];
+      const uint32_t rs2v = X[in.rs2];
+      const int32_t imm = in.imm;
+
+// Memory access helpers (macros so that they can TRAP and `goto next`).
+#define LOAD(addr_expr, len, signext, dest_expr)                                                    \
+  do {                                                                                              \
+    const uint32_t a_ = (addr_expr);                                                                \
+    if (MC_UNLIKELY(a_ & ((len) - 1))) {                                                            \
+      if (!cfg_.misaligned_emulate) TRAP(kLoadMisaligned, a_);                                      \
+      uint8_t b_[4] = {0, 0, 0, 0};                                                                 \
+      cycle_ = cyc;                                                                                 \
+      if (!debug_read(a_, b_, (len))) TRAP(kLoadAccessFault, a_);                                   \
+      cyc += T.base[size_t(TClass::LOAD)];                                                          \
+      uint32_t v_ = load_le(b_, (len));                                                             \
+      if (signext) v_ = (len) == 1 ? uint32_t(int32_t(int8_t(v_))) : uint32_t(int32_t(int16_t(v_))); \
+      dest_expr = v_;                                                                               \
+      break;                                                                                        \
+    }                                                                                               \
+    MemRegion* r_ = region_of(a_);                                                                  \
+    if (MC_LIKELY(r_ != nullptr) && MC_LIKELY(a_ - r_->base <= r_->size - (len))) {                 \
+      uint32_t v_ = load_le(r_->host + (a_ - r_->base), (len));                                     \
+      if (signext) v_ = (len) == 1 ? uint32_t(int32_t(int8_t(v_))) : uint32_t(int32_t(int16_t(v_))); \
+      dest_expr = v_;                                                                               \
+      r_->reads[size_index(len)]++;                                                                 \
+      cyc += r_->read_wait;                                                                         \
+      counters_.mem_wait_cycles += r_->read_wait;                                                   \
+    } else {                                                                                        \
+      uint32_t d_ = 0, v_ = 0;                                                                      \
+      if (!bus_ || !bus_->read(a_, &v_, (len), cyc, d_)) TRAP(kLoadAccessFault, a_);                \
+      if (signext) v_ = (len) == 1 ? uint32_t(int32_t(int8_t(v_))) : uint32_t(int32_t(int16_t(v_))); \
+      dest_expr = v_;                                                                               \
+      cyc += d_;                                                                                    \
+      counters_.mem_wait_cycles += d_;                                                              \
+      counters_.device_reads++;                                                                     \
+      limit = 0; /* return after this instruction so the caller can sync */                         \
+    }                                                                                               \
+  } while (0)
+
+#define STORE(addr_expr, len, value_expr)                                                 \
+  do {                                                                                    \
+    const uint32_t a_ = (addr_expr);                                                      \
+    const uint32_t v_ = (value_expr);                                                     \
+    if (MC_UNLIKELY(a_ & ((len) - 1))) {                                                  \
+      if (!cfg_.misaligned_emulate) TRAP(kStoreMisaligned, a_);                           \
+      uint8_t b_[4];                                                                      \
+      store_le(b_, v_, (len));                                                            \
+      MemRegion* rr_ = find_region(a_, (len));                                            \
+      if (rr_ && !rr_->writable) TRAP(kStoreAccessFault, a_);                             \
+      cycle_ = cyc;                                                                       \
+      if (!debug_write(a_, b_, (len))) TRAP(kStoreAccessFault, a_);                       \
+      cyc += T.base[size_t(TClass::STORE)];                                               \
+      break;                                                                              \
+    }                                                                                     \
+    MemRegion* r_ = region_of(a_);                                                        \
+    if (MC_LIKELY(r_ != nullptr) && MC_LIKELY(a_ - r_->base <= r_->size - (len))) {       \
+      if (MC_UNLIKELY(!r_->writable)) TRAP(kStoreAccessFault, a_);                        \
+      store_le(r_->host + (a_ - r_->base), v_, (len));                                    \
+      if (r_->executable) invalidate_code(*r_, a_ - r_->base, (len));                     \
+      r_->writes[size_index(len)]++;                                                      \
+      cyc += r_->write_wait;                                                              \
+      counters_.mem_wait_cycles += r_->write_wait;                                        \
+    } else {                                                                              \
+      uint32_t d_ = 0;                                                                    \
+      if (!bus_ || !bus_->write(a_, &v_, (len), cyc, d_)) TRAP(kStoreAccessFault, a_);    \
+      cyc += d_;                                                                          \
+      counters_.mem_wait_cycles += d_;                                                    \
+      counters_.device_writes++;                                                          \
+      limit = 0;                                                                          \
+    }                                                                                     \
+  } while (0)
+
+#define WR(v) X[in.rd] = (v)
+#define FP_CHECK()                                                        \
+  do {                                                                    \
+    if (MC_UNLIKELY(!fp_enabled())) TRAP(kIllegalInsn, in.raw);           \
+  } while (0)
+#define FP_RM(rmvar)                                                      \
+  unsigned rmvar = in.rm == 7 ? frm_ : in.rm;                             \
+  if (MC_UNLIKELY(rmvar > 4)) TRAP(kIllegalInsn, in.raw)
+
+      switch (in.op) {
+        case Op::LUI: WR(uint32_t(imm)); break;
+        case Op::AUIPC: WR(pc + uint32_t(imm)); break;
+        case Op::JAL:
+          npc = pc + uint32_t(imm);
+          if (MC_UNLIKELY((npc & 2) && !cfg_.features.c)) TRAP(kInsnMisaligned, npc);
+          WR(pc + in.len);
+          break;
+        case Op::JALR:
+          npc = (rs1v + uint32_t(imm)) & ~1u;
+          if (MC_UNLIKELY((npc & 2) && !cfg_.features.c)) TRAP(kInsnMisaligned, npc);
+          WR(pc + in.len);
+          break;
+
+#define BRANCH(cond)                                                           \
+  if (cond) {                                                                  \
+    npc = pc + uint32_t(imm);                                                  \
+    if (MC_UNLIKELY((npc & 2) && !cfg_.features.c)) TRAP(kInsnMisaligned, npc); \
+    cyc += c_taken;                                                            \
+    counters_.branches_taken++;                                                \
+  }                                                                            \
+  break;
+        case Op::BEQ: BRANCH(rs1v == rs2v)
+        case Op::BNE: BRANCH(rs1v != rs2v)
+        case Op::BLT: BRANCH(int32_t(rs1v) < int32_t(rs2v))
+        case Op::BGE: BRANCH(int32_t(rs1v) >= int32_t(rs2v))
+        case Op::BLTU: BRANCH(rs1v < rs2v)
+        case Op::BGEU: BRANCH(rs1v >= rs2v)
+#undef BRANCH
+
+        case Op::LB: LOAD(rs1v + uint32_t(imm), 1, true, X[in.rd]); load_rd_ = in.rd; break;
+        case Op::LH: LOAD(rs1v + uint32_t(imm), 2, true, X[in.rd]); load_rd_ = in.rd; break;
+        case Op::LW: LOAD(rs1v + uint32_t(imm), 4, false, X[in.rd]); load_rd_ = in.rd; break;
+        case Op::LBU: LOAD(rs1v + uint32_t(imm), 1, false, X[in.rd]); load_rd_ = in.rd; break;
+        case Op::LHU: LOAD(rs1v + uint32_t(imm), 2, false, X[in.rd]); load_rd_ = in.rd; break;
+        case Op::SB: STORE(rs1v + uint32_t(imm), 1, rs2v); break;
+        case Op::SH: STORE(rs1v + uint32_t(imm), 2, rs2v); break;
+        case Op::SW: STORE(rs1v + uint32_t(imm), 4, rs2v); break;
+
+        case Op::ADDI: WR(rs1v + uint32_t(imm)); break;
+        case Op::SLTI: WR(int32_t(rs1v) < imm ? 1 : 0); break;
+        case Op::SLTIU: WR(rs1v < uint32_t(imm) ? 1 : 0); break;
+        case Op::XORI: WR(rs1v ^ uint32_t(imm)); break;
+        case Op::ORI: WR(rs1v | uint32_t(imm)); break;
+        case Op::ANDI: WR(rs1v & uint32_t(imm)); break;
+        case Op::SLLI: WR(rs1v << (imm & 31)); cyc += (imm >> 2 & 7) * T.shift_per_4 + (imm & 3) * T.shift_per_1; break;
+        case Op::SRLI: WR(rs1v >> (imm & 31)); cyc += (imm >> 2 & 7) * T.shift_per_4 + (imm & 3) * T.shift_per_1; break;
+        case Op::SRAI: WR(uint32_t(int32_t(rs1v) >> (imm & 31))); cyc += (imm >> 2 & 7) * T.shift_per_4 + (imm & 3) * T.shift_per_1; break;
+        case Op::ADD: WR(rs1v + rs2v); break;
+        case Op::SUB: WR(rs1v - rs2v); break;
+        case Op::SLL: WR(rs1v << (rs2v & 31)); cyc += (rs2v >> 2 & 7) * T.shift_per_4 + (rs2v & 3) * T.shift_per_1; break;
+        case Op::SLT: WR(int32_t(rs1v) < int32_t(rs2v) ? 1 : 0); break;
+        case Op::SLTU: WR(rs1v < rs2v ? 1 : 0); break;
+        case Op::XOR: WR(rs1v ^ rs2v); break;
+        case Op::SRL: WR(rs1v >> (rs2v & 31)); cyc += (rs2v >> 2 & 7) * T.shift_per_4 + (rs2v & 3) * T.shift_per_1; break;
+        case Op::SRA: WR(uint32_t(int32_t(rs1v) >> (rs2v & 31))); cyc += (rs2v >> 2 & 7) * T.shift_per_4 + (rs2v & 3) * T.shift_per_1; break;
+        case Op::OR: WR(rs1v | rs2v); break;
+        case Op::AND: WR(rs1v & rs2v); break;
+
+        case Op::MUL: WR(rs1v * rs2v); break;
+        case Op::MULH: WR(uint32_t((int64_t(int32_t(rs1v)) * int64_t(int32_t(rs2v))) >> 32)); break;
+        case Op::MULHSU: WR(uint32_t((int64_t(int32_t(rs1v)) * int64_t(uint64_t(rs2v))) >> 32)); break;
+        case Op::MULHU: WR(uint32_t((uint64_t(rs1v) * uint64_t(rs2v)) >> 32)); break;
+        case Op::DIV:
+          if (rs2v == 0) { WR(~0u); if (T.div_fast_zero) cyc = cyc - T.cycles(TClass::DIV) + T.div_fast_zero; }
+          else if (rs1v == 0x80000000u && rs2v == ~0u) WR(0x80000000u);
+          else WR(uint32_t(int32_t(rs1v) / int32_t(rs2v)));
+          break;
+        case Op::DIVU:
+          if (rs2v == 0) { WR(~0u); if (T.div_fast_zero) cyc = cyc - T.cycles(TClass::DIV) + T.div_fast_zero; }
+          else WR(rs1v / rs2v);
+          break;
+        case Op::REM:
+          if (rs2v == 0) { WR(rs1v); if (T.div_fast_zero) cyc = cyc - T.cycles(TClass::DIV) + T.div_fast_zero; }
+          else if (rs1v == 0x80000000u && rs2v == ~0u) WR(0);
+          else WR(uint32_t(int32_t(rs1v) % int32_t(rs2v)));
+          break;
+        case Op::REMU:
+          if (rs2v == 0) { WR(rs1v); if (T.div_fast_zero) cyc = cyc - T.cycles(TClass::DIV) + T.div_fast_zero; }
+          else WR(rs1v % rs2v);
+          break;
+
+        case Op::FENCE: break;
+        case Op::FENCE_I:
+          flush_decode_cache();
+          std::fill(fetch_tags_.begin(), fetch_tags_.end(), ~0u);
+          limit = 0;
+          break;
+        case Op::ECALL: TRAP(kEcallM, 0);
+        case Op::EBREAK: {
+          // RISC-V semihosting: slli x0,x0,0x1f; ebreak; srai x0,x0,7 (all uncompressed).
+          uint32_t pre = 0, post = 0;
+          if (in.len == 4 && debug_read(pc - 4, &pre, 4) && debug_read(pc + 4, &post, 4) &&
+              pre == kSemihostPre && post == kSemihostPost) {
+            instret_++;
+            pc_ = pc;
+            cycle_ = cyc;
+            semihost_pending_ = true;
+            return Stop::Semihost;
+          }
+          TRAP(kBreakpoint, pc);
+        }
+        case Op::MRET: {
+          uint32_t mpie = mstatus_ & kMstatusMPIE;
+          mstatus_ = (mstatus_ & ~kMstatusMIE) | (mpie ? kMstatusMIE : 0) | kMstatusMPIE | kMstatusMPP;
+          npc = cfg_.features.c ? mepc_ & ~1u : mepc_ & ~3u;
+          cyc += T.mret;
+          limit = 0;  // interrupts may have become enabled
+          break;
+        }
+        case Op::WFI:
+          if (!(mip_ & mie_)) {
+            instret_++;
+            pc_ = npc;
+            cycle_ = cyc;
+            return Stop::Wfi;
+          }
+          break;
+
+        case Op::CSRRW: case Op::CSRRS: case Op::CSRRC:
+        case Op::CSRRWI: case Op::CSRRSI: case Op::CSRRCI: {
+          const uint32_t csr = uint32_t(imm) & 0xfff;
+          const bool is_imm = in.op >= Op::CSRRWI;
+          const uint32_t src = is_imm ? in.rs3 : rs1v;
+          const bool is_write = in.op == Op::CSRRW || in.op == Op::CSRRWI;
+          // csrrs/csrrc with rs1=x0 (or uimm=0) do not write; csrrw with rd=x0 does not read.
+          const bool writes = is_write || (is_imm ? in.rs3 != 0 : in.rs1 != 0);
+          uint32_t old = 0;
+          // Reads have no side effects here, so csrrw with rd=x0 may read too: it checks existence.
+          if (!csr_read(csr, old)) TRAP(kIllegalInsn, in.raw);
+          if (writes) {
+            uint32_t nv = is_write ? src : (in.op == Op::CSRRS || in.op == Op::CSRRSI) ? (old | src) : (old & ~src);
+            cycle_ = cyc;
+            if (!csr_write(csr, nv)) TRAP(kIllegalInsn, in.raw);
+            limit = 0;  // mstatus/mie/mtvec may change what happens next
+          }
+          WR(old);
+          break;
+        }
+
+        // ---- F extension ----
+        case Op::FLW: {
+          FP_CHECK();
+          uint32_t v = 0;
+          LOAD(rs1v + uint32_t(imm), 4, false, v);
+          f_[in.rd] = v;
+          set_fs_dirty();
+          break;
+        }
+        case Op::FSW: FP_CHECK(); STORE(rs1v + uint32_t(imm), 4, f_[in.rs2]); break;
+#define FOP2(fn)                                                  \
+  {                                                               \
+    FP_CHECK();                                                   \
+    FP_RM(rm);                                                    \
+    f_[in.rd] = fpu::fn(f_[in.rs1], f_[in.rs2], rm, fflags_);     \
+    set_fs_dirty();                                               \
+    break;                                                        \
+  }
+        case Op::FADD_S: FOP2(add)
+        case Op::FSUB_S: FOP2(sub)
+        case Op::FMUL_S: FOP2(mul)
+        case Op::FDIV_S: FOP2(div)
+#undef FOP2
+#define FOP3(fn)                                                            \
+  {                                                                         \
+    FP_CHECK();                                                             \
+    FP_RM(rm);                                                              \
+    f_[in.rd] = fpu::fn(f_[in.rs1], f_[in.rs2], f_[in.rs3], rm, fflags_);   \
+    set_fs_dirty();                                                         \
+    break;                                                                  \
+  }
+        case Op::FMADD_S: FOP3(fma)
+        case Op::FMSUB_S: FOP3(fmsub)
+        case Op::FNMSUB_S: FOP3(fnmsub)
+        case Op::FNMADD_S: FOP3(fnmadd)
+#undef FOP3
+        case Op::FSQRT_S: {
+          FP_CHECK();
+          FP_RM(rm);
+          f_[in.rd] = fpu::sqrt(f_[in.rs1], rm, fflags_);
+          set_fs_dirty();
+          break;
+        }
+        case Op::FSGNJ_S: FP_CHECK(); f_[in.rd] = fpu::sgnj(f_[in.rs1], f_[in.rs2]); set_fs_dirty(); break;
+        case Op::FSGNJN_S: FP_CHECK(); f_[in.rd] = fpu::sgnjn(f_[in.rs1], f_[in.rs2]); set_fs_dirty(); break;
+        case Op::FSGNJX_S: FP_CHECK(); f_[in.rd] = fpu::sgnjx(f_[in.rs1], f_[in.rs2]); set_fs_dirty(); break;
+        case Op::FMIN_S: FP_CHECK(); f_[in.rd] = fpu::min(f_[in.rs1], f_[in.rs2], fflags_); set_fs_dirty(); break;
+        case Op::FMAX_S: FP_CHECK(); f_[in.rd] = fpu::max(f_[in.rs1], f_[in.rs2], fflags_); set_fs_dirty(); break;
+        case Op::FCVT_W_S: { FP_CHECK(); FP_RM(rm); WR(fpu::cvt_w_s(f_[in.rs1], rm, fflags_)); set_fs_dirty(); break; }
+        case Op::FCVT_WU_S: { FP_CHECK(); FP_RM(rm); WR(fpu::cvt_wu_s(f_[in.rs1], rm, fflags_)); set_fs_dirty(); break; }
+        case Op::FMV_X_W: FP_CHECK(); WR(f_[in.rs1]); break;
+        case Op::FEQ_S: FP_CHECK(); WR(fpu::eq(f_[in.rs1], f_[in.rs2], fflags_)); set_fs_dirty(); break;
+        case Op::FLT_S: FP_CHECK(); WR(fpu::lt(f_[in.rs1], f_[in.rs2], fflags_)); set_fs_dirty(); break;
+        case Op::FLE_S: FP_CHECK(); WR(fpu::le(f_[in.rs1], f_[in.rs2], fflags_)); set_fs_dirty(); break;
+        case Op::FCLASS_S: FP_CHECK(); WR(fpu::classify(f_[in.rs1])); break;
+        case Op::FCVT_S_W: { FP_CHECK(); FP_RM(rm); f_[in.rd] = fpu::cvt_s_w(rs1v, rm, fflags_); set_fs_dirty(); break; }
+        case Op::FCVT_S_WU: { FP_CHECK(); FP_RM(rm); f_[in.rd] = fpu::cvt_s_wu(rs1v, rm, fflags_); set_fs_dirty(); break; }
+        case Op::FMV_W_X: FP_CHECK(); f_[in.rd] = rs1v; set_fs_dirty(); break;
+
+        // ---- Xmac ----
+        case Op::XMAC_DOT8:
+          WR(uint32_t(xmac_dot8_ref(int32_t(X[in.rd]), rs1v, rs2v)));
+          counters_.xmac_macs[0] += 4;
+          cyc += (4 + lanes - 1) / lanes - 1;
+          xmac_rd_ = in.rd;
+          break;
+        case Op::XMAC_DOT4:
+          WR(uint32_t(xmac_dot4_ref(int32_t(X[in.rd]), rs1v, rs2v, X[in.rs2 + 1])));
+          counters_.xmac_macs[1] += 8;
+          cyc += (8 + lanes - 1) / lanes - 1;
+          xmac_rd_ = in.rd;
+          break;
+        case Op::XMAC_DOT2:
+          WR(uint32_t(xmac_dot2_ref(int32_t(X[in.rd]), rs1v, rs2v, X[in.rs2 + 1], X[in.rs2 + 2], X[in.rs2 + 3])));
+          counters_.xmac_macs[2] += 16;
+          cyc += (16 + lanes - 1) / lanes - 1;
+          xmac_rd_ = in.rd;
+          break;
+        case Op::XMAC_LDOT8: case Op::XMAC_LDOT4: case Op::XMAC_LDOT2: {
+          uint32_t w = 0;
+          LOAD(rs1v, 4, false, w);
+          const uint32_t acc = X[in.rd];
+          uint32_t r;
+          unsigned macs;
+          if (in.op == Op::XMAC_LDOT8) { r = uint32_t(xmac_dot8_ref(int32_t(acc), w, rs2v)); macs = 4; counters_.xmac_macs[0] += 4; }
+          else if (in.op == Op::XMAC_LDOT4) { r = uint32_t(xmac_dot4_ref(int32_t(acc), w, rs2v, X[in.rs2 + 1])); macs = 8; counters_.xmac_macs[1] += 8; }
+          else { r = uint32_t(xmac_dot2_ref(int32_t(acc), w, rs2v, X[in.rs2 + 1], X[in.rs2 + 2], X[in.rs2 + 3])); macs = 16; counters_.xmac_macs[2] += 16; }
+          X[in.rs1] = rs1v + 4;
+          WR(r);
+          cyc += (macs + lanes - 1) / lanes - 1;
+          xmac_rd_ = in.rd;
+          break;
+        }
+
+        case Op::ILLEGAL:
+        default:
+          TRAP(kIllegalInsn, in.raw);
+      }
+      X[0] = 0;
+      pc = npc;
+      instret_++;
+    }
+   }
+  next:;
+  }
+  pc_ = pc;
+  cycle_ = cyc;
+  return stop;
+#undef TRAP
+#undef LOAD
+#undef STORE
+#undef WR
+#undef FP_CHECK
+#undef FP_RM
+}
+
+}  // namespace mcucim::isa

@@ -1,0 +1,223 @@
+// The instruction-set simulator: RV32IMFC + Zicsr + Zifencei + Xmac, machine mode only, with an
+// in-order timing model. Plain C++ (no SystemC): models/core.h wraps it as a TLM-2.0 initiator.
+//
+// Hot-path design: memories with direct host pointers (DMI) are registered as MemRegions and found
+// through a 4 KiB page table; each executable region has a decode cache (one 16-byte Insn per
+// halfword) filled on first execution and invalidated by stores into it and by fence.i. Everything
+// else (devices) goes through the Bus callback, after which run() returns so the caller can
+// synchronise time, deliver interrupts or stop. Counters are plain integers; no energy math here.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "isa/insn.h"
+#include "isa/timing.h"
+
+namespace mcucim::isa {
+
+// Exception causes (mcause values, interrupt bit clear).
+enum Cause : uint32_t {
+  kInsnMisaligned = 0,
+  kInsnAccessFault = 1,
+  kIllegalInsn = 2,
+  kBreakpoint = 3,
+  kLoadMisaligned = 4,
+  kLoadAccessFault = 5,
+  kStoreMisaligned = 6,
+  kStoreAccessFault = 7,
+  kEcallM = 11,
+};
+constexpr uint32_t kInterruptBit = 0x80000000u;
+enum Irq : uint32_t { kIrqMSoft = 3, kIrqMTimer = 7, kIrqMExt = 11 };
+
+// mstatus bits used in machine mode.
+constexpr uint32_t kMstatusMIE = 1u << 3;
+constexpr uint32_t kMstatusMPIE = 1u << 7;
+constexpr uint32_t kMstatusMPP = 3u << 11;
+constexpr uint32_t kMstatusFS = 3u << 13;
+constexpr uint32_t kMstatusSD = 1u << 31;
+
+// A memory the core reaches directly (DMI). Counters are indexed by log2(access size).
+struct MemRegion {
+  std::string name;
+  uint32_t base = 0;
+  uint32_t size = 0;
+  uint8_t* host = nullptr;  // host pointer to the region's bytes
+  bool writable = true;     // by the program (flash: false -> store access fault)
+  bool executable = false;
+  uint32_t read_wait = 0;   // extra cycles per data read / per fetch-line fill
+  uint32_t write_wait = 0;  // extra cycles per data write
+  // Event counters (read by reports).
+  std::array<uint64_t, 3> reads{};   // data reads of 1, 2, 4 bytes
+  std::array<uint64_t, 3> writes{};  // data writes of 1, 2, 4 bytes
+  uint64_t fetch_fills = 0;          // fetch-buffer/I-cache line fills served by this region
+  // Decode cache, one slot per halfword (only for executable regions).
+  std::vector<Insn> decoded;
+};
+
+// Slow path to everything that is not a MemRegion (devices), implemented by the SystemC wrapper.
+class Bus {
+ public:
+  virtual ~Bus() = default;
+  // `now_cycle` is the core's cycle count at the access; `delay_cycles` receives the target's latency.
+  // Return false for an access fault (unmapped address, or the target refused the access).
+  virtual bool read(uint32_t addr, void* data, unsigned len, uint64_t now_cycle,
+                    uint32_t& delay_cycles) = 0;
+  virtual bool write(uint32_t addr, const void* data, unsigned len, uint64_t now_cycle,
+                     uint32_t& delay_cycles) = 0;
+  // mtime for the `time`/`timeh` CSRs (0 if there is no timer).
+  virtual uint64_t mtime(uint64_t now_cycle) { return 0; }
+};
+
+struct CpuConfig {
+  IsaFeatures features;
+  TimingProfile timing;
+  XmacUnit xmac;
+  bool misaligned_emulate = false;  // false: misaligned loads/stores trap
+  uint32_t fetch_lines = 1;         // fetch buffer/I-cache lines (power of two) for regions with wait states
+  uint32_t fetch_line_bytes = 16;   // power of two, >= 4
+  uint32_t history = 16;            // last PCs kept for trap reports (power of two)
+  uint32_t hartid = 0;
+};
+
+// Why run() returned.
+enum class Stop : uint8_t {
+  Limit,      // reached the cycle limit (or returned early to let the caller sync after a device access)
+  Wfi,        // executed wfi with no interrupt pending; pc is past the wfi
+  Semihost,   // semihosting call at pc (the ebreak); the caller services it and calls finish_semihost()
+  Fatal,      // unhandled trap: see fatal()
+};
+
+// Per-run statistics other than region counters.
+struct CpuCounters {
+  std::array<uint64_t, static_cast<size_t>(TClass::COUNT)> by_class{};  // retired, per class
+  uint64_t branches_taken = 0;
+  uint64_t load_use_stalls = 0;     // stall cycles
+  uint64_t fetch_stall_cycles = 0;  // wait-state cycles spent on instruction fetch
+  uint64_t mem_wait_cycles = 0;     // wait-state cycles spent on data accesses (memories and devices)
+  uint64_t xmac_stall_cycles = 0;
+  uint64_t device_reads = 0, device_writes = 0;
+  uint64_t traps = 0, interrupts = 0;
+  uint64_t idle_cycles = 0;         // cycles spent in wfi (added by the caller through idle())
+  std::array<uint64_t, 3> xmac_macs{};  // MACs executed by Xmac: INT8, INT4, INT2 weights
+};
+
+struct FatalTrap {
+  uint32_t cause = 0;
+  uint32_t pc = 0;
+  uint32_t tval = 0;
+  uint32_t raw = 0;  // the instruction at pc (if it could be fetched)
+  std::string reason;  // e.g. "no trap handler (mtvec = 0)"
+};
+
+class Cpu {
+ public:
+  Cpu(const CpuConfig& cfg, Bus* bus);
+  ~Cpu();
+  Cpu(const Cpu&) = delete;
+  Cpu& operator=(const Cpu&) = delete;
+
+  // Register a DMI memory. Regions must not overlap. Returns its index (stable).
+  size_t add_region(const MemRegion& r);
+  MemRegion& region(size_t i) { return *regions_[i]; }
+  size_t region_count() const { return regions_.size(); }
+  // The region containing [addr, addr+len), or nullptr.
+  MemRegion* find_region(uint32_t addr, uint32_t len = 1);
+
+  void reset(uint32_t pc);
+
+  // Execute until cycle() >= cycle_limit, or a stop event. Interrupts pending and enabled at entry
+  // are taken first.
+  Stop run(uint64_t cycle_limit);
+
+  // After Stop::Semihost: a0 = result, continue after the semihosting sequence.
+  void finish_semihost(uint32_t result);
+  // Account `cycles` of idle time (wfi) and advance the cycle count.
+  void idle(uint64_t cycles);
+
+  // Interrupt lines (mip bits driven by devices): MTIP, MSIP, MEIP.
+  void set_irq(Irq irq, bool level);
+  // True if an enabled interrupt is pending (mip & mie != 0), regardless of mstatus.MIE (wfi wakes).
+  bool irq_pending() const { return (mip_ & mie_) != 0; }
+
+  // Architectural state.
+  uint32_t pc() const { return pc_; }
+  void set_pc(uint32_t pc) { pc_ = pc; }
+  uint32_t x(unsigned r) const { return x_[r]; }
+  void set_x(unsigned r, uint32_t v) { if (r) x_[r] = v; }
+  uint32_t f(unsigned r) const { return f_[r]; }
+  uint32_t fcsr() const { return fflags_ | (frm_ << 5); }
+  uint32_t mstatus() const { return mstatus_; }
+  uint32_t mcause() const { return mcause_; }
+  uint32_t mepc() const { return mepc_; }
+  uint32_t mtval() const { return mtval_; }
+  uint32_t mtvec() const { return mtvec_; }
+  // CSR access as the program sees it (false: the CSR does not exist / write to read-only).
+  bool csr_read(uint32_t csr, uint32_t& value);
+  bool csr_write(uint32_t csr, uint32_t value);
+
+  uint64_t cycle() const { return cycle_; }
+  uint64_t instret() const { return instret_; }
+  const CpuCounters& counters() const { return counters_; }
+  const FatalTrap& fatal() const { return fatal_; }
+  const CpuConfig& config() const { return cfg_; }
+
+  // Last executed PCs, oldest first.
+  std::vector<uint32_t> pc_history() const;
+  // Memory access for debuggers, loaders and semihosting (no timing, no counters). Falls back to the
+  // bus for non-DMI addresses. Returns false if any byte is unmapped.
+  bool debug_read(uint32_t addr, void* data, uint32_t len);
+  bool debug_write(uint32_t addr, const void* data, uint32_t len);
+  // Decode the instruction at pc without side effects (for reports); nullopt-like: op ILLEGAL if unmapped.
+  Insn decode_at(uint32_t pc);
+  // Invalidate all decode caches (fence.i, or after the loader writes code).
+  void flush_decode_cache();
+
+ private:
+  struct Fast;  // the interpreter loop's helpers (cpu.cpp)
+  friend struct Fast;
+
+  MemRegion* region_of(uint32_t addr) const {
+    uint8_t i = page_map_[addr >> 12];
+    return i ? regions_[i - 1].get() : nullptr;
+  }
+  bool take_trap(uint32_t cause, uint32_t tval, uint32_t epc);  // false: fatal (no handler)
+  bool select_code_region(uint32_t pc);
+  void invalidate_code(MemRegion& r, uint32_t off, uint32_t len);
+  uint32_t misa() const;
+  bool fp_enabled() const { return (mstatus_ & kMstatusFS) != 0; }
+  void set_fs_dirty() { mstatus_ |= kMstatusFS | kMstatusSD; }
+
+  CpuConfig cfg_;
+  Bus* bus_;
+  // Architectural state.
+  uint32_t x_[32] = {};
+  uint32_t f_[32] = {};
+  uint32_t pc_ = 0;
+  uint32_t fflags_ = 0, frm_ = 0;
+  uint32_t mstatus_ = kMstatusMPP, mie_ = 0, mip_ = 0, mtvec_ = 0, mepc_ = 0, mcause_ = 0,
+           mtval_ = 0, mscratch_ = 0, mcountinhibit_ = 0;
+  uint64_t cycle_ = 0, instret_ = 0;
+  int64_t mcycle_offset_ = 0, minstret_offset_ = 0;  // program writes to mcycle/minstret
+  // Timing state carried between instructions.
+  uint8_t load_rd_ = 0;   // rd of the previous instruction if it was an integer load (0: none)
+  uint8_t xmac_rd_ = 0;   // rd of the previous Xmac instruction (0: none)
+  std::vector<uint32_t> fetch_tags_;  // fetch buffer / I-cache line tags (~0u: empty)
+  uint32_t fetch_line_shift_ = 4;
+  // Memory.
+  std::vector<std::unique_ptr<MemRegion>> regions_;
+  std::unique_ptr<uint8_t[]> page_map_;  // 1M entries: region index + 1, 0 = bus
+  MemRegion* code_ = nullptr;            // region of the current pc
+  uint32_t code_base_ = 0, code_size_ = 0;
+  // Reports.
+  CpuCounters counters_;
+  FatalTrap fatal_;
+  std::vector<uint32_t> history_;
+  uint32_t history_pos_ = 0;
+  bool semihost_pending_ = false;
+};
+
+}  // namespace mcucim::isa

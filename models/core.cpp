@@ -1,0 +1,172 @@
+#include "models/core.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace mcucim::models {
+
+Core::Core(sc_core::sc_module_name name, const CoreParams& p, std::ostream& out)
+    : sc_module(name), socket("socket"), p_(p) {
+  period_ = sc_core::sc_time(1.0 / p.freq_hz, sc_core::SC_SEC);
+  cpu_ = std::make_unique<isa::Cpu>(p.cpu, this);
+  semihost_ = std::make_unique<Semihosting>(
+      out, [this](uint32_t a, void* d, uint32_t n) { return cpu_->debug_read(a, d, n); },
+      [this](uint32_t a, const void* d, uint32_t n) { return cpu_->debug_write(a, d, n); });
+  tlm::tlm_global_quantum::instance().set(p.quantum);
+  qk_.reset();
+  SC_HAS_PROCESS(Core);
+  SC_THREAD(thread);
+}
+
+Core::~Core() = default;
+
+void Core::map_dmi() {
+  for (const auto& r : dmi_regions_) {
+    tlm::tlm_generic_payload t;
+    tlm::tlm_dmi dmi;
+    t.set_address(r.base);
+    t.set_command(tlm::TLM_READ_COMMAND);
+    if (!socket->get_direct_mem_ptr(t, dmi) || dmi.get_start_address() > r.base ||
+        dmi.get_end_address() < r.base + r.size - 1) {
+      SC_REPORT_FATAL("mcucim/core", ("memory '" + r.name + "' refused DMI").c_str());
+    }
+    isa::MemRegion m;
+    m.name = r.name;
+    m.base = static_cast<uint32_t>(r.base);
+    m.size = static_cast<uint32_t>(r.size);
+    m.host = dmi.get_dmi_ptr() + (r.base - dmi.get_start_address());
+    m.writable = dmi.is_write_allowed();
+    m.executable = r.executable;
+    m.read_wait = static_cast<uint32_t>(std::llround(dmi.get_read_latency() / period_));
+    m.write_wait = static_cast<uint32_t>(std::llround(dmi.get_write_latency() / period_));
+    cpu_->add_region(m);
+  }
+}
+
+void Core::request_exit(int code) {
+  if (!exit_requested_) {
+    exit_requested_ = true;
+    exit_code_ = code;
+  }
+}
+
+void Core::end(EndReason r, int code, std::string msg) {
+  end_ = r;
+  exit_code_ = code;
+  end_message_ = std::move(msg);
+}
+
+uint64_t Core::mtime(uint64_t now_cycle) { return clint_ ? clint_->mtime(time_at(now_cycle)) : 0; }
+
+bool Core::transport(tlm::tlm_command cmd, uint32_t addr, void* data, unsigned len, uint64_t now_cycle,
+                     uint32_t& delay_cycles) {
+  trans_.set_command(cmd);
+  trans_.set_address(addr);
+  trans_.set_data_ptr(static_cast<unsigned char*>(data));
+  trans_.set_data_length(len);
+  trans_.set_streaming_width(len);
+  trans_.set_byte_enable_ptr(nullptr);
+  trans_.set_dmi_allowed(false);
+  trans_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  // Local time offset of this access relative to the kernel's time.
+  sc_core::sc_time delay = time_at(now_cycle) - sc_core::sc_time_stamp();
+  const sc_core::sc_time before = delay;
+  socket->b_transport(trans_, delay);
+  delay_cycles = static_cast<uint32_t>(std::llround((delay - before) / period_));
+  return trans_.is_response_ok();
+}
+
+bool Core::read(uint32_t addr, void* data, unsigned len, uint64_t now_cycle, uint32_t& delay_cycles) {
+  return transport(tlm::TLM_READ_COMMAND, addr, data, len, now_cycle, delay_cycles);
+}
+
+bool Core::write(uint32_t addr, const void* data, unsigned len, uint64_t now_cycle,
+                 uint32_t& delay_cycles) {
+  return transport(tlm::TLM_WRITE_COMMAND, addr, const_cast<void*>(data), len, now_cycle, delay_cycles);
+}
+
+void Core::update_irqs() {
+  if (!clint_) return;
+  const sc_core::sc_time now = time_at(cpu_->cycle());
+  cpu_->set_irq(isa::kIrqMTimer, clint_->mtip(now));
+  cpu_->set_irq(isa::kIrqMSoft, clint_->msip());
+}
+
+void Core::thread() {
+  map_dmi();
+  cpu_->reset(p_.reset_pc);
+  const uint64_t quantum_cycles =
+      std::max<uint64_t>(1, static_cast<uint64_t>(std::llround(p_.quantum / period_)));
+  const uint64_t max_cycles = p_.max_cycles ? p_.max_cycles : std::numeric_limits<uint64_t>::max();
+  isa::Cpu& cpu = *cpu_;
+  uint32_t tohost_last = 0;
+
+  while (end_ == EndReason::Running) {
+    update_irqs();
+    // Run until the end of the quantum, the next timer event, or the cycle limit.
+    uint64_t limit = std::min(synced_cycle_ + quantum_cycles, max_cycles);
+    if (clint_ && clint_->armed()) {
+      double t = clint_->mtip_time_s();
+      if (t * p_.freq_hz < 1.8e19) {
+        uint64_t c = static_cast<uint64_t>(std::ceil(t * p_.freq_hz - 1e-6));
+        if (c > cpu.cycle() && c < limit) limit = c;
+      }
+    }
+    isa::Stop stop = cpu.cycle() < limit ? cpu.run(limit) : isa::Stop::Limit;
+    switch (stop) {
+      case isa::Stop::Limit:
+        break;
+      case isa::Stop::Semihost: {
+        const uint64_t c = cpu.cycle();
+        auto r = semihost_->call(cpu.x(10), cpu.x(11), c / p_.freq_hz, c, p_.freq_hz);
+        if (!r.error.empty()) {
+          end(EndReason::Fatal, 0, r.error);
+          break;
+        }
+        cpu.finish_semihost(r.a0);
+        if (r.exit) request_exit(r.exit_code);
+        break;
+      }
+      case isa::Stop::Wfi: {
+        // Sleep until the next interrupt source fires.
+        update_irqs();
+        if (cpu.irq_pending()) break;
+        if (!clint_ || !clint_->armed()) {
+          end(EndReason::Deadlock, 0,
+              "wfi with no interrupt that can wake the core (timer not armed, no other sources)");
+          break;
+        }
+        double t = clint_->mtip_time_s();
+        uint64_t wake = static_cast<uint64_t>(std::ceil(t * p_.freq_hz - 1e-6));
+        if (wake > max_cycles) wake = max_cycles;
+        if (wake > cpu.cycle()) cpu.idle(wake - cpu.cycle());
+        cpu.idle(p_.cpu.timing.wfi_wakeup);
+        break;
+      }
+      case isa::Stop::Fatal:
+        end(EndReason::Fatal, 0, cpu.fatal().reason);
+        break;
+    }
+    if (tohost_) {
+      uint32_t v = 0;
+      if (cpu.debug_read(*tohost_, &v, 4) && v != tohost_last) {
+        tohost_last = v;
+        if (v & 1) request_exit(static_cast<int>(v >> 1));
+      }
+    }
+    if (exit_requested_ && end_ == EndReason::Running) end(EndReason::Exit, exit_code_, "");
+    if (end_ == EndReason::Running && cpu.cycle() >= max_cycles)
+      end(EndReason::MaxCycles, 0, "cycle limit reached");
+    // Synchronise with the kernel when the quantum is used up (and at the end).
+    qk_.set(time_at(cpu.cycle()) - sc_core::sc_time_stamp());
+    if (qk_.need_sync() || cpu.cycle() - synced_cycle_ >= quantum_cycles || end_ != EndReason::Running) {
+      qk_.sync();
+      synced_cycle_ = cpu.cycle();
+      if (on_quantum) on_quantum(synced_cycle_);
+    }
+  }
+  sc_core::sc_stop();
+}
+
+}  // namespace mcucim::models

@@ -1,0 +1,103 @@
+// Core: the ISS (isa::Cpu) as a TLM-2.0 LT initiator with temporal decoupling. Memories are reached
+// through DMI (latencies from the target's DMI descriptor become wait states); devices through
+// b_transport with the core's local time annotated. The core synchronises with the SystemC kernel at
+// quantum boundaries (tlm_utils::tlm_quantumkeeper) and after device accesses only when the quantum is
+// used up, services semihosting, sleeps in wfi until the next timer event, and stops on exit, fatal
+// traps or the cycle limit.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/tlm_quantumkeeper.h>
+
+#include "isa/cpu.h"
+#include "models/clint.h"
+#include "models/semihosting.h"
+
+namespace mcucim::models {
+
+struct CoreParams {
+  isa::CpuConfig cpu;
+  double freq_hz = 200e6;
+  sc_core::sc_time quantum = sc_core::sc_time(1, sc_core::SC_MS);
+  uint64_t max_cycles = 0;  // 0: unlimited
+  uint32_t reset_pc = 0;
+};
+
+// A memory the core should access by DMI; `executable` marks where code may run.
+struct DmiRegion {
+  std::string name;
+  uint64_t base = 0, size = 0;
+  bool executable = false;
+};
+
+enum class EndReason { Running, Exit, Fatal, MaxCycles, Deadlock, HostError };
+
+class Core : public sc_core::sc_module, public isa::Bus {
+ public:
+  tlm_utils::simple_initiator_socket<Core> socket;
+
+  Core(sc_core::sc_module_name name, const CoreParams& p, std::ostream& out);
+  ~Core() override;
+
+  // Before sc_start: which address ranges are memories to map by DMI.
+  void add_dmi_region(const DmiRegion& r) { dmi_regions_.push_back(r); }
+  void set_clint(Clint* c) { clint_ = c; }
+  void set_reset_pc(uint32_t pc) { p_.reset_pc = pc; }
+  void set_max_cycles(uint64_t n) { p_.max_cycles = n; }
+  // Called for writes to the `tohost` symbol's address (HTIF): polled at every slice end.
+  void set_tohost(std::optional<uint32_t> addr) { tohost_ = addr; }
+
+  // End the run (from the sim-control device or semihosting exit) with an exit code.
+  void request_exit(int code);
+
+  isa::Cpu& cpu() { return *cpu_; }
+  const isa::Cpu& cpu() const { return *cpu_; }
+  EndReason end_reason() const { return end_; }
+  int exit_code() const { return exit_code_; }
+  const std::string& end_message() const { return end_message_; }
+  double freq_hz() const { return p_.freq_hz; }
+  sc_core::sc_time cycle_time() const { return period_; }
+  Semihosting& semihosting() { return *semihost_; }
+  // Progress hook, called at quantum boundaries with the cycle count.
+  std::function<void(uint64_t cycle)> on_quantum;
+
+ private:
+  void thread();
+  void map_dmi();
+  // isa::Bus
+  bool read(uint32_t addr, void* data, unsigned len, uint64_t now_cycle, uint32_t& delay_cycles) override;
+  bool write(uint32_t addr, const void* data, unsigned len, uint64_t now_cycle,
+             uint32_t& delay_cycles) override;
+  uint64_t mtime(uint64_t now_cycle) override;
+  bool transport(tlm::tlm_command cmd, uint32_t addr, void* data, unsigned len, uint64_t now_cycle,
+                 uint32_t& delay_cycles);
+  sc_core::sc_time time_at(uint64_t cycle) const { return period_ * static_cast<double>(cycle); }
+  void update_irqs();
+  void end(EndReason r, int code, std::string msg);
+
+  CoreParams p_;
+  sc_core::sc_time period_;
+  std::unique_ptr<isa::Cpu> cpu_;
+  std::unique_ptr<Semihosting> semihost_;
+  std::vector<DmiRegion> dmi_regions_;
+  Clint* clint_ = nullptr;
+  std::optional<uint32_t> tohost_;
+  tlm::tlm_generic_payload trans_;
+  tlm_utils::tlm_quantumkeeper qk_;
+  uint64_t synced_cycle_ = 0;
+  EndReason end_ = EndReason::Running;
+  int exit_code_ = 0;
+  std::string end_message_;
+  bool exit_requested_ = false;
+};
+
+}  // namespace mcucim::models

@@ -1,0 +1,34 @@
+// Base of memory-mapped register devices: a TLM-2.0 target that accepts naturally aligned 8/16/32-bit
+// accesses and turns them into read()/write() calls with the access time (kernel time + annotated
+// delay), so devices compute time-dependent values exactly under temporal decoupling.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+namespace mcucim::models {
+
+class Device : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<Device> socket;
+
+  Device(sc_core::sc_module_name name, uint64_t size, sc_core::sc_time access_latency);
+  uint64_t size() const { return size_; }
+  uint64_t reads = 0, writes = 0;  // register accesses (peripheral events for the energy model)
+
+ protected:
+  // Return false to signal an access error (unknown register). `len` is 1, 2 or 4; `offset` is aligned.
+  virtual bool read(uint64_t offset, unsigned len, uint32_t& value, const sc_core::sc_time& now) = 0;
+  virtual bool write(uint64_t offset, unsigned len, uint32_t value, const sc_core::sc_time& now) = 0;
+
+ private:
+  void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
+  uint64_t size_;
+  sc_core::sc_time latency_;
+};
+
+}  // namespace mcucim::models

@@ -1,0 +1,118 @@
+// mcucim: the command-line front end.
+//   mcucim run -c CONFIG --elf FILE [--set k=v]... [--max-cycles N] [--report out.json] [--quiet]
+//   mcucim memmap -c CONFIG [--set k=v]...     (linker --defsym flags for the config's memory map)
+#include <chrono>
+#include <cstdlib>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+#include <systemc>
+
+#include "sim/run.h"
+
+namespace po = boost::program_options;
+using namespace mcucim;
+
+namespace {
+
+const char* kUsage =
+    "usage: mcucim <command> [options]\n"
+    "commands:\n"
+    "  run     simulate a program:  mcucim run -c CONFIG --elf FILE [--set k=v]... [--max-cycles N]\n"
+    "                               [--report out.json] [--quiet]\n"
+    "  memmap  print linker flags for a config's memory map:  mcucim memmap -c CONFIG\n"
+    "exit codes: the program's exit code; 2 usage/config/ELF error; 124 cycle limit;\n"
+    "            125 fault in the simulated program (trap report on stderr); 126 deadlock\n";
+
+int cmd_memmap(int argc, char** argv) {
+  po::options_description opts("memmap options");
+  opts.add_options()("help,h", "this help")("config,c", po::value<std::string>()->required(), "SoC config (YAML)")(
+      "set", po::value<std::vector<std::string>>()->composing(), "override a config value: dotted.path=value");
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
+  if (vm.count("help")) {
+    std::cout << opts;
+    return 0;
+  }
+  po::notify(vm);
+  auto sets = vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
+  sim::Config cfg = sim::Config::load(vm["config"].as<std::string>(), sets);
+  sim::SocSpec spec = sim::read_soc_spec(cfg);
+  // picolibc.ld's symbols: code and read-only data in the first executable read-only memory (flash),
+  // data in the first SRAM.
+  const sim::MemorySpec *flash = nullptr, *ram = nullptr;
+  for (const auto& m : spec.memories) {
+    if (!flash && m.kind == "flash") flash = &m;
+    if (!ram && m.kind == "sram") ram = &m;
+  }
+  if (!ram) cfg.fail("soc.memories", "expected an sram memory for the program's data");
+  if (!flash) flash = ram;
+  std::cout << fmt::format("-Wl,--defsym=__flash=0x{:08x} -Wl,--defsym=__flash_size=0x{:x} "
+                           "-Wl,--defsym=__ram=0x{:08x} -Wl,--defsym=__ram_size=0x{:x}\n",
+                           flash->base, flash->size, ram->base, ram->size);
+  return 0;
+}
+
+int cmd_run(int argc, char** argv) {
+  po::options_description opts("run options");
+  opts.add_options()("help,h", "this help")("config,c", po::value<std::string>()->required(),
+                                            "SoC config (YAML)")(
+      "elf,e", po::value<std::string>()->required(), "RV32 ELF program to run")(
+      "set", po::value<std::vector<std::string>>()->composing(), "override a config value: dotted.path=value")(
+      "max-cycles", po::value<uint64_t>()->default_value(0), "stop after N core cycles (0: no limit); exit 124")(
+      "report", po::value<std::string>(), "write a JSON report to this file")(
+      "quiet,q", "print no summary (the program's output only)");
+  po::positional_options_description pos;
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
+  if (vm.count("help")) {
+    std::cout << "usage: mcucim run -c CONFIG --elf FILE [options]\n" << opts;
+    return 0;
+  }
+  po::notify(vm);
+  sim::RunOptions ro;
+  ro.config_path = vm["config"].as<std::string>();
+  ro.elf_path = vm["elf"].as<std::string>();
+  if (vm.count("set")) ro.sets = vm["set"].as<std::vector<std::string>>();
+  ro.max_cycles = vm["max-cycles"].as<uint64_t>();
+  if (vm.count("report")) ro.report_path = vm["report"].as<std::string>();
+  ro.quiet = vm.count("quiet") > 0;
+  return sim::run_program(ro, std::cout, std::cerr);
+}
+
+}  // namespace
+
+int sc_main(int argc, char** argv) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+  sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
+  sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+  if (argc < 2 || std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help") {
+    std::cerr << kUsage;
+    return argc < 2 ? sim::kExitUsage : 0;
+  }
+  const std::string cmd = argv[1];
+  try {
+    if (cmd == "run") return cmd_run(argc - 1, argv + 1);
+    if (cmd == "memmap") return cmd_memmap(argc - 1, argv + 1);
+    if (cmd == "--version") {
+      std::cout << "mcucim 0.1\n";
+      return 0;
+    }
+    std::cerr << "mcucim: unknown command '" << cmd << "'\n" << kUsage;
+    return sim::kExitUsage;
+  } catch (const po::error& e) {
+    std::cerr << "mcucim " << cmd << ": " << e.what() << "\n(see mcucim " << cmd << " --help)\n";
+    return sim::kExitUsage;
+  } catch (const sim::ConfigError& e) {
+    std::cerr << "mcucim: config error: " << e.what() << "\n";
+    return sim::kExitUsage;
+  } catch (const sim::ElfError& e) {
+    std::cerr << "mcucim: ELF error: " << e.what() << "\n";
+    return sim::kExitUsage;
+  }
+}

@@ -1,0 +1,29 @@
+// One simulation run: load config and ELF, elaborate, run, report. Used by `mcucim run`.
+#pragma once
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "sim/soc.h"
+
+namespace mcucim::sim {
+
+struct RunOptions {
+  std::string config_path;
+  std::string elf_path;
+  std::vector<std::string> sets;
+  uint64_t max_cycles = 0;
+  std::string report_path;  // JSON report ("" = none)
+  bool quiet = false;       // no summary
+};
+
+// Returns the process exit code (the program's, or one of sim::ExitCode). Throws ConfigError/ElfError
+// for bad inputs (the caller maps them to exit 2).
+int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err);
+
+// The trap report (cause, PC, instruction, registers, last PCs) of a faulted run.
+std::string trap_report(const models::Core& core, const ElfImage& elf);
+const char* cause_name(uint32_t mcause);
+
+}  // namespace mcucim::sim

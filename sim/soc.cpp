@@ -1,0 +1,254 @@
+#include "sim/soc.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "models/clint.h"
+#include "models/memory.h"
+#include "models/router.h"
+#include "models/simctrl.h"
+#include "models/uart.h"
+
+namespace mcucim::sim {
+
+namespace fs = std::filesystem;
+
+isa::IsaFeatures parse_isa(const Config& cfg, const std::string& path) {
+  const std::string s = cfg.get<std::string>(path);
+  isa::IsaFeatures f;
+  f.m = f.c = f.f = f.xmac = false;
+  std::string base = s, ext;
+  if (auto u = s.find('_'); u != std::string::npos) {
+    base = s.substr(0, u);
+    ext = s.substr(u + 1);
+  }
+  if (base.rfind("rv32i", 0) != 0)
+    cfg.fail(path, fmt::format("expected an ISA string like 'rv32imc' or 'rv32imfc_xmac', found '{}'", s));
+  for (char c : base.substr(5)) {
+    switch (c) {
+      case 'm': f.m = true; break;
+      case 'f': f.f = true; break;
+      case 'c': f.c = true; break;
+      default:
+        cfg.fail(path, fmt::format("unsupported extension '{}' in '{}' (supported: m, f, c, and _xmac)", c, s));
+    }
+  }
+  if (!ext.empty()) {
+    if (ext != "xmac")
+      cfg.fail(path, fmt::format("unknown non-standard extension '{}' in '{}' (supported: xmac)", ext, s));
+    f.xmac = true;
+  }
+  return f;
+}
+
+isa::TimingProfile load_timing(const Config& cfg, const std::string& profile) {
+  std::string path = profile;
+  if (path.find('/') == std::string::npos && path.find(".yaml") == std::string::npos) {
+    // A name: look beside the config file first (configs/timing/), then in the source tree.
+    fs::path beside = fs::path(cfg.file()).parent_path() / "timing" / (profile + ".yaml");
+    fs::path source = fs::path(MCUCIM_SOURCE_DIR) / "configs" / "timing" / (profile + ".yaml");
+    path = fs::exists(beside) ? beside.string() : source.string();
+    if (!fs::exists(path))
+      cfg.fail("soc.core.timing",
+               fmt::format("no timing profile '{}' (looked for {} and {})", profile, beside.string(),
+                           source.string()));
+  }
+  Config p = Config::load(path);
+  isa::TimingProfile t;
+  // A key in the main config under `timing.` overrides the profile's value.
+  auto u32 = [&](const std::string& key) -> uint32_t {
+    if (cfg.has("timing." + key)) return cfg.get<uint32_t>("timing." + key);
+    return p.get<uint32_t>("timing." + key);
+  };
+  t.name = p.get<std::string>("timing.name");
+  if (cfg.has("timing.name")) t.name = cfg.get<std::string>("timing.name");
+  for (size_t i = 0; i < static_cast<size_t>(isa::TClass::COUNT); ++i)
+    t.base[i] = u32(std::string("cycles.") + isa::kTimingClassNames[i]);
+  t.branch_taken_penalty = u32("branch_taken_penalty");
+  t.load_use_stall = u32("load_use_stall");
+  t.shift_per_4 = u32("shift_per_4");
+  t.shift_per_1 = u32("shift_per_1");
+  t.div_fast_zero = u32("div_fast_zero");
+  t.wfi_wakeup = u32("wfi_wakeup");
+  t.trap_entry = u32("trap_entry");
+  t.mret = u32("mret");
+  p.check_all_used();
+  return t;
+}
+
+SocSpec read_soc_spec(const Config& cfg) {
+  SocSpec s;
+  s.name = cfg.get<std::string>("soc.name", "soc");
+  s.freq_hz = cfg.get<double>("soc.clock.freq_hz");
+  if (!(s.freq_hz > 0) || s.freq_hz > 10e9)
+    cfg.fail("soc.clock.freq_hz", fmt::format("expected a frequency in (0, 10 GHz], found {}", s.freq_hz));
+
+  auto& c = s.core;
+  c.freq_hz = s.freq_hz;
+  c.cpu.features = parse_isa(cfg, "soc.core.isa");
+  c.cpu.timing = load_timing(cfg, cfg.get<std::string>("soc.core.timing"));
+  const double quantum_ns = cfg.get<double>("soc.core.quantum_ns", 1e6);
+  if (!(quantum_ns > 0)) cfg.fail("soc.core.quantum_ns", "expected a positive duration in ns");
+  c.quantum = sc_core::sc_time(quantum_ns, sc_core::SC_NS);
+  c.cpu.misaligned_emulate = cfg.get_enum("soc.core.misaligned", {"trap", "emulate"}, "trap") == "emulate";
+  c.cpu.history = cfg.get<uint32_t>("soc.core.trap_history", 16);
+  if (c.cpu.history == 0 || c.cpu.history > 4096)
+    cfg.fail("soc.core.trap_history", "expected 1..4096 PCs");
+  c.cpu.fetch_lines = cfg.get<uint32_t>("soc.core.fetch_buffer.lines", 1);
+  c.cpu.fetch_line_bytes = cfg.get<uint32_t>("soc.core.fetch_buffer.line_bytes", 16);
+  auto pow2 = [](uint32_t v) { return v && !(v & (v - 1)); };
+  if (!pow2(c.cpu.fetch_lines) || c.cpu.fetch_lines > 65536)
+    cfg.fail("soc.core.fetch_buffer.lines", "expected a power of two between 1 and 65536");
+  if (!pow2(c.cpu.fetch_line_bytes) || c.cpu.fetch_line_bytes < 4 || c.cpu.fetch_line_bytes > 4096)
+    cfg.fail("soc.core.fetch_buffer.line_bytes", "expected a power of two between 4 and 4096");
+  c.cpu.xmac.lanes = cfg.get<uint32_t>("soc.xmac.lanes", 4);
+  c.cpu.xmac.latency = cfg.get<uint32_t>("soc.xmac.latency", 1);
+  if (c.cpu.xmac.lanes == 0 || c.cpu.xmac.lanes > 64) cfg.fail("soc.xmac.lanes", "expected 1..64 MAC lanes");
+  if (c.cpu.xmac.latency == 0 || c.cpu.xmac.latency > 64) cfg.fail("soc.xmac.latency", "expected 1..64 cycles");
+  s.bus_latency = cfg.get<uint32_t>("soc.bus.latency_cycles", 0);
+
+  struct Range { std::string path; uint64_t base, size; };
+  std::vector<Range> ranges;
+  auto range = [&](const std::string& path, const std::string& kind, uint64_t& size, uint32_t& base) {
+    base = cfg.get<uint32_t>(path + ".base");
+    if (size == 0) cfg.fail(path + ".size", "expected a non-zero size");
+    if (uint64_t(base) + size > (1ull << 32))
+      cfg.fail(path + ".size", fmt::format("region 0x{:08x} + {} bytes runs past the 4 GiB address space", base, size));
+    ranges.push_back({path, base, size});
+  };
+  for (const auto& name : cfg.keys("soc.memories")) {
+    const std::string p = "soc.memories." + name;
+    MemorySpec m;
+    m.name = name;
+    m.kind = cfg.get_enum(p + ".kind", {"sram", "flash", "mram"}, "sram");
+    m.size = cfg.get<uint64_t>(p + ".size");
+    range(p, m.kind, m.size, m.base);
+    m.read_wait = cfg.get<uint32_t>(p + ".read_wait", 0);
+    m.write_wait = cfg.get<uint32_t>(p + ".write_wait", 0);
+    m.executable = cfg.get<bool>(p + ".executable", m.kind != "mram");
+    if (m.size % 4) cfg.fail(p + ".size", "expected a multiple of 4 bytes");
+    s.memories.push_back(m);
+  }
+  if (s.memories.empty()) cfg.fail("soc.memories", "expected at least one memory");
+  for (const auto& name : cfg.keys("soc.devices")) {
+    const std::string p = "soc.devices." + name;
+    DeviceSpec d;
+    d.name = name;
+    d.kind = cfg.get_enum(p + ".kind", {"clint", "uart", "simctrl"}, "");
+    d.size = d.kind == "clint" ? 0x10000 : d.kind == "uart" ? 0x1000 : 0x100;
+    range(p, d.kind, d.size, d.base);
+    // APB-style peripheral: setup + access phase = 2 cycles (AMBA APB protocol specification).
+    d.access_wait = cfg.get<uint32_t>(p + ".access_wait", 2);
+    if (d.kind == "clint") {
+      d.timebase_hz = cfg.get<double>(p + ".timebase_hz", 1e6);
+      if (!(d.timebase_hz > 0)) cfg.fail(p + ".timebase_hz", "expected a positive frequency");
+    }
+    s.devices.push_back(d);
+  }
+  for (size_t i = 0; i < ranges.size(); ++i)
+    for (size_t j = i + 1; j < ranges.size(); ++j) {
+      const auto &a = ranges[i], &b = ranges[j];
+      if (a.base < b.base + b.size && b.base < a.base + a.size)
+        cfg.fail(b.path + ".base",
+                 fmt::format("'{}' [0x{:08x}, 0x{:08x}) overlaps '{}' [0x{:08x}, 0x{:08x}) at {}", b.path,
+                             b.base, b.base + b.size, a.path, a.base, a.base + a.size,
+                             cfg.origin(a.path + ".base").str()));
+    }
+  int nclint = 0, nsim = 0;
+  for (auto& d : s.devices) {
+    nclint += d.kind == "clint";
+    nsim += d.kind == "simctrl";
+  }
+  if (nclint > 1) cfg.fail("soc.devices", "at most one clint is supported");
+  if (nsim > 1) cfg.fail("soc.devices", "at most one simctrl is supported");
+  return s;
+}
+
+Soc::Soc(const SocSpec& spec, std::ostream& out) : spec_(spec) {
+  const sc_core::sc_time cycle(1.0 / spec.freq_hz, sc_core::SC_SEC);
+  core_ = std::make_unique<models::Core>("core", spec.core, out);
+  router_ = std::make_unique<models::Router>("bus", cycle * spec.bus_latency);
+  core_->socket.bind(router_->target);
+  for (const auto& m : spec.memories) {
+    models::MemoryParams p;
+    p.kind = m.kind;
+    p.size = m.size;
+    p.program_writable = m.kind != "flash";
+    p.read_wait = m.read_wait;
+    p.write_wait = m.write_wait;
+    p.cycle = cycle;
+    mems_.push_back(std::make_unique<models::Memory>(m.name.c_str(), p));
+    router_->map({m.name, m.base, m.size});
+    router_->initiator.bind(mems_.back()->socket);
+    core_->add_dmi_region({m.name, m.base, m.size, m.executable});
+  }
+  for (const auto& d : spec.devices) {
+    const sc_core::sc_time lat = cycle * d.access_wait;
+    std::unique_ptr<models::Device> dev;
+    if (d.kind == "clint") {
+      auto c = std::make_unique<models::Clint>(d.name.c_str(), d.timebase_hz, lat);
+      core_->set_clint(c.get());
+      dev = std::move(c);
+    } else if (d.kind == "uart") {
+      dev = std::make_unique<models::Uart>(d.name.c_str(), out, lat);
+    } else {
+      auto s = std::make_unique<models::SimCtrl>(d.name.c_str(), out, lat);
+      simctrl_ = s.get();
+      s->set_mem_reader([this](uint32_t a, void* p, uint32_t n) { return core_->cpu().debug_read(a, p, n); });
+      s->set_listener([this](const models::SimCtrl::Event& e) {
+        if (e.kind == models::SimCtrl::EventKind::Exit) core_->request_exit(static_cast<int>(e.value));
+      });
+      dev = std::move(s);
+    }
+    router_->map({d.name, d.base, d.size});
+    router_->initiator.bind(dev->socket);
+    devs_.push_back(std::move(dev));
+  }
+}
+
+Soc::~Soc() = default;
+
+std::vector<models::Memory*> Soc::memories() const {
+  std::vector<models::Memory*> v;
+  for (auto& m : mems_) v.push_back(m.get());
+  return v;
+}
+std::vector<models::Device*> Soc::devices() const {
+  std::vector<models::Device*> v;
+  for (auto& d : devs_) v.push_back(d.get());
+  return v;
+}
+
+void Soc::load(const ElfImage& elf) {
+  for (const auto& seg : elf.segments) {
+    // The whole segment (file bytes and zero fill) must lie in one memory.
+    const MemorySpec* target = nullptr;
+    size_t index = 0;
+    for (size_t i = 0; i < spec_.memories.size(); ++i) {
+      const auto& m = spec_.memories[i];
+      if (seg.paddr >= m.base && uint64_t(seg.paddr) + seg.memsz <= uint64_t(m.base) + m.size) {
+        target = &m;
+        index = i;
+      }
+    }
+    if (!target) {
+      std::string map;
+      for (const auto& m : spec_.memories)
+        map += fmt::format("\n  {:<8} [0x{:08x}, 0x{:08x})", m.name, m.base, uint64_t(m.base) + m.size);
+      throw ElfError(fmt::format("{}: segment at physical address 0x{:08x} ({} bytes) is outside the memory map:{}",
+                                 elf.path, seg.paddr, seg.memsz, map));
+    }
+    uint8_t* dst = mems_[index]->data() + (seg.paddr - target->base);
+    std::copy(seg.data.begin(), seg.data.end(), dst);
+    std::fill(dst + seg.data.size(), dst + seg.memsz, 0);
+  }
+  core_->set_reset_pc(elf.entry);
+  core_->set_tohost(elf.symbol("tohost"));
+}
+
+void Soc::run() { sc_core::sc_start(); }
+
+}  // namespace mcucim::sim

@@ -1,0 +1,94 @@
+// sim::Soc: the SoC elaborated from a sim::Config: core, bus, memories and devices, plus loading a
+// program and running it. One Soc per process (SystemC elaborates once).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "isa/cpu.h"
+#include "models/core.h"
+#include "sim/config.h"
+#include "sim/elf.h"
+
+namespace mcucim::models {
+class Router;
+class Memory;
+class Device;
+class Clint;
+class Uart;
+class SimCtrl;
+}  // namespace mcucim::models
+
+namespace mcucim::sim {
+
+// Process exit codes of `mcucim run` besides the program's own exit code.
+enum ExitCode : int {
+  kExitUsage = 2,        // bad command line, config, ELF or model file
+  kExitCycleLimit = 124, // --max-cycles reached
+  kExitFault = 125,      // the simulated program faulted: unhandled trap, bad semihosting call
+  kExitDeadlock = 126,   // wfi with nothing that can wake the core
+};
+
+struct MemorySpec {
+  std::string name, kind;
+  uint32_t base = 0;
+  uint64_t size = 0;
+  uint32_t read_wait = 0, write_wait = 0;
+  bool executable = false;
+};
+struct DeviceSpec {
+  std::string name, kind;
+  uint32_t base = 0;
+  uint64_t size = 0;
+  double timebase_hz = 0;   // clint
+  uint32_t access_wait = 0;
+};
+
+// Everything elaboration needs, validated (every error names file:line and key).
+struct SocSpec {
+  std::string name;
+  double freq_hz = 0;
+  models::CoreParams core;
+  uint32_t bus_latency = 0;
+  std::vector<MemorySpec> memories;
+  std::vector<DeviceSpec> devices;
+};
+
+// Resolve a timing profile name ("picorv32") or path to a file and read it (overridable per key
+// through the main config's `timing.*`).
+isa::TimingProfile load_timing(const Config& cfg, const std::string& profile);
+// Parse "rv32imfc_xmac" style strings.
+isa::IsaFeatures parse_isa(const Config& cfg, const std::string& path);
+SocSpec read_soc_spec(const Config& cfg);
+
+class Soc {
+ public:
+  Soc(const SocSpec& spec, std::ostream& out);
+  ~Soc();
+
+  // Load an ELF's PT_LOAD segments at their physical addresses; throws ElfError naming the segment if
+  // one is outside the memories. Sets the reset PC to the entry point and HTIF tohost if present.
+  void load(const ElfImage& elf);
+  // Run to completion.
+  void run();
+
+  models::Core& core() { return *core_; }
+  models::SimCtrl* simctrl() { return simctrl_; }
+  const SocSpec& spec() const { return spec_; }
+  const models::Router& router() const { return *router_; }
+  std::vector<models::Memory*> memories() const;
+  std::vector<models::Device*> devices() const;
+
+ private:
+  SocSpec spec_;
+  std::unique_ptr<models::Core> core_;
+  std::unique_ptr<models::Router> router_;
+  std::vector<std::unique_ptr<models::Memory>> mems_;
+  std::vector<std::unique_ptr<models::Device>> devs_;
+  models::SimCtrl* simctrl_ = nullptr;
+};
+
+}  // namespace mcucim::sim
