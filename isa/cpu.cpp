@@ -19,7 +19,22 @@ namespace mcucim::isa {
 namespace {
 constexpr uint32_t kSemihostPre = 0x01f01013;   // slli x0, x0, 0x1f
 constexpr uint32_t kSemihostPost = 0x40705013;  // srai x0, x0, 7
-constexpr uint32_t kCsrXmacCfg = 0xFC0;
+constexpr uint32_t kCsrXmacCfg = XMAC_CSR_XMACCFG;
+
+// Which of rs1/rs2 name integer registers (bit 0: rs1, bit 1: rs2), for the load-use hazard check:
+// FP operations' register fields name FP registers, which an integer load never writes.
+struct IntSources {
+  uint8_t mask[static_cast<size_t>(Op::COUNT)];
+  constexpr IntSources() : mask{} {
+    for (size_t i = 0; i < static_cast<size_t>(Op::COUNT); ++i) mask[i] = 3;
+    for (Op op : {Op::FMADD_S, Op::FMSUB_S, Op::FNMSUB_S, Op::FNMADD_S, Op::FADD_S, Op::FSUB_S, Op::FMUL_S,
+                  Op::FDIV_S, Op::FSQRT_S, Op::FSGNJ_S, Op::FSGNJN_S, Op::FSGNJX_S, Op::FMIN_S, Op::FMAX_S,
+                  Op::FCVT_W_S, Op::FCVT_WU_S, Op::FMV_X_W, Op::FEQ_S, Op::FLT_S, Op::FLE_S, Op::FCLASS_S})
+      mask[static_cast<size_t>(op)] = 0;
+    for (Op op : {Op::FCVT_S_W, Op::FCVT_S_WU, Op::FMV_W_X, Op::FLW, Op::FSW}) mask[static_cast<size_t>(op)] = 1;
+  }
+};
+constexpr IntSources kIntSources;
 
 inline unsigned size_index(unsigned len) { return len == 1 ? 0 : (len == 2 ? 1 : 2); }
 
@@ -241,7 +256,7 @@ bool Cpu::csr_read(uint32_t csr, uint32_t& v) {
     case 0xF14: v = cfg_.hartid; return true;
     case kCsrXmacCfg:
       if (!cfg_.features.xmac) return false;
-      v = 1u | ((cfg_.xmac.lanes & 0xff) << 8) | ((cfg_.xmac.latency & 0xff) << 16);
+      v = XMAC_CFG_MAKE(XMAC_VERSION, cfg_.xmac.lanes, cfg_.xmac.latency);
       return true;
     default: break;
   }
@@ -401,15 +416,19 @@ Stop Cpu::run(uint64_t limit) {
       }
     }
     // Load-use hazard: the previous instruction loaded into a register this one reads.
-    if (MC_UNLIKELY(load_rd_ != 0) && (in.rs1 == load_rd_ || in.rs2 == load_rd_ || in.rs3 == load_rd_)) {
-      cyc += c_load_use;
-      counters_.load_use_stalls += c_load_use;
+    if (MC_UNLIKELY(load_rd_ != 0)) {
+      const uint8_t m = kIntSources.mask[static_cast<size_t>(in.op)];
+      if (((m & 1) && in.rs1 == load_rd_) || ((m & 2) && in.rs2 == load_rd_)) {
+        cyc += c_load_use;
+        counters_.load_use_stalls += c_load_use;
+      }
     }
     load_rd_ = 0;
     // Xmac result latency for non-Xmac consumers of the accumulator.
     if (MC_UNLIKELY(xmac_rd_ != 0)) {
-      if (in.tclass != TClass::XMAC && in.tclass != TClass::XMAC_LOAD &&
-          (in.rs1 == xmac_rd_ || in.rs2 == xmac_rd_ || in.rs3 == xmac_rd_) && cfg_.xmac.latency > 1) {
+      const uint8_t m = kIntSources.mask[static_cast<size_t>(in.op)];
+      if (in.tclass != TClass::XMAC && in.tclass != TClass::XMAC_LOAD && cfg_.xmac.latency > 1 &&
+          (((m & 1) && in.rs1 == xmac_rd_) || ((m & 2) && in.rs2 == xmac_rd_))) {
         cyc += cfg_.xmac.latency - 1;
         counters_.xmac_stall_cycles += cfg_.xmac.latency - 1;
       }
@@ -630,6 +649,7 @@ Stop Cpu::run(uint64_t limit) {
           const bool writes = is_write || (is_imm ? in.rs3 != 0 : in.rs1 != 0);
           uint32_t old = 0;
           // Reads have no side effects here, so csrrw with rd=x0 may read too: it checks existence.
+          cycle_ = cyc;  // counters read by the CSR see this instruction's start
           if (!csr_read(csr, old)) TRAP(kIllegalInsn, in.raw);
           if (writes) {
             uint32_t nv = is_write ? src : (in.op == Op::CSRRS || in.op == Op::CSRRSI) ? (old | src) : (old & ~src);

@@ -19,7 +19,7 @@ enum class Op : uint8_t {
   ADDI, SLTI, SLTIU, XORI, ORI, ANDI, SLLI, SRLI, SRAI,
   ADD, SUB, SLL, SLT, SLTU, XOR, SRL, SRA, OR, AND,
   FENCE, FENCE_I, ECALL, EBREAK, MRET, WFI,
-  // Zicsr (imm holds the CSR number; for the *I forms rs1 holds the 5-bit immediate)
+  // Zicsr (imm holds the CSR number; for the *I forms rs3 holds the 5-bit immediate and rs1 is 0)
   CSRRW, CSRRS, CSRRC, CSRRWI, CSRRSI, CSRRCI,
   // M
   MUL, MULH, MULHSU, MULHU, DIV, DIVU, REM, REMU,

@@ -88,7 +88,6 @@ int cmd_run(int argc, char** argv) {
 }  // namespace
 
 int sc_main(int argc, char** argv) {
-  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
   sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
   sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   if (argc < 2 || std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help") {
@@ -115,4 +114,10 @@ int sc_main(int argc, char** argv) {
     std::cerr << "mcucim: ELF error: " << e.what() << "\n";
     return sim::kExitUsage;
   }
+}
+
+// Our own entry point: silence SystemC's banner (it is printed before sc_main runs), then hand over.
+int main(int argc, char** argv) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+  return sc_core::sc_elab_and_sim(argc, argv);
 }

@@ -28,7 +28,7 @@ extern "C" {
 static inline void simctrl_write(uint32_t off, uint32_t v) {
   *(volatile uint32_t *)(uintptr_t)(MCUCIM_SIMCTRL_BASE + off) = v;
 }
-static inline void sim_exit(int code) {
+__attribute__((noreturn)) static inline void sim_exit(int code) {
   simctrl_write(SIMCTRL_EXIT, (uint32_t)code);
   for (;;) {
   }

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Simulation-speed benchmark: runs the same compute-bound firmware (workloads/bench_int) under
+# mcucim (timing on) and under QEMU (qemu-system-riscv32 -M virt, TCG JIT) in one invocation and
+# reports MIPS for each and their ratio. Also runs mcucim with each timing profile.
+# Usage: bench/run.sh [BUILD_DIR]   (needs `make build`; QEMU from Debian's qemu-system-misc)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+ELF=$BUILD/firmware/bench_int.elf
+MCUCIM=$BUILD/mcucim
+[ -x "$MCUCIM" ] && [ -f "$ELF" ] || { echo "bench: build first (make build): missing $MCUCIM or $ELF" >&2; exit 1; }
+
+run_mcucim() {  # $1 = extra args; prints "instret host_s"
+  local rep; rep=$(mktemp)
+  "$MCUCIM" run -c configs/mcu-base.yaml --elf "$ELF" -q --report "$rep" "$@" > /dev/null
+  python3 -c "import json,sys; r=json.load(open('$rep')); print(r['instret'], r['sim']['host_s'], r['cycles'])"
+  rm -f "$rep"
+}
+
+echo "mcucim simulation speed on $(nproc) core(s): $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+printf "%-34s %14s %10s %10s\n" "run" "instructions" "host s" "MIPS"
+best_mips=0
+for prof in picorv32 ibex cv32e40p; do
+  read -r instret host cycles < <(run_mcucim --set soc.core.timing=$prof)
+  mips=$(python3 -c "print(f'{$instret/$host/1e6:.1f}')")
+  printf "%-34s %14d %10.3f %10s   (cycles %d)\n" "mcucim, timing $prof" "$instret" "$host" "$mips" "$cycles"
+  [ "$prof" = picorv32 ] && ref_mips=$mips && ref_instret=$instret
+done
+
+if command -v qemu-system-riscv32 > /dev/null; then
+  t0=$(date +%s.%N)
+  timeout 300 qemu-system-riscv32 -M virt -bios none -kernel "$ELF" -nographic -display none -monitor none \
+    -serial none -semihosting-config enable=on,target=native < /dev/null > /dev/null
+  t1=$(date +%s.%N)
+  q=$(python3 -c "print(f'{$ref_instret/($t1-$t0)/1e6:.1f}')")
+  printf "%-34s %14d %10.3f %10s\n" "qemu-system-riscv32 (TCG)" "$ref_instret" "$(python3 -c "print($t1-$t0)")" "$q"
+  python3 -c "print(f'ratio mcucim/qemu: {$ref_mips/$q:.3f} (QEMU time includes its start-up; same instruction count assumed)')"
+else
+  echo "qemu-system-riscv32 not installed: MCUCIM_WITH_QEMU=1 scripts/install-deps.sh"
+fi
