@@ -1,0 +1,131 @@
+// End-to-end: firmware built with the cross compiler runs in `mcucim run`; outputs, exit codes and
+// trap reports are what the program and the issue say they must be.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "e2e_util.h"
+
+using e2e::mcucim;
+using e2e::run_args;
+using testing::HasSubstr;
+
+TEST(Run, HelloThroughSemihostingPrintsGreetingAndSummary) {
+  auto r = mcucim(run_args("hello"));
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "Hello from mcucim!\n");
+  EXPECT_THAT(r.err, HasSubstr("cycles"));
+  EXPECT_THAT(r.err, HasSubstr("instructions"));
+  EXPECT_THAT(r.err, HasSubstr("CPI"));
+  EXPECT_THAT(r.err, HasSubstr("simulated time"));
+  EXPECT_THAT(r.err, HasSubstr("host time"));
+  EXPECT_THAT(r.err, HasSubstr("MIPS"));
+}
+
+TEST(Run, HelloFromSramAndThroughUart) {
+  auto a = mcucim(run_args("hello_sram", "-q"));
+  EXPECT_EQ(a.code, 0) << a.err;
+  EXPECT_EQ(a.out, "Hello from mcucim!\n");
+  auto b = mcucim(run_args("hello_uart", "-q"));
+  EXPECT_EQ(b.code, 0) << b.err;
+  EXPECT_THAT(b.out, HasSubstr("Hello from mcucim over UART!"));
+  EXPECT_EQ(b.err, "");  // -q: no summary
+}
+
+TEST(Run, ExitCodeIsPropagated) {
+  auto r = mcucim(run_args("exit3", "-q"));
+  EXPECT_EQ(r.code, 3) << r.err;
+}
+
+TEST(Run, HtifTohostEndsTheRun) {
+  auto r = mcucim(run_args("tohost", "-q --max-cycles 10000000"));
+  EXPECT_EQ(r.code, 7) << r.err;
+}
+
+TEST(Run, IllegalInstructionGivesTrapReport) {
+  auto r = mcucim(run_args("illegal"));
+  EXPECT_EQ(r.code, 125);
+  EXPECT_THAT(r.err, HasSubstr("illegal instruction (mcause 2)"));
+  EXPECT_THAT(r.err, HasSubstr("<main+"));
+  EXPECT_THAT(r.err, HasSubstr("instruction: 0x0000  illegal 0x00000000"));
+  EXPECT_THAT(r.err, HasSubstr("no trap handler"));
+  EXPECT_THAT(r.err, HasSubstr("sp x2"));
+  EXPECT_THAT(r.err, HasSubstr("last 16 PCs"));
+}
+
+TEST(Run, BadLoadGivesTrapReportWithAddress) {
+  auto r = mcucim(run_args("badload"));
+  EXPECT_EQ(r.code, 125);
+  EXPECT_THAT(r.err, HasSubstr("load access fault (mcause 5)"));
+  EXPECT_THAT(r.err, HasSubstr("mtval:       0x0f000000"));
+  EXPECT_THAT(r.err, HasSubstr("lw "));
+}
+
+TEST(Run, TimerInterruptFires) {
+  auto r = mcucim(run_args("timer_irq", "-q"));
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("timer irq 3"));
+}
+
+TEST(Run, SelfCheckingProgramPasses) {
+  auto r = mcucim(run_args("selfcheck", "-q"));
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("PASS"));
+}
+
+TEST(Run, SelfCheckPassesUnderEveryTimingProfile) {
+  for (const char* p : {"picorv32", "ibex", "cv32e40p"}) {
+    auto r = mcucim(run_args("selfcheck", std::string("-q --set soc.core.timing=") + p));
+    EXPECT_EQ(r.code, 0) << p << r.err;
+    EXPECT_THAT(r.out, HasSubstr("PASS")) << p;
+  }
+}
+
+TEST(Run, CycleLimitStopsWithItsOwnCode) {
+  auto r = mcucim(run_args("selfcheck", "-q --max-cycles 5000"));
+  EXPECT_EQ(r.code, 124);
+  EXPECT_THAT(r.err, HasSubstr("cycle limit of 5000"));
+}
+
+TEST(Run, SameInputsGiveIdenticalCounts) {
+  const std::string dir = e2e::tmpdir();
+  auto a = mcucim(run_args("selfcheck", "-q --report " + dir + "/a.json"));
+  auto b = mcucim(run_args("selfcheck", "-q --report " + dir + "/b.json"));
+  ASSERT_EQ(a.code, 0);
+  ASSERT_EQ(b.code, 0);
+  auto ja = nlohmann::json::parse(e2e::slurp(dir + "/a.json"));
+  auto jb = nlohmann::json::parse(e2e::slurp(dir + "/b.json"));
+  EXPECT_EQ(ja["cycles"], jb["cycles"]);
+  EXPECT_EQ(ja["instret"], jb["instret"]);
+  EXPECT_GT(ja["cycles"].get<uint64_t>(), ja["instret"].get<uint64_t>());
+}
+
+TEST(Run, FlashWaitStatesCostCycles) {
+  const std::string dir = e2e::tmpdir();
+  auto a = mcucim(run_args("selfcheck", "-q --set soc.memories.flash.read_wait=0 --report " + dir + "/w0.json"));
+  auto b = mcucim(run_args("selfcheck", "-q --set soc.memories.flash.read_wait=5 --report " + dir + "/w5.json"));
+  ASSERT_EQ(a.code, 0);
+  ASSERT_EQ(b.code, 0);
+  auto ja = nlohmann::json::parse(e2e::slurp(dir + "/w0.json"));
+  auto jb = nlohmann::json::parse(e2e::slurp(dir + "/w5.json"));
+  EXPECT_EQ(ja["instret"], jb["instret"]);
+  EXPECT_LT(ja["cycles"].get<uint64_t>(), jb["cycles"].get<uint64_t>());
+}
+
+TEST(Run, HardFloatProgramNeedsF) {
+  auto with_f = mcucim(run_args("hello_f", "-q --set soc.core.isa=rv32imfc"));
+  EXPECT_EQ(with_f.code, 0) << with_f.err;
+  EXPECT_THAT(with_f.out, HasSubstr("2.121320"));
+  auto without = mcucim(run_args("hello_f", "-q"));
+  EXPECT_NE(without.code, 0);
+}
+
+TEST(Run, MemmapPrintsLinkerSymbols) {
+  auto r = mcucim("memmap -c " + e2e::cfg());
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("--defsym=__flash=0x20000000"));
+  EXPECT_THAT(r.out, HasSubstr("--defsym=__flash_size=0x200000"));
+  EXPECT_THAT(r.out, HasSubstr("--defsym=__ram=0x80000000"));
+  EXPECT_THAT(r.out, HasSubstr("--defsym=__ram_size=0x80000"));
+}
