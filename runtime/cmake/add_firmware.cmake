@@ -91,7 +91,9 @@ function(add_firmware)
     target_compile_options(${FW_NAME} PRIVATE -march=${FW_ARCH} -mabi=${FW_ABI})
     target_link_options(${FW_NAME} PRIVATE -march=${FW_ARCH} -mabi=${FW_ABI})
   endif()
-  target_compile_options(${FW_NAME} PRIVATE -ffunction-sections -fdata-sections)
+  # -ffp-contract=off: no fused multiply-add unless written explicitly, so host and target (and hard
+  # and soft float) builds round the same way.
+  target_compile_options(${FW_NAME} PRIVATE -ffunction-sections -fdata-sections -ffp-contract=off)
 
   if(FW_LINK STREQUAL "flash")
     math(EXPR code_base "${MCUCIM_FLASH_BASE}" OUTPUT_FORMAT HEXADECIMAL)
