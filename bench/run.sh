@@ -30,7 +30,7 @@ done
 if command -v qemu-system-riscv32 > /dev/null; then
   t0=$(date +%s.%N)
   timeout 300 qemu-system-riscv32 -M virt -bios none -kernel "$ELF" -nographic -display none -monitor none \
-    -serial none -semihosting-config enable=on,target=native < /dev/null > /dev/null
+    -serial none -semihosting-config enable=on,target=native < /dev/null > /dev/null 2>&1
   t1=$(date +%s.%N)
   q=$(python3 -c "print(f'{$ref_instret/($t1-$t0)/1e6:.1f}')")
   printf "%-34s %14d %10.3f %10s\n" "qemu-system-riscv32 (TCG)" "$ref_instret" "$(python3 -c "print($t1-$t0)")" "$q"
