@@ -71,6 +71,10 @@ size_t Cpu::add_region(const MemRegion& r) {
   regions_.push_back(std::make_unique<MemRegion>(r));
   MemRegion& m = *regions_.back();
   if (m.executable) m.decoded.assign(m.size / 2 + 1, Insn{});
+  if (m.executable && cfg_.profile) {
+    m.prof_count.assign(m.size / 2 + 1, 0);
+    m.prof_cycles.assign(m.size / 2 + 1, 0);
+  }
   const uint8_t index = static_cast<uint8_t>(regions_.size());
   uint64_t first = m.base >> 12, last = (uint64_t(m.base) + m.size - 1) >> 12;
   for (uint64_t p = first; p <= last; ++p) page_map_[p] = index;
@@ -336,7 +340,10 @@ void Cpu::finish_semihost(uint32_t result) {
 // ---------------------------------------------------------------------------------------------------
 // The interpreter loop.
 // ---------------------------------------------------------------------------------------------------
-Stop Cpu::run(uint64_t limit) {
+Stop Cpu::run(uint64_t limit) { return cfg_.profile ? run_impl<true>(limit) : run_impl<false>(limit); }
+
+template <bool kProfile>
+Stop Cpu::run_impl(uint64_t limit) {
   // Interrupts: taken between instructions, when enabled globally and individually.
   if ((mstatus_ & kMstatusMIE) && (mip_ & mie_)) {
     uint32_t pending = mip_ & mie_;
@@ -370,6 +377,8 @@ Stop Cpu::run(uint64_t limit) {
   } while (0)
 
   while (cyc < limit) {
+   [[maybe_unused]] const uint64_t prof_cyc0 = cyc;
+   [[maybe_unused]] const uint32_t prof_pc0 = pc;
    {  // (locals end before `next:` so that TRAP's goto never crosses an initialisation)
     uint32_t off = pc - code_base_;
     if (MC_UNLIKELY(off >= code_size_ || code_ == nullptr)) {
@@ -764,7 +773,13 @@ Stop Cpu::run(uint64_t limit) {
       instret_++;
     }
    }
-  next:;
+  next:
+   if constexpr (kProfile) {
+     if (MemRegion* pr = region_of(prof_pc0); pr && !pr->prof_count.empty() && prof_pc0 - pr->base < pr->size) {
+       pr->prof_count[(prof_pc0 - pr->base) >> 1]++;
+       pr->prof_cycles[(prof_pc0 - pr->base) >> 1] += cyc - prof_cyc0;
+     }
+   }
   }
   pc_ = pc;
   cycle_ = cyc;
@@ -776,5 +791,8 @@ Stop Cpu::run(uint64_t limit) {
 #undef FP_CHECK
 #undef FP_RM
 }
+
+template Stop Cpu::run_impl<true>(uint64_t);
+template Stop Cpu::run_impl<false>(uint64_t);
 
 }  // namespace mcucim::isa

@@ -56,6 +56,9 @@ struct MemRegion {
   uint64_t fetch_fills = 0;          // fetch-buffer/I-cache line fills served by this region
   // Decode cache, one slot per halfword (only for executable regions).
   std::vector<Insn> decoded;
+  // Flat profile (CpuConfig::profile): per halfword slot, instructions executed there and the cycles
+  // they took (including stalls and wait states).
+  std::vector<uint64_t> prof_count, prof_cycles;
 };
 
 // Slow path to everything that is not a MemRegion (devices), implemented by the SystemC wrapper.
@@ -81,6 +84,7 @@ struct CpuConfig {
   uint32_t fetch_line_bytes = 16;   // power of two, >= 4
   uint32_t history = 16;            // last PCs kept for trap reports (power of two)
   uint32_t hartid = 0;
+  bool profile = false;             // attribute cycles to instruction addresses (MemRegion::prof_*)
 };
 
 // Why run() returned.
@@ -177,8 +181,8 @@ class Cpu {
   void flush_decode_cache();
 
  private:
-  struct Fast;  // the interpreter loop's helpers (cpu.cpp)
-  friend struct Fast;
+  template <bool kProfile>
+  Stop run_impl(uint64_t cycle_limit);
 
   MemRegion* region_of(uint32_t addr) const {
     uint8_t i = page_map_[addr >> 12];
