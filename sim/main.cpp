@@ -1,5 +1,6 @@
 // mcucim: the command-line front end.
-//   mcucim run -c CONFIG --elf FILE [--set k=v]... [--max-cycles N] [--report out.json] [--quiet]
+//   mcucim run -c CONFIG --elf FILE [--set k=v]... [--max-cycles N] [--report out.json]
+//              [--trace trace.json] [--quiet]
 //   mcucim memmap -c CONFIG [--set k=v]...     (linker --defsym flags for the config's memory map)
 #include <chrono>
 #include <cstdlib>
@@ -24,7 +25,7 @@ const char* kUsage =
     "usage: mcucim <command> [options]\n"
     "commands:\n"
     "  run     simulate a program:  mcucim run -c CONFIG --elf FILE [--set k=v]... [--max-cycles N]\n"
-    "                               [--report out.json] [--quiet]\n"
+    "                               [--report out.json] [--trace trace.json] [--quiet]\n"
     "  memmap  print linker flags for a config's memory map:  mcucim memmap -c CONFIG\n"
     "exit codes: the program's exit code; 2 usage/config/ELF error; 124 cycle limit;\n"
     "            125 fault in the simulated program (trap report on stderr); 126 deadlock\n";
@@ -65,7 +66,8 @@ int cmd_run(int argc, char** argv) {
       "elf,e", po::value<std::string>()->required(), "RV32 ELF program to run")(
       "set", po::value<std::vector<std::string>>()->composing(), "override a config value: dotted.path=value")(
       "max-cycles", po::value<uint64_t>()->default_value(0), "stop after N core cycles (0: no limit); exit 124")(
-      "report", po::value<std::string>(), "write a JSON report to this file")(
+      "report", po::value<std::string>(), "write a JSON report to this file (docs/REPORT.md)")(
+      "trace", po::value<std::string>(), "write a Chrome/Perfetto trace-event timeline to this file")(
       "quiet,q", "print no summary (the program's output only)");
   po::positional_options_description pos;
   po::variables_map vm;
@@ -81,6 +83,7 @@ int cmd_run(int argc, char** argv) {
   if (vm.count("set")) ro.sets = vm["set"].as<std::vector<std::string>>();
   ro.max_cycles = vm["max-cycles"].as<uint64_t>();
   if (vm.count("report")) ro.report_path = vm["report"].as<std::string>();
+  if (vm.count("trace")) ro.trace_path = vm["trace"].as<std::string>();
   ro.quiet = vm.count("quiet") > 0;
   return sim::run_program(ro, std::cout, std::cerr);
 }

@@ -1,12 +1,16 @@
 #include "sim/run.h"
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "isa/disasm.h"
+#include "sim/energy.h"
+#include "sim/report.h"
+#include "sim/stats.h"
 
 namespace mcucim::sim {
 
@@ -83,6 +87,28 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
   if (opt.max_cycles) soc.core().set_max_cycles(opt.max_cycles);
   soc.core().semihosting().set_cmdline(opt.elf_path);
 
+  // Energy model and per-region statistics: counters are snapshotted at sim-control marks only.
+  EnergyModel model(spec.tech, spec.power, spec.core.cpu.fetch_line_bytes);
+  Stats stats(
+      model, [&soc] { return soc.sample_counters(); },
+      [&soc](uint32_t id) {
+        if (!soc.simctrl()) return std::string();
+        auto it = soc.simctrl()->names().find(id);
+        return it == soc.simctrl()->names().end() ? std::string() : it->second;
+      });
+  const sc_core::sc_time period = soc.core().cycle_time();
+  soc.set_mark_listener([&stats, period](const models::SimCtrl::Event& e) {
+    using K = models::SimCtrl::EventKind;
+    const uint64_t cycle = static_cast<uint64_t>(std::llround(e.time / period));
+    switch (e.kind) {
+      case K::RegionBegin: stats.mark(MarkKind::RegionBegin, e.value, cycle); break;
+      case K::RegionEnd: stats.mark(MarkKind::RegionEnd, e.value, cycle); break;
+      case K::Token: stats.mark(MarkKind::Token, e.value, cycle); break;
+      case K::WorkMacs: stats.mark(MarkKind::WorkMacs, e.value, cycle); break;
+      default: break;
+    }
+  });
+
   const auto t0 = std::chrono::steady_clock::now();
   soc.run();
   const double host_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -132,18 +158,31 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
         instret ? double(cycles) / instret : 0.0, time_s, spec.freq_hz / 1e6, host_s, mips);
   }
 
+  RunSummary sum;
+  sum.soc_name = spec.name;
+  sum.status = status;
+  sum.exit_code = code;
+  sum.cycles = cycles;
+  sum.instret = instret;
+  sum.time_s = time_s;
+  sum.host_s = host_s;
+  sum.mips = mips;
+  sum.counters = soc.sample_counters();
+  sum.counters.cycles = cycles;
+  stats.finish(sum.counters);
+  sum.energy = model.compute(sum.counters);
+  if (!opt.quiet) err << report_table(sum, stats);
+
   if (!opt.report_path.empty()) {
-    nlohmann::json j;
-    j["config"] = cfg.to_json();
-    j["status"] = status;
-    j["exit_code"] = code;
-    j["cycles"] = cycles;
-    j["instret"] = instret;
-    j["time_s"] = time_s;
-    j["sim"] = {{"host_s", host_s}, {"mips", mips}};
+    sum.config = cfg.to_json();
     std::ofstream f(opt.report_path);
     if (!f) throw ConfigError(fmt::format("--report {}: cannot open for writing", opt.report_path));
-    f << j.dump(2) << "\n";
+    f << report_json(sum, stats).dump(2) << "\n";
+  }
+  if (!opt.trace_path.empty()) {
+    std::ofstream f(opt.trace_path);
+    if (!f) throw ConfigError(fmt::format("--trace {}: cannot open for writing", opt.trace_path));
+    f << trace_json(sum, stats).dump() << "\n";
   }
   return code;
 }

@@ -15,6 +15,7 @@ struct RunOptions {
   std::vector<std::string> sets;
   uint64_t max_cycles = 0;
   std::string report_path;  // JSON report ("" = none)
+  std::string trace_path;   // Chrome trace-event JSON ("" = none)
   bool quiet = false;       // no summary
 };
 

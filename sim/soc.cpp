@@ -164,6 +164,18 @@ SocSpec read_soc_spec(const Config& cfg) {
   }
   if (nclint > 1) cfg.fail("soc.devices", "at most one clint is supported");
   if (nsim > 1) cfg.fail("soc.devices", "at most one simctrl is supported");
+
+  // Energy: technology table and operating point.
+  std::vector<std::string> kinds;
+  for (const auto& m : s.memories)
+    if (std::find(kinds.begin(), kinds.end(), m.kind) == kinds.end()) kinds.push_back(m.kind);
+  s.tech = load_tech(cfg, cfg.get<std::string>("soc.tech", "22nm-lp"), kinds);
+  s.power.freq_hz = s.freq_hz;
+  s.power.voltage_v = cfg.get<double>("soc.power.voltage_v", s.tech.vref_v);
+  if (!(s.power.voltage_v > 0) || s.power.voltage_v > 5)
+    cfg.fail("soc.power.voltage_v", fmt::format("expected a supply voltage in (0, 5] V, found {}", s.power.voltage_v));
+  const std::string idle = cfg.get_enum("soc.power.idle", {"clock_gated", "power_gated", "none"}, "clock_gated");
+  s.power.idle = idle == "none" ? IdleMode::None : idle == "power_gated" ? IdleMode::PowerGated : IdleMode::ClockGated;
   return s;
 }
 
@@ -200,6 +212,7 @@ Soc::Soc(const SocSpec& spec, std::ostream& out) : spec_(spec) {
       s->set_mem_reader([this](uint32_t a, void* p, uint32_t n) { return core_->cpu().debug_read(a, p, n); });
       s->set_listener([this](const models::SimCtrl::Event& e) {
         if (e.kind == models::SimCtrl::EventKind::Exit) core_->request_exit(static_cast<int>(e.value));
+        else if (mark_listener_) mark_listener_(e);
       });
       dev = std::move(s);
     }
@@ -220,6 +233,46 @@ std::vector<models::Device*> Soc::devices() const {
   std::vector<models::Device*> v;
   for (auto& d : devs_) v.push_back(d.get());
   return v;
+}
+
+Counters Soc::sample_counters() const {
+  const isa::Cpu& cpu = core_->cpu();
+  const isa::CpuCounters& k = cpu.counters();
+  Counters c;
+  c.cycles = cpu.cycle();
+  c.by_class = k.by_class;
+  for (uint64_t n : k.by_class) c.instret += n;
+  c.idle_cycles = k.idle_cycles;
+  c.xmac_macs = k.xmac_macs;
+  isa::Cpu& mcpu = const_cast<isa::Cpu&>(cpu);
+  for (size_t i = 0; i < spec_.memories.size(); ++i) {
+    const MemorySpec& ms = spec_.memories[i];
+    MemCounters m;
+    m.name = ms.name;
+    m.kind = ms.kind;
+    m.size_bytes = ms.size;
+    for (size_t r = 0; r < mcpu.region_count(); ++r) {
+      const isa::MemRegion& reg = mcpu.region(r);
+      if (reg.name != ms.name) continue;
+      m.reads = reg.reads;
+      m.writes = reg.writes;
+      m.fetch_fills = reg.fetch_fills;
+    }
+    // Accesses through the bus (not DMI) are counted by the memory, as words.
+    m.reads[2] += mems_[i]->transport_reads;
+    m.writes[2] += mems_[i]->transport_writes;
+    c.mems.push_back(std::move(m));
+  }
+  for (size_t i = 0; i < spec_.devices.size(); ++i) {
+    DevCounters d;
+    d.name = spec_.devices[i].name;
+    d.kind = spec_.devices[i].kind;
+    d.reads = devs_[i]->reads;
+    d.writes = devs_[i]->writes;
+    c.devs.push_back(std::move(d));
+  }
+  c.bus_transfers = router_->transfers;
+  return c;
 }
 
 void Soc::load(const ElfImage& elf) {

@@ -2,6 +2,7 @@
 // program and running it. One Soc per process (SystemC elaborates once).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -12,6 +13,8 @@
 #include "models/core.h"
 #include "sim/config.h"
 #include "sim/elf.h"
+#include "sim/energy.h"
+#include "models/simctrl.h"
 
 namespace mcucim::models {
 class Router;
@@ -55,6 +58,8 @@ struct SocSpec {
   uint32_t bus_latency = 0;
   std::vector<MemorySpec> memories;
   std::vector<DeviceSpec> devices;
+  TechTable tech;    // soc.tech (configs/tech/<name>.yaml), default 22nm-lp
+  PowerPoint power;  // soc.power.voltage_v (default: the table's vref_v), soc.power.idle, clock
 };
 
 // Resolve a timing profile name ("picorv32") or path to a file and read it (overridable per key
@@ -81,6 +86,11 @@ class Soc {
   const models::Router& router() const { return *router_; }
   std::vector<models::Memory*> memories() const;
   std::vector<models::Device*> devices() const;
+  // Sim-control marks (regions, tokens, work) besides Exit, forwarded as they happen.
+  void set_mark_listener(std::function<void(const models::SimCtrl::Event&)> l) { mark_listener_ = std::move(l); }
+  // The models' event counters now (plain reads; cycles = the core's cycle count, which lags inside an
+  // instruction: callers at a mark override it with the mark's cycle).
+  Counters sample_counters() const;
 
  private:
   SocSpec spec_;
@@ -89,6 +99,7 @@ class Soc {
   std::vector<std::unique_ptr<models::Memory>> mems_;
   std::vector<std::unique_ptr<models::Device>> devs_;
   models::SimCtrl* simctrl_ = nullptr;
+  std::function<void(const models::SimCtrl::Event&)> mark_listener_;
 };
 
 }  // namespace mcucim::sim

@@ -1,0 +1,119 @@
+// Energy model: a technology table (configs/tech/*.yaml) times event counters, plus leakage power
+// times time in each state. Plain C++ (no SystemC): the counters are snapshotted from the models by
+// sim/stats.cpp at the end of a run and at region/token marks; nothing here runs per instruction.
+//
+//   E = sum over components ( sum(events x energy per event) * dyn_scale
+//                             + leakage power(V) x time in each power state )
+//   dyn_scale  = (V/Vref)^2 for components with scales_with_vdd (logic, SRAM), 1 for flash/MRAM
+//   leakage(V) = P(Vref) * (V/Vref) * exp((V - Vref) / leakage_efold_v)
+// Idle (wfi) cycles: `none` keeps clocking the core (clock energy per cycle); `clock_gated` stops the
+// core clock (leakage only); `power_gated` also cuts the core's leakage to retention_fraction.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "isa/insn.h"
+#include "sim/config.h"
+
+namespace mcucim::sim {
+
+constexpr size_t kNumClasses = static_cast<size_t>(isa::TClass::COUNT);
+
+enum class IdleMode { None, ClockGated, PowerGated };
+const char* idle_mode_name(IdleMode m);
+
+struct MemoryTech {
+  std::array<double, 3> read_pj{};   // per access of 1, 2, 4 bytes
+  std::array<double, 3> write_pj{};
+  double fetch_word_pj = 0;          // per 32-bit word of a fetch-line fill
+  bool scales_with_vdd = true;
+  double leakage_uw_per_kib = 0;
+  double leakage_efold_v = 0.3;
+};
+
+struct TechTable {
+  std::string name, file;
+  double vref_v = 0.8;
+  std::array<double, kNumClasses> insn_pj{};
+  std::array<double, 3> mac_pj{};  // INT8, INT4, INT2 weights
+  double clock_pj_per_cycle = 0;
+  double core_leakage_uw = 0, core_leakage_efold_v = 0.3, core_retention_fraction = 0;
+  std::map<std::string, MemoryTech> memories;  // by kind: sram, flash, mram
+  double bus_transfer_pj = 0, bus_leakage_uw = 0, bus_leakage_efold_v = 0.3;
+  double periph_access_pj = 0, periph_leakage_uw = 0, periph_leakage_efold_v = 0.3;
+};
+
+// Read a technology file. `memory_kinds` are the kinds the SoC uses: each must be in the table.
+// Every error is a ConfigError naming the file:line and key (missing, non-numeric or negative value).
+TechTable load_tech_file(const std::string& path, const std::vector<std::string>& memory_kinds);
+// Resolve `soc.tech` (a name -> configs/tech/<name>.yaml beside the config or in the source tree,
+// or a path) and load it.
+TechTable load_tech(const Config& cfg, const std::string& name_or_path, const std::vector<std::string>& memory_kinds);
+
+// Operating point.
+struct PowerPoint {
+  double voltage_v = 0.8;
+  double freq_hz = 200e6;
+  IdleMode idle = IdleMode::ClockGated;
+};
+
+// Counter snapshot: plain numbers read from the models. Subtracting two snapshots gives the events
+// of an interval (a region or a token); the energy of an interval is energy(later - earlier).
+struct MemCounters {
+  std::string name, kind;
+  uint64_t size_bytes = 0;
+  std::array<uint64_t, 3> reads{}, writes{};  // 1, 2, 4 bytes (DMI accesses counted by the core
+                                              // plus b_transport accesses counted by the memory as words)
+  uint64_t fetch_fills = 0;
+};
+struct DevCounters {
+  std::string name, kind;
+  uint64_t reads = 0, writes = 0;
+};
+struct Counters {
+  uint64_t cycles = 0, instret = 0, idle_cycles = 0;
+  std::array<uint64_t, kNumClasses> by_class{};
+  std::array<uint64_t, 3> xmac_macs{};
+  std::vector<MemCounters> mems;
+  std::vector<DevCounters> devs;
+  uint64_t bus_transfers = 0;
+  uint64_t hw_macs() const { return xmac_macs[0] + xmac_macs[1] + xmac_macs[2]; }
+};
+// a - b, component-wise (same memories and devices in the same order).
+Counters operator-(const Counters& a, const Counters& b);
+
+// Energy of one component, split into dynamic (events) and leakage (time).
+struct ComponentEnergy {
+  std::string name;  // "core", a memory's name, "bus", a device's name
+  std::string kind;  // "core", "sram"/"flash"/"mram", "bus", "clint"/"uart"/"simctrl"
+  double dynamic_j = 0, leakage_j = 0;
+  double total_j() const { return dynamic_j + leakage_j; }
+};
+struct EnergyBreakdown {
+  std::vector<ComponentEnergy> parts;  // core, memories (config order), bus, devices (config order)
+  double total_j() const;
+  double dynamic_j() const;
+  double leakage_j() const;
+};
+
+class EnergyModel {
+ public:
+  EnergyModel(TechTable tech, PowerPoint op, uint32_t fetch_line_bytes);
+  // Energy of the events and time in `c` (a whole run or an interval).
+  EnergyBreakdown compute(const Counters& c) const;
+  double dyn_scale() const { return dyn_scale_; }
+  double leakage_scale(double efold_v) const;
+  const TechTable& tech() const { return tech_; }
+  const PowerPoint& op() const { return op_; }
+
+ private:
+  TechTable tech_;
+  PowerPoint op_;
+  uint32_t fetch_words_per_line_;
+  double dyn_scale_;
+};
+
+}  // namespace mcucim::sim
