@@ -658,12 +658,17 @@ Stop Cpu::run_impl(uint64_t limit) {
           const bool writes = is_write || (is_imm ? in.rs3 != 0 : in.rs1 != 0);
           uint32_t old = 0;
           // Reads have no side effects here, so csrrw with rd=x0 may read too: it checks existence.
-          cycle_ = cyc;  // counters read by the CSR see this instruction's start
+          // Counters read by the CSR see this instruction's start (before its own cycles; priv. spec:
+          // a CSR read returns the value prior to the execution of the instruction).
+          cycle_ = cyc - T.base[size_t(TClass::CSR)];
           if (!csr_read(csr, old)) TRAP(kIllegalInsn, in.raw);
           if (writes) {
             uint32_t nv = is_write ? src : (in.op == Op::CSRRS || in.op == Op::CSRRSI) ? (old | src) : (old & ~src);
             cycle_ = cyc;
             if (!csr_write(csr, nv)) TRAP(kIllegalInsn, in.raw);
+            // "If a CSR access instruction writes such a CSR, the write is done instead of the
+            // increment": this instruction's retirement must not add to the value written.
+            if (csr == 0xB02) minstret_offset_--;
             limit = 0;  // mstatus/mie/mtvec may change what happens next
           }
           WR(old);
