@@ -179,12 +179,12 @@ std::string report_table(const RunSummary& run, const Stats& st) {
 
   const auto regions = st.regions();
   if (!regions.empty()) {
-    s += fmt::format("\n{:<20} {:>6} {:>12} {:>12} {:>12} {:>12} {:>10}\n", "region", "calls", "cycles", "instret",
+    s += fmt::format("\n{:<26} {:>6} {:>12} {:>12} {:>12} {:>12} {:>10}\n", "region", "calls", "cycles", "instret",
                      "energy", "power", "TOPS/W");
     for (const auto& r : regions) {
       const double t = r.cycles / st.freq_hz();
       const double e = r.energy.total_j();
-      s += fmt::format("{:<20} {:>6} {:>12} {:>12} {:>12} {:>12} {:>10}\n",
+      s += fmt::format("{:<26} {:>6} {:>12} {:>12} {:>12} {:>12} {:>10}\n",
                        std::string(2 * r.depth, ' ') + r.name, r.calls, r.cycles, r.instret, si(e, "J"),
                        si(t > 0 ? e / t : 0, "W"),
                        r.declared_macs ? fmt::format("{:.4f}", tops_per_w(r.declared_macs, e)) : std::string("-"));
