@@ -402,8 +402,9 @@ Stop Cpu::run_impl(uint64_t limit) {
     const Insn in = *ip;
     history_[history_pos_++ & hist_mask] = pc;
 
-    // Instruction fetch through the fetch buffer / I-cache for memories with wait states.
-    if (code_->read_wait) {
+    // Instruction fetch through the fetch buffer / I-cache: a line fill costs the memory's wait
+    // states (none for SRAM) and is counted for the energy model either way.
+    {
       uint32_t line = pc >> fetch_line_shift_;
       uint32_t& tag = fetch_tags_[line & fetch_mask];
       if (MC_UNLIKELY(tag != line)) {

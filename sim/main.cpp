@@ -25,7 +25,7 @@ const char* kUsage =
     "usage: mcucim <command> [options]\n"
     "commands:\n"
     "  run     simulate a program:  mcucim run -c CONFIG --elf FILE [--set k=v]... [--max-cycles N]\n"
-    "                               [--report out.json] [--trace trace.json] [--quiet]\n"
+    "                               [--report out.json] [--trace trace.json] [--profile] [--quiet]\n"
     "  memmap  print linker flags for a config's memory map:  mcucim memmap -c CONFIG\n"
     "exit codes: the program's exit code; 2 usage/config/ELF error; 124 cycle limit;\n"
     "            125 fault in the simulated program (trap report on stderr); 126 deadlock\n";
@@ -68,6 +68,8 @@ int cmd_run(int argc, char** argv) {
       "max-cycles", po::value<uint64_t>()->default_value(0), "stop after N core cycles (0: no limit); exit 124")(
       "report", po::value<std::string>(), "write a JSON report to this file (docs/REPORT.md)")(
       "trace", po::value<std::string>(), "write a Chrome/Perfetto trace-event timeline to this file")(
+      "profile", "print a flat profile: cycles, instructions and estimated energy per function")(
+      "no-progress", "no progress line even on a terminal")(
       "quiet,q", "print no summary (the program's output only)");
   po::positional_options_description pos;
   po::variables_map vm;
@@ -85,6 +87,8 @@ int cmd_run(int argc, char** argv) {
   if (vm.count("report")) ro.report_path = vm["report"].as<std::string>();
   if (vm.count("trace")) ro.trace_path = vm["trace"].as<std::string>();
   ro.quiet = vm.count("quiet") > 0;
+  ro.profile = vm.count("profile") > 0;
+  ro.progress = vm.count("no-progress") == 0;
   return sim::run_program(ro, std::cout, std::cerr);
 }
 

@@ -3,6 +3,10 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <memory>
+#include <unistd.h>
+
+#include "sim/profile.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -82,6 +86,7 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
   cfg.check_all_used();
   ElfImage elf = load_elf(opt.elf_path);
 
+  spec.core.cpu.profile = opt.profile;
   Soc soc(spec, out);
   soc.load(elf);
   if (opt.max_cycles) soc.core().set_max_cycles(opt.max_cycles);
@@ -110,7 +115,22 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
   });
 
   const auto t0 = std::chrono::steady_clock::now();
+  // Progress line (simulated time, MIPS, tokens) on a terminal only, at most twice a second.
+  if (opt.progress && isatty(fileno(stderr))) {
+    auto last = std::make_shared<std::chrono::steady_clock::time_point>(t0);
+    const double freq = spec.freq_hz;
+    soc.core().on_quantum = [&soc, &stats, last, t0, freq, &err](uint64_t cycle) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - *last < std::chrono::milliseconds(500)) return;
+      *last = now;
+      const double host = std::chrono::duration<double>(now - t0).count();
+      err << fmt::format("\r[mcucim] simulated {:.4f} s | {:.1f} MIPS | tokens {}   ", cycle / freq,
+                         soc.core().cpu().instret() / host / 1e6, stats.tokens().size())
+          << std::flush;
+    };
+  }
   soc.run();
+  if (soc.core().on_quantum) err << "\r" << std::string(60, ' ') << "\r" << std::flush;
   const double host_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   out.flush();
 
@@ -172,6 +192,16 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
   stats.finish(sum.counters);
   sum.energy = model.compute(sum.counters);
   if (!opt.quiet) err << report_table(sum, stats);
+  if (opt.profile) {
+    // Energy per function: each instruction's class energy plus clock energy per cycle, at the
+    // operating point (memory-access energy is not attributed per function: an approximation).
+    const TechTable& t = model.tech();
+    const double scale = model.dyn_scale() * 1e-12;
+    auto estimator = [&t, scale](isa::TClass c, uint64_t n, uint64_t cyc) {
+      return (t.insn_pj[static_cast<size_t>(c)] * n + t.clock_pj_per_cycle * cyc) * scale;
+    };
+    err << format_profile(flat_profile(soc.core().cpu(), elf, estimator), cycles);
+  }
 
   if (!opt.report_path.empty()) {
     sum.config = cfg.to_json();

@@ -129,3 +129,20 @@ TEST(Run, MemmapPrintsLinkerSymbols) {
   EXPECT_THAT(r.out, HasSubstr("--defsym=__ram=0x80000000"));
   EXPECT_THAT(r.out, HasSubstr("--defsym=__ram_size=0x80000"));
 }
+
+TEST(Run, ProfileAttributesTheHotFunctionFirst) {
+  auto r = mcucim(run_args("profile_hot", "-q --profile"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto table = r.err.find("Flat profile");
+  ASSERT_NE(table, std::string::npos) << r.err;
+  // The first data row (after the header line) names hot_loop; cold_setup comes later.
+  const auto first_row = r.err.find('\n', r.err.find('\n', table) + 1) + 1;
+  const auto row_end = r.err.find('\n', first_row);
+  EXPECT_THAT(r.err.substr(first_row, row_end - first_row), HasSubstr("hot_loop"));
+  EXPECT_GT(r.err.find("cold_setup"), row_end);
+}
+
+TEST(Run, NoProgressLineWhenStderrIsNotATerminal) {
+  auto r = mcucim(run_args("selfcheck", "-q"));
+  EXPECT_EQ(r.err.find("[mcucim]"), std::string::npos);
+}
