@@ -27,6 +27,13 @@ for prof in picorv32 ibex cv32e40p; do
   [ "$prof" = picorv32 ] && ref_mips=$mips && ref_instret=$instret
 done
 
+# Cost of the energy/region accounting: the same run with --no-energy, and the regions firmware (many
+# sim-control marks) with and without it.
+read -r instret host cycles < <(run_mcucim --no-energy)
+noe=$(python3 -c "print(f'{$instret/$host/1e6:.1f}')")
+printf "%-34s %14d %10.3f %10s\n" "mcucim, picorv32, --no-energy" "$instret" "$host" "$noe"
+python3 -c "print(f'energy accounting on/off speed ratio: {$ref_mips/$noe:.3f}')"
+
 if command -v qemu-system-riscv32 > /dev/null; then
   t0=$(date +%s.%N)
   timeout 300 qemu-system-riscv32 -M virt -bios none -kernel "$ELF" -nographic -display none -monitor none \

@@ -70,6 +70,7 @@ int cmd_run(int argc, char** argv) {
       "trace", po::value<std::string>(), "write a Chrome/Perfetto trace-event timeline to this file")(
       "profile", "print a flat profile: cycles, instructions and estimated energy per function")(
       "no-progress", "no progress line even on a terminal")(
+      "no-energy", "no energy model, regions or tokens (to measure what the accounting costs)")(
       "quiet,q", "print no summary (the program's output only)");
   po::positional_options_description pos;
   po::variables_map vm;
@@ -89,6 +90,7 @@ int cmd_run(int argc, char** argv) {
   ro.quiet = vm.count("quiet") > 0;
   ro.profile = vm.count("profile") > 0;
   ro.progress = vm.count("no-progress") == 0;
+  ro.energy = vm.count("no-energy") == 0;
   return sim::run_program(ro, std::cout, std::cerr);
 }
 

@@ -102,7 +102,7 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
         return it == soc.simctrl()->names().end() ? std::string() : it->second;
       });
   const sc_core::sc_time period = soc.core().cycle_time();
-  soc.set_mark_listener([&stats, period](const models::SimCtrl::Event& e) {
+  if (opt.energy) soc.set_mark_listener([&stats, period](const models::SimCtrl::Event& e) {
     using K = models::SimCtrl::EventKind;
     const uint64_t cycle = static_cast<uint64_t>(std::llround(e.time / period));
     switch (e.kind) {
@@ -187,6 +187,18 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
   sum.time_s = time_s;
   sum.host_s = host_s;
   sum.mips = mips;
+  if (!opt.energy) {
+    // Accounting off: the basic counts only.
+    if (!opt.report_path.empty()) {
+      nlohmann::json j = {{"config", cfg.to_json()}, {"status", status},   {"exit_code", code},
+                          {"cycles", cycles},        {"instret", instret}, {"time_s", time_s},
+                          {"energy_j", nullptr},     {"sim", {{"host_s", host_s}, {"mips", mips}}}};
+      std::ofstream f(opt.report_path);
+      if (!f) throw ConfigError(fmt::format("--report {}: cannot open for writing", opt.report_path));
+      f << j.dump(2) << "\n";
+    }
+    return code;
+  }
   sum.counters = soc.sample_counters();
   sum.counters.cycles = cycles;
   stats.finish(sum.counters);

@@ -15,6 +15,8 @@ struct RunOptions {
   std::vector<std::string> sets;
   uint64_t max_cycles = 0;
   std::string report_path;  // JSON report ("" = none)
+  bool energy = true;        // false (--no-energy): no region/token marks, energy or power (for
+                             // measuring what the accounting costs; the report then has no energy)
   bool profile = false;      // flat profile per function (cycles, instructions, estimated energy)
   bool progress = true;      // progress line on a terminal (never when stderr is not a terminal)
   std::string trace_path;   // Chrome trace-event JSON ("" = none)

@@ -146,3 +146,17 @@ TEST(Run, NoProgressLineWhenStderrIsNotATerminal) {
   auto r = mcucim(run_args("selfcheck", "-q"));
   EXPECT_EQ(r.err.find("[mcucim]"), std::string::npos);
 }
+
+TEST(Run, NoEnergyRunHasSameCountsAndNoEnergy) {
+  const std::string dir = e2e::tmpdir();
+  auto a = mcucim(run_args("selfcheck", "-q --report " + dir + "/on.json"));
+  auto b = mcucim(run_args("selfcheck", "-q --no-energy --report " + dir + "/off.json"));
+  ASSERT_EQ(a.code, 0);
+  ASSERT_EQ(b.code, 0);
+  auto on = nlohmann::json::parse(e2e::slurp(dir + "/on.json"));
+  auto off = nlohmann::json::parse(e2e::slurp(dir + "/off.json"));
+  EXPECT_EQ(on["cycles"], off["cycles"]);
+  EXPECT_EQ(on["instret"], off["instret"]);
+  EXPECT_GT(on["energy_j"]["total"].get<double>(), 0.0);
+  EXPECT_TRUE(off["energy_j"].is_null());
+}
