@@ -937,4 +937,18 @@ void Config::fail(const std::string& path, const std::string& what) const {
   throw ConfigError(impl_->err_prefix(*w.chain.back(), key) + what);
 }
 
+std::string resolve_preset(const Config& cfg, const std::string& key, const std::string& folder,
+                           const std::string& what) {
+  const std::string name = cfg.get<std::string>(key);
+  if (name.find('/') != std::string::npos || name.find(".yaml") != std::string::npos) {
+    if (!fs::exists(name)) cfg.fail(key, what + " file '" + name + "' does not exist");
+    return name;
+  }
+  fs::path beside = fs::path(cfg.file()).parent_path() / folder / (name + ".yaml");
+  fs::path source = fs::path(MCUCIM_SOURCE_DIR) / "configs" / folder / (name + ".yaml");
+  if (fs::exists(beside)) return beside.string();
+  if (fs::exists(source)) return source.string();
+  cfg.fail(key, "no " + what + " '" + name + "' (looked for " + beside.string() + " and " + source.string() + ")");
+}
+
 }  // namespace mcucim::sim

@@ -27,6 +27,13 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+class Config;
+// Resolve a named preset such as soc.core.timing = "picorv32" to a file: a value containing '/' or
+// ending in .yaml is a path; a bare name is looked up as <folder>/<name>.yaml beside the config file,
+// then in the source tree's configs/<folder>/. `what` names the kind in the error ("timing profile").
+std::string resolve_preset(const Config& cfg, const std::string& key, const std::string& folder,
+                           const std::string& what);
+
 class Config {
  public:
   // Load `path`. A file may contain a top-level `include:` (a string or a list of strings, paths

@@ -84,17 +84,10 @@ TechTable load_tech_file(const std::string& path, const std::vector<std::string>
 }
 
 TechTable load_tech(const Config& cfg, const std::string& name, const std::vector<std::string>& memory_kinds) {
-  std::string path = name;
-  if (path.find('/') == std::string::npos && path.find(".yaml") == std::string::npos) {
-    fs::path beside = fs::path(cfg.file()).parent_path() / "tech" / (name + ".yaml");
-    fs::path source = fs::path(MCUCIM_SOURCE_DIR) / "configs" / "tech" / (name + ".yaml");
-    path = fs::exists(beside) ? beside.string() : source.string();
-    if (!fs::exists(path))
-      cfg.fail("soc.tech", fmt::format("no technology table '{}' (looked for {} and {})", name, beside.string(),
-                                       source.string()));
-  } else if (!fs::exists(path)) {
-    cfg.fail("soc.tech", fmt::format("technology file '{}' does not exist", path));
-  }
+  // soc.tech names a preset (configs/tech/<name>.yaml) or a path; absent, the default `name`.
+  const std::string path = cfg.has("soc.tech")
+                               ? resolve_preset(cfg, "soc.tech", "tech", "technology table")
+                               : (fs::path(MCUCIM_SOURCE_DIR) / "configs" / "tech" / (name + ".yaml")).string();
   return load_tech_file(path, memory_kinds);
 }
 

@@ -45,17 +45,7 @@ isa::IsaFeatures parse_isa(const Config& cfg, const std::string& path) {
 }
 
 isa::TimingProfile load_timing(const Config& cfg, const std::string& profile) {
-  std::string path = profile;
-  if (path.find('/') == std::string::npos && path.find(".yaml") == std::string::npos) {
-    // A name: look beside the config file first (configs/timing/), then in the source tree.
-    fs::path beside = fs::path(cfg.file()).parent_path() / "timing" / (profile + ".yaml");
-    fs::path source = fs::path(MCUCIM_SOURCE_DIR) / "configs" / "timing" / (profile + ".yaml");
-    path = fs::exists(beside) ? beside.string() : source.string();
-    if (!fs::exists(path))
-      cfg.fail("soc.core.timing",
-               fmt::format("no timing profile '{}' (looked for {} and {})", profile, beside.string(),
-                           source.string()));
-  }
+  const std::string path = resolve_preset(cfg, "soc.core.timing", "timing", "timing profile");
   Config p = Config::load(path);
   isa::TimingProfile t;
   // A key in the main config under `timing.` overrides the profile's value.
