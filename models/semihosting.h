@@ -47,7 +47,7 @@ class Semihosting {
   std::map<uint32_t, File> files_;
   uint32_t next_handle_ = 1;
   int errno_ = 0;
-  std::string cmdline_ = "program";
+  std::string cmdline_;
 };
 
 }  // namespace mcucim::models

@@ -7,6 +7,8 @@
 #include <map>
 #include <ostream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "models/device.h"
 
@@ -28,12 +30,17 @@ class SimCtrl : public Device {
   void set_listener(Listener l) { listener_ = std::move(l); }
   void set_mem_reader(MemReader r) { mem_reader_ = std::move(r); }
   const std::map<uint32_t, std::string>& names() const { return names_; }
+  // Data files the simulator placed in memory (--load / soc.load), in order: firmware asks for
+  // blob i's address and size through BLOB_INDEX/BLOB_ADDR/BLOB_SIZE.
+  void add_blob(uint32_t addr, uint32_t size) { blobs_.push_back({addr, size}); }
 
  protected:
   bool read(uint64_t off, unsigned, uint32_t& v, const sc_core::sc_time&) override {
     if (off == 0x24) { v = 1; return true; }
+    if (off == 0x2C) { v = blob_index_ < blobs_.size() ? blobs_[blob_index_].first : 0; return true; }
+    if (off == 0x30) { v = blob_index_ < blobs_.size() ? blobs_[blob_index_].second : 0; return true; }
     v = 0;
-    return off < 0x24;
+    return off < 0x34;
   }
   bool write(uint64_t off, unsigned, uint32_t v, const sc_core::sc_time& now) override {
     switch (off) {
@@ -45,6 +52,7 @@ class SimCtrl : public Device {
       case 0x14: emit({EventKind::Token, v, now}); return true;
       case 0x18: emit({EventKind::WorkMacs, (uint64_t(macs_hi_) << 32) | v, now}); macs_hi_ = 0; return true;
       case 0x1C: macs_hi_ = v; return true;
+      case 0x28: blob_index_ = v; return true;
       case 0x20: out_.put(static_cast<char>(v & 0xff)); if ((v & 0xff) == '\n') out_.flush(); return true;
       default: return false;
     }
@@ -65,7 +73,8 @@ class SimCtrl : public Device {
   Listener listener_;
   MemReader mem_reader_;
   std::map<uint32_t, std::string> names_;
-  uint32_t name_id_ = 0, macs_hi_ = 0;
+  uint32_t name_id_ = 0, macs_hi_ = 0, blob_index_ = 0;
+  std::vector<std::pair<uint32_t, uint32_t>> blobs_;
 };
 
 }  // namespace mcucim::models

@@ -68,6 +68,8 @@ int cmd_run(int argc, char** argv) {
       "max-cycles", po::value<uint64_t>()->default_value(0), "stop after N core cycles (0: no limit); exit 124")(
       "report", po::value<std::string>(), "write a JSON report to this file (docs/REPORT.md)")(
       "trace", po::value<std::string>(), "write a Chrome/Perfetto trace-event timeline to this file")(
+      "load", po::value<std::vector<std::string>>()->composing(), "place a data file in memory: FILE@ADDR (repeatable; firmware finds it through sim-control BLOB registers)")(
+      "args", po::value<std::string>(), "the program's command line after argv[0] (semihosting SYS_GET_CMDLINE)")(
       "profile", "print a flat profile: cycles, instructions and estimated energy per function")(
       "no-progress", "no progress line even on a terminal")(
       "no-energy", "no energy model, regions or tokens (to measure what the accounting costs)")(
@@ -89,6 +91,8 @@ int cmd_run(int argc, char** argv) {
   if (vm.count("trace")) ro.trace_path = vm["trace"].as<std::string>();
   ro.quiet = vm.count("quiet") > 0;
   ro.profile = vm.count("profile") > 0;
+  if (vm.count("load")) ro.loads = vm["load"].as<std::vector<std::string>>();
+  if (vm.count("args")) ro.args = vm["args"].as<std::string>();
   ro.progress = vm.count("no-progress") == 0;
   ro.energy = vm.count("no-energy") == 0;
   return sim::run_program(ro, std::cout, std::cerr);

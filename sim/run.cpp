@@ -84,13 +84,31 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
   Config cfg = Config::load(opt.config_path, opt.sets);
   SocSpec spec = read_soc_spec(cfg);
   cfg.check_all_used();
+  for (const auto& l : opt.loads) {
+    const auto at = l.rfind('@');
+    BlobSpec b;
+    b.origin = "--load " + l;
+    if (at == std::string::npos || at == 0) throw ConfigError(b.origin + ": expected FILE@ADDRESS, e.g. model.bin@0x60000000");
+    b.file = l.substr(0, at);
+    try {
+      size_t used = 0;
+      const unsigned long long a = std::stoull(l.substr(at + 1), &used, 0);
+      if (used != l.size() - at - 1 || a > 0xffffffffull) throw std::invalid_argument("range");
+      b.addr = static_cast<uint32_t>(a);
+    } catch (const std::exception&) {
+      throw ConfigError(b.origin + ": expected a 32-bit address after '@' (e.g. 0x60000000), found '" + l.substr(at + 1) + "'");
+    }
+    spec.blobs.push_back(b);
+  }
   ElfImage elf = load_elf(opt.elf_path);
 
   spec.core.cpu.profile = opt.profile;
   Soc soc(spec, out);
   soc.load(elf);
+  soc.load_blobs(elf);
   if (opt.max_cycles) soc.core().set_max_cycles(opt.max_cycles);
-  soc.core().semihosting().set_cmdline(opt.elf_path);
+  // picolibc's semihost crt0 splits the command line into argv[1..] (argv[0] is its own).
+  soc.core().semihosting().set_cmdline(opt.args);
 
   // Energy model and per-region statistics: counters are snapshotted at sim-control marks only.
   EnergyModel model(spec.tech, spec.power, spec.core.cpu.fetch_line_bytes);

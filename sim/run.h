@@ -13,6 +13,8 @@ struct RunOptions {
   std::string config_path;
   std::string elf_path;
   std::vector<std::string> sets;
+  std::vector<std::string> loads;  // --load FILE@ADDR
+  std::string args;                // --args: the program's command line after argv[0] (semihosting)
   uint64_t max_cycles = 0;
   std::string report_path;  // JSON report ("" = none)
   bool energy = true;        // false (--no-energy): no region/token marks, energy or power (for

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -147,6 +149,15 @@ SocSpec read_soc_spec(const Config& cfg) {
                              b.base, b.base + b.size, a.path, a.base, a.base + a.size,
                              cfg.origin(a.path + ".base").str()));
     }
+  for (size_t i = 0; i < cfg.list_size("soc.load"); ++i) {
+    const std::string p = "soc.load." + std::to_string(i);
+    BlobSpec b;
+    b.file = cfg.get<std::string>(p + ".file");
+    if (!b.file.empty() && b.file[0] != '/') b.file = (fs::path(cfg.origin(p + ".file").file).parent_path() / b.file).string();
+    b.addr = cfg.get<uint32_t>(p + ".address");
+    b.origin = cfg.origin(p + ".file").str();
+    s.blobs.push_back(b);
+  }
   int nclint = 0, nsim = 0;
   for (auto& d : s.devices) {
     nclint += d.kind == "clint";
@@ -290,6 +301,30 @@ void Soc::load(const ElfImage& elf) {
   }
   core_->set_reset_pc(elf.entry);
   core_->set_tohost(elf.symbol("tohost"));
+}
+
+void Soc::load_blobs(const ElfImage& elf) {
+  for (const auto& b : spec_.blobs) {
+    std::ifstream f(b.file, std::ios::binary);
+    if (!f) throw ConfigError(fmt::format("{}: cannot read data file '{}'", b.origin, b.file));
+    std::vector<char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    size_t index = spec_.memories.size();
+    for (size_t i = 0; i < spec_.memories.size(); ++i) {
+      const auto& m = spec_.memories[i];
+      if (b.addr >= m.base && uint64_t(b.addr) + bytes.size() <= uint64_t(m.base) + m.size) index = i;
+    }
+    if (index == spec_.memories.size())
+      throw ConfigError(fmt::format("{}: data file '{}' ({} bytes) does not fit in one memory at 0x{:08x}", b.origin,
+                                    b.file, bytes.size(), b.addr));
+    for (const auto& seg : elf.segments)
+      if (b.addr < uint64_t(seg.paddr) + seg.memsz && seg.paddr < uint64_t(b.addr) + bytes.size())
+        throw ConfigError(fmt::format("{}: data file '{}' at [0x{:08x}, 0x{:08x}) overlaps the program's segment at "
+                                      "0x{:08x} ({} bytes)", b.origin, b.file, b.addr, b.addr + bytes.size(),
+                                      seg.paddr, seg.memsz));
+    const auto& m = spec_.memories[index];
+    std::copy(bytes.begin(), bytes.end(), mems_[index]->data() + (b.addr - m.base));
+    if (simctrl_) simctrl_->add_blob(b.addr, static_cast<uint32_t>(bytes.size()));
+  }
 }
 
 void Soc::run() { sc_core::sc_start(); }

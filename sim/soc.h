@@ -50,6 +50,13 @@ struct DeviceSpec {
   uint32_t access_wait = 0;
 };
 
+// A data file placed in memory before the run (soc.load list or --load FILE@ADDR).
+struct BlobSpec {
+  std::string file;
+  uint32_t addr = 0;
+  std::string origin;  // where it was named, for messages
+};
+
 // Everything elaboration needs, validated (every error names file:line and key).
 struct SocSpec {
   std::string name;
@@ -58,6 +65,7 @@ struct SocSpec {
   uint32_t bus_latency = 0;
   std::vector<MemorySpec> memories;
   std::vector<DeviceSpec> devices;
+  std::vector<BlobSpec> blobs;
   TechTable tech;    // soc.tech (configs/tech/<name>.yaml), default 22nm-lp
   PowerPoint power;  // soc.power.voltage_v (default: the table's vref_v), soc.power.idle, clock
 };
@@ -77,6 +85,9 @@ class Soc {
   // Load an ELF's PT_LOAD segments at their physical addresses; throws ElfError naming the segment if
   // one is outside the memories. Sets the reset PC to the entry point and HTIF tohost if present.
   void load(const ElfImage& elf);
+  // Place the spec's data blobs (after the ELF, so they may not overlap its segments); each must lie
+  // in one memory. Registers them with the sim-control device. Throws ConfigError naming the file.
+  void load_blobs(const ElfImage& elf);
   // Run to completion.
   void run();
 

@@ -160,3 +160,31 @@ TEST(Run, NoEnergyRunHasSameCountsAndNoEnergy) {
   EXPECT_GT(on["energy_j"]["total"].get<double>(), 0.0);
   EXPECT_TRUE(off["energy_j"].is_null());
 }
+
+TEST(Run, LoadPlacesDataAndArgsReachArgv) {
+  const std::string data = e2e::tmpdir() + "/blob.bin";
+  {
+    std::ofstream f(data, std::ios::binary);
+    f << "abc";
+  }
+  auto r = mcucim(run_args("blob_args", "-q --load " + data + "@0x60000000 --args 'one two'"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("arg 1: one\narg 2: two\n"));
+  // FNV-1a of "abc", computed independently: 0x1a47e90b.
+  EXPECT_THAT(r.out, HasSubstr("blob 0: 3 bytes, fnv 1a47e90b"));
+  EXPECT_THAT(r.out, HasSubstr("blob 1: 0 bytes"));
+}
+
+TEST(Run, LoadErrorsNameTheFile) {
+  auto missing = mcucim(run_args("blob_args", "-q --load /nonexistent.bin@0x60000000"));
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("/nonexistent.bin"));
+  auto bad_addr = mcucim(run_args("blob_args", "-q --load x.bin@nowhere"));
+  EXPECT_EQ(bad_addr.code, 2);
+  EXPECT_THAT(bad_addr.err, HasSubstr("nowhere"));
+  const std::string data = e2e::tmpdir() + "/blob2.bin";
+  std::ofstream(data, std::ios::binary) << "abc";
+  auto overlap = mcucim(run_args("blob_args", "-q --load " + data + "@0x20000000"));
+  EXPECT_EQ(overlap.code, 2);
+  EXPECT_THAT(overlap.err, HasSubstr("overlaps"));
+}

@@ -19,6 +19,9 @@
 #define SIMCTRL_WORK_MACS_HI  0x1Cu /* W: high 32 bits, latched; written before LO */
 #define SIMCTRL_PUTC          0x20u /* W: write one character to the run's stdout */
 #define SIMCTRL_SIM_VERSION   0x24u /* R: 1 (lets firmware detect the simulator) */
+#define SIMCTRL_BLOB_INDEX    0x28u /* W: select data blob i (files placed by --load / soc.load, in order) */
+#define SIMCTRL_BLOB_ADDR     0x2Cu /* R: address of the selected blob (0 if there is none) */
+#define SIMCTRL_BLOB_SIZE     0x30u /* R: size in bytes of the selected blob (0 if there is none) */
 
 #ifdef __cplusplus
 extern "C" {
