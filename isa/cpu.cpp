@@ -232,8 +232,9 @@ bool Cpu::take_trap(uint32_t cause, uint32_t tval, uint32_t epc) {
 }
 
 bool Cpu::csr_read(uint32_t csr, uint32_t& v) {
-  const uint64_t mcycle = cycle_ + mcycle_offset_;
-  const uint64_t minstret = instret_ + minstret_offset_;
+  // An inhibited counter (mcountinhibit.CY/IR) reads its value frozen at the time of inhibition.
+  const uint64_t mcycle = (mcountinhibit_ & 1) ? frozen_mcycle_ : cycle_ + mcycle_offset_;
+  const uint64_t minstret = (mcountinhibit_ & 4) ? frozen_minstret_ : instret_ + minstret_offset_;
   switch (csr) {
     case 0x001: if (!cfg_.features.f || !fp_enabled()) return false; v = fflags_; return true;
     case 0x002: if (!cfg_.features.f || !fp_enabled()) return false; v = frm_; return true;
@@ -313,16 +314,25 @@ bool Cpu::csr_write(uint32_t csr, uint32_t v) {
     case 0x304: mie_ = v & ((1u << kIrqMSoft) | (1u << kIrqMTimer) | (1u << kIrqMExt)); return true;
     case 0x305: mtvec_ = (v & 3) >= 2 ? (v & ~3u) : v; return true;
     case 0x306: case 0x310: return true;
-    case 0x320: mcountinhibit_ = v & ~2u; return true;
+    case 0x320: {
+      const uint32_t nv = v & ~2u;
+      // Freeze on inhibit; on release, resume counting from the frozen value.
+      if ((nv & 1) && !(mcountinhibit_ & 1)) frozen_mcycle_ = cycle_ + mcycle_offset_;
+      if (!(nv & 1) && (mcountinhibit_ & 1)) mcycle_offset_ = int64_t(frozen_mcycle_) - int64_t(cycle_);
+      if ((nv & 4) && !(mcountinhibit_ & 4)) frozen_minstret_ = instret_ + minstret_offset_;
+      if (!(nv & 4) && (mcountinhibit_ & 4)) minstret_offset_ = int64_t(frozen_minstret_) - int64_t(instret_);
+      mcountinhibit_ = nv;
+      return true;
+    }
     case 0x340: mscratch_ = v; return true;
     case 0x341: mepc_ = v & ~1u; return true;
     case 0x342: mcause_ = v; return true;
     case 0x343: mtval_ = v; return true;
     case 0x344: return true;  // mip: MTIP/MSIP/MEIP are read-only (driven by devices)
-    case 0xB00: mcycle_offset_ = int64_t((((cycle_ + mcycle_offset_) >> 32) << 32) | v) - int64_t(cycle_); return true;
-    case 0xB80: mcycle_offset_ = int64_t((uint64_t(v) << 32) | uint32_t(cycle_ + mcycle_offset_)) - int64_t(cycle_); return true;
-    case 0xB02: minstret_offset_ = int64_t((((instret_ + minstret_offset_) >> 32) << 32) | v) - int64_t(instret_); return true;
-    case 0xB82: minstret_offset_ = int64_t((uint64_t(v) << 32) | uint32_t(instret_ + minstret_offset_)) - int64_t(instret_); return true;
+    case 0xB00: mcycle_offset_ = int64_t((((cycle_ + mcycle_offset_) >> 32) << 32) | v) - int64_t(cycle_); if (mcountinhibit_ & 1) frozen_mcycle_ = cycle_ + mcycle_offset_; return true;
+    case 0xB80: mcycle_offset_ = int64_t((uint64_t(v) << 32) | uint32_t(cycle_ + mcycle_offset_)) - int64_t(cycle_); if (mcountinhibit_ & 1) frozen_mcycle_ = cycle_ + mcycle_offset_; return true;
+    case 0xB02: minstret_offset_ = int64_t((((instret_ + minstret_offset_) >> 32) << 32) | v) - int64_t(instret_); if (mcountinhibit_ & 4) frozen_minstret_ = instret_ + minstret_offset_; return true;
+    case 0xB82: minstret_offset_ = int64_t((uint64_t(v) << 32) | uint32_t(instret_ + minstret_offset_)) - int64_t(instret_); if (mcountinhibit_ & 4) frozen_minstret_ = instret_ + minstret_offset_; return true;
     default: break;
   }
   if ((csr >= 0xB03 && csr <= 0xB1F) || (csr >= 0xB83 && csr <= 0xB9F) ||
@@ -458,14 +468,16 @@ Stop Cpu::run_impl(uint64_t limit) {
   do {                                                                                              \
     const uint32_t a_ = (addr_expr);                                                                \
     if (MC_UNLIKELY(a_ & ((len) - 1))) {                                                            \
+      /* Emulated as two accesses to one memory (devices: access fault). */                        \
       if (!cfg_.misaligned_emulate) TRAP(kLoadMisaligned, a_);                                      \
-      uint8_t b_[4] = {0, 0, 0, 0};                                                                 \
-      cycle_ = cyc;                                                                                 \
-      if (!debug_read(a_, b_, (len))) TRAP(kLoadAccessFault, a_);                                   \
-      cyc += T.base[size_t(TClass::LOAD)];                                                          \
-      uint32_t v_ = load_le(b_, (len));                                                             \
+      MemRegion* mr_ = find_region(a_, (len));                                                      \
+      if (!mr_) TRAP(kLoadAccessFault, a_);                                                         \
+      uint32_t v_ = load_le(mr_->host + (a_ - mr_->base), (len));                                   \
       if (signext) v_ = (len) == 1 ? uint32_t(int32_t(int8_t(v_))) : uint32_t(int32_t(int16_t(v_))); \
       dest_expr = v_;                                                                               \
+      mr_->reads[size_index(len)] += 2;                                                             \
+      cyc += T.base[size_t(TClass::LOAD)] + 2 * mr_->read_wait;                                     \
+      counters_.mem_wait_cycles += 2 * mr_->read_wait;                                              \
       break;                                                                                        \
     }                                                                                               \
     MemRegion* r_ = region_of(a_);                                                                  \
@@ -493,14 +505,15 @@ Stop Cpu::run_impl(uint64_t limit) {
     const uint32_t a_ = (addr_expr);                                                      \
     const uint32_t v_ = (value_expr);                                                     \
     if (MC_UNLIKELY(a_ & ((len) - 1))) {                                                  \
+      /* Emulated as two accesses to one writable memory (devices: access fault). */      \
       if (!cfg_.misaligned_emulate) TRAP(kStoreMisaligned, a_);                           \
-      uint8_t b_[4];                                                                      \
-      store_le(b_, v_, (len));                                                            \
-      MemRegion* rr_ = find_region(a_, (len));                                            \
-      if (rr_ && !rr_->writable) TRAP(kStoreAccessFault, a_);                             \
-      cycle_ = cyc;                                                                       \
-      if (!debug_write(a_, b_, (len))) TRAP(kStoreAccessFault, a_);                       \
-      cyc += T.base[size_t(TClass::STORE)];                                               \
+      MemRegion* mr_ = find_region(a_, (len));                                            \
+      if (!mr_ || !mr_->writable) TRAP(kStoreAccessFault, a_);                            \
+      store_le(mr_->host + (a_ - mr_->base), v_, (len));                                  \
+      if (mr_->executable) invalidate_code(*mr_, a_ - mr_->base, (len));                  \
+      mr_->writes[size_index(len)] += 2;                                                  \
+      cyc += T.base[size_t(TClass::STORE)] + 2 * mr_->write_wait;                         \
+      counters_.mem_wait_cycles += 2 * mr_->write_wait;                                   \
       break;                                                                              \
     }                                                                                     \
     MemRegion* r_ = region_of(a_);                                                        \

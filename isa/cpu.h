@@ -206,6 +206,7 @@ class Cpu {
            mtval_ = 0, mscratch_ = 0, mcountinhibit_ = 0;
   uint64_t cycle_ = 0, instret_ = 0;
   int64_t mcycle_offset_ = 0, minstret_offset_ = 0;  // program writes to mcycle/minstret
+  uint64_t frozen_mcycle_ = 0, frozen_minstret_ = 0;  // values while inhibited (mcountinhibit)
   // Timing state carried between instructions.
   uint8_t load_rd_ = 0;   // rd of the previous instruction if it was an integer load (0: none)
   uint8_t xmac_rd_ = 0;   // rd of the previous Xmac instruction (0: none)

@@ -909,5 +909,51 @@ TEST(SelfModifyingCode, StoreOverNextInstructionInStraightLineCode) {
   EXPECT_EQ(m.cpu().x(t0), 1u + 0x7ff);
 }
 
+
+TEST(Misaligned, EmulatedAccessesCountTwoAccessesAndRespectWritability) {
+  isa::CpuConfig cfg = default_config();
+  cfg.misaligned_emulate = true;
+  Machine m(cfg);
+  Asm p(kRamBase);
+  p(lw(10, 1, 1)).halt();
+  m.load(p);
+  m.halt_on_trap();
+  m.cpu().set_x(1, kData);
+  const auto reads_before = m.cpu().region(m.ram_index).reads[2];
+  ASSERT_EQ(m.run(), Stop::Semihost);
+  EXPECT_EQ(m.cpu().region(m.ram_index).reads[2] - reads_before, 2u);  // emulated as two word accesses
+
+  // A misaligned store into the read-only ROM is a store access fault, not a silent write.
+  Machine r(cfg);
+  Asm q(kRamBase);
+  q(sw(2, 1, 1)).halt();
+  r.load(q);
+  r.halt_on_trap();
+  r.cpu().set_x(1, kRomBase);
+  r.cpu().set_x(2, 0xffffffff);
+  r.run();
+  EXPECT_EQ(r.cpu().mcause(), isa::kStoreAccessFault);
+  EXPECT_EQ(r.rom()[1], 0u);
+}
+
+TEST(Counters, McountinhibitFreezesAndResumes) {
+  Machine m;
+  Asm p(kRamBase);
+  p(csrrwi(0, 0x320, 5));      // inhibit CY and IR
+  p(csrr(10, 0xB00))(csrr(11, 0xB02));
+  p(addi(0, 0, 0))(addi(0, 0, 0))(addi(0, 0, 0));
+  p(csrr(12, 0xB00))(csrr(13, 0xB02));
+  p(csrrwi(0, 0x320, 0));      // release
+  p(addi(0, 0, 0))(addi(0, 0, 0));
+  p(csrr(14, 0xB02));
+  p.halt();
+  m.load(p);
+  ASSERT_EQ(m.run(), Stop::Semihost);
+  EXPECT_EQ(m.cpu().x(10), m.cpu().x(12));   // mcycle frozen
+  EXPECT_EQ(m.cpu().x(11), m.cpu().x(13));   // minstret frozen
+  // After release minstret resumes from the frozen value: +1 (release csrrwi) +2 addi +... the read sees
+  // the count before itself: frozen + 3.
+  EXPECT_EQ(m.cpu().x(14), m.cpu().x(13) + 3);
+}
 }  // namespace
 }  // namespace isatest
