@@ -2,6 +2,8 @@
 //   mcucim run -c CONFIG --elf FILE [--set k=v]... [--max-cycles N] [--report out.json]
 //              [--trace trace.json] [--quiet]
 //   mcucim memmap -c CONFIG [--set k=v]...     (linker --defsym flags for the config's memory map)
+//   mcucim sweep SPEC [-j N] [--out DIR] ...   (design-space sweeps, sim/sweep.h)
+//   mcucim plot DIR                            (charts of a sweep's results)
 #include <chrono>
 #include <cstdlib>
 #include <cstdio>
@@ -15,6 +17,7 @@
 #include <systemc>
 
 #include "sim/run.h"
+#include "sim/sweep.h"
 
 namespace po = boost::program_options;
 using namespace mcucim;
@@ -27,6 +30,8 @@ const char* kUsage =
     "  run     simulate a program:  mcucim run -c CONFIG --elf FILE [--set k=v]... [--max-cycles N]\n"
     "                               [--report out.json] [--trace trace.json] [--profile] [--quiet]\n"
     "  memmap  print linker flags for a config's memory map:  mcucim memmap -c CONFIG\n"
+    "  sweep   run a design-space sweep:  mcucim sweep SPEC [-j N] [--out DIR] [--list] (docs/SWEEPS.md)\n"
+    "  plot    charts and index.html for a sweep's results:  mcucim plot DIR\n"
     "exit codes: the program's exit code; 2 usage/config/ELF error; 124 cycle limit;\n"
     "            125 fault in the simulated program (trap report on stderr); 126 deadlock\n";
 
@@ -111,6 +116,8 @@ int sc_main(int argc, char** argv) {
   try {
     if (cmd == "run") return cmd_run(argc - 1, argv + 1);
     if (cmd == "memmap") return cmd_memmap(argc - 1, argv + 1);
+    if (cmd == "sweep") return sim::cmd_sweep(argc - 1, argv + 1);
+    if (cmd == "plot") return sim::cmd_plot(argc - 1, argv + 1);
     if (cmd == "--version") {
       std::cout << "mcucim 0.1\n";
       return 0;
