@@ -1,0 +1,209 @@
+/* tinyllm: a freestanding Llama-architecture inference runtime (C11).
+ *
+ * Flow:  tllm_model_open(image)  -> tllm_plan_memory(model, config, RAM budget)
+ *        -> tllm_state_init(arena) -> tllm_forward(token, pos) per position -> logits
+ * plus the tokenizer (tllm_encode / tllm_decode) and sampler (tllm_sampler_*), all reading the image in
+ * place (no copies, no malloc: every buffer comes from the caller's arena, sized by the plan).
+ * The only library functions used are memcpy/memset/strlen/strcmp and sqrtf (correctly rounded
+ * IEEE everywhere); exp/sin/cos are the runtime's own (tllm_math.h). Build with -ffp-contract=off on
+ * host and target so both round identically. */
+#ifndef TINYLLM_TINYLLM_H
+#define TINYLLM_TINYLLM_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tinyllm/format.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum tllm_status {
+  TLLM_OK = 0,
+  TLLM_E_ARG,            /* bad argument (NULL, out of range) */
+  TLLM_E_TRUNCATED,      /* image shorter than its header or its size field says */
+  TLLM_E_MAGIC,          /* not a tinyllm image */
+  TLLM_E_VERSION,        /* unsupported format version */
+  TLLM_E_CHECKSUM,       /* payload checksum mismatch */
+  TLLM_E_CORRUPT,        /* inconsistent header, tensor table or tokenizer */
+  TLLM_E_NOMEM,          /* memory plan exceeds the RAM budget / arena */
+  TLLM_E_PROMPT_TOO_LONG,/* prompt needs more positions than max_seq */
+  TLLM_E_BACKEND,        /* backend not available */
+  TLLM_E_UNSUPPORTED     /* valid image using something this runtime does not implement */
+} tllm_status;
+
+typedef struct tllm_error {
+  tllm_status code;
+  char msg[224];
+} tllm_error;
+
+const char *tllm_status_name(tllm_status s);
+
+/* A view of one tensor of the image (pointers into the image). */
+typedef struct tllm_tensor {
+  const void *data;      /* fp32: rows*cols floats; quantized: rows * row_bytes packed */
+  const float *scales;   /* rows * ngroups (NULL for fp32) */
+  const float *offsets;  /* rows * ngroups when affine, else NULL */
+  uint32_t rows, cols, group, ngroups, row_bytes;
+  uint32_t prec;         /* enum tllm_precision */
+  uint32_t index;        /* position in the tensor table */
+} tllm_tensor;
+
+typedef struct tllm_model {
+  const uint8_t *image;
+  uint32_t size;
+  const tllm_header *hdr;
+  const tllm_tensor_entry *table;
+  uint32_t dim, hidden_dim, n_layers, n_heads, n_kv_heads, head_size, kv_dim, vocab_size, seq_len;
+  uint32_t n_experts, n_shared, top_k, expert_hidden;
+  int shared_classifier;
+  uint32_t tensors_per_layer;
+  uint32_t min_group;    /* smallest group size of any quantized tensor (0 if all fp32) */
+  uint32_t max_in;       /* longest matvec input (max of dim, hidden, expert_hidden) */
+  uint64_t weight_bytes; /* bytes of tensor data + scales */
+  uint64_t n_params;
+  /* tokenizer view */
+  uint32_t max_token_length;
+  const uint32_t *tok_offsets;
+  const float *tok_scores;
+  const uint32_t *tok_sorted;
+  const char *tok_strings;
+} tllm_model;
+
+#define TLLM_OPEN_SKIP_CHECKSUM 1u /* e.g. firmware that trusts its flash and wants a fast start */
+
+/* Validates everything (magic, version, sizes, checksum, every tensor's shape/offsets/alignment,
+ * canonical order, tokenizer). image must be 16-byte aligned. */
+tllm_status tllm_model_open(tllm_model *m, const void *image, size_t size, unsigned flags,
+                            tllm_error *err);
+/* Canonical table index of a tensor; the returned view is valid while the image is. */
+tllm_tensor tllm_model_tensor(const tllm_model *m, uint32_t kind, uint32_t layer, uint32_t expert);
+const tllm_tensor_entry *tllm_model_entry(const tllm_model *m, uint32_t kind, uint32_t layer,
+                                          uint32_t expert);
+
+/* ---- memory plan -------------------------------------------------------------------------- */
+typedef struct tllm_config {
+  uint32_t max_seq;  /* positions to plan for (0 = model seq_len; must be <= seq_len) */
+  int kv_int8;       /* 1: KV cache as INT8 with a scale per (position, kv head) */
+} tllm_config;
+
+typedef struct tllm_plan {
+  tllm_config cfg;
+  size_t total;        /* bytes of the arena needed (all regions, 16-aligned) */
+  size_t kv_bytes, act_bytes, sampler_bytes;
+  /* offsets into the arena */
+  size_t o_x, o_xb, o_xb2, o_q, o_k, o_v, o_hb, o_hb2, o_moe, o_att, o_logits, o_kc, o_vc, o_kcs,
+      o_vcs, o_aq, o_as, o_asum, o_router, o_rope, o_probidx;
+} tllm_plan;
+
+tllm_status tllm_plan_memory(tllm_plan *p, const tllm_model *m, const tllm_config *cfg,
+                             size_t ram_budget, tllm_error *err);
+
+/* ---- kernels ------------------------------------------------------------------------------- */
+typedef enum tllm_backend { TLLM_BACKEND_SCALAR = 0, TLLM_BACKEND_XMAC = 1, TLLM_BACKEND_CIM = 2,
+                            TLLM_BACKEND_COUNT = 3 } tllm_backend;
+
+/* An activation vector quantized per group to INT8 for one group size: q padded with zeros to a
+ * multiple of 16 elements, scale[g] = max|x|/127 over group g, sum[g] = sum of q over group g. */
+typedef struct tllm_qact {
+  const int8_t *q;
+  const float *scale;
+  const int32_t *sum;
+  uint32_t n, group, ngroups;
+} tllm_qact;
+
+/* One backend: out[r] = sum_g combine(intdot(row r, group g), scales) for r in [0, w->rows).
+ * Every backend must produce the same bits (the integer dot per group is exact; the float combination
+ * is tllm_combine_group() in the same order). */
+typedef struct tllm_kernels {
+  const char *name;
+  void (*matvec_q)(float *out, const tllm_tensor *w, const tllm_qact *a);
+} tllm_kernels;
+
+extern const tllm_kernels tllm_kernels_scalar;
+extern const tllm_kernels tllm_kernels_xmac;
+/* Slot for the CIM driver (runtime/include/cim.h, added later): register it at start-up. */
+void tllm_register_backend(tllm_backend b, const tllm_kernels *k);
+const tllm_kernels *tllm_get_backend(tllm_backend b); /* NULL if not available */
+const char *tllm_backend_name(tllm_backend b);
+
+/* The float combination shared by every backend (order matters for bit-exactness). */
+static inline float tllm_combine_group(float acc, int32_t idot, int32_t asum, float wscale,
+                                       const float *woffset, float ascale) {
+  float v = ((float)idot * wscale) * ascale;
+  if (woffset) v = v + ((float)asum * *woffset) * ascale;
+  return acc + v;
+}
+
+void tllm_quantize_act(int8_t *q, float *scale, int32_t *sum, const float *x, uint32_t n,
+                       uint32_t group);
+void tllm_matvec_f32(float *out, const tllm_tensor *w, const float *x);
+/* element j of row r of a tensor, dequantized (for embeddings and tests) */
+void tllm_dequant_row(float *out, const tllm_tensor *w, uint32_t r);
+
+/* ---- run state ----------------------------------------------------------------------------- */
+enum { TLLM_REGION_TOKEN = 0x101, TLLM_REGION_ATTENTION = 0x102, TLLM_REGION_FFN = 0x103,
+       TLLM_REGION_CLASSIFIER = 0x104, TLLM_REGION_EMBED = 0x105 };
+
+typedef struct tllm_state {
+  const tllm_model *m;
+  tllm_plan plan;
+  const tllm_kernels *kern;
+  uint8_t *arena;
+  float *x, *xb, *xb2, *q, *k, *v, *hb, *hb2, *moe, *att, *logits;
+  float *kc, *vc;            /* fp32 KV cache (NULL when INT8) */
+  int8_t *kcq, *vcq;         /* INT8 KV cache */
+  float *kcs, *vcs;          /* INT8 KV cache scales per (layer, pos, kv head) */
+  int8_t *aq; float *as; int32_t *asum;
+  const float *act_src; uint32_t act_group, act_n; int act_valid;
+  float *router; float *rope_cos, *rope_sin;
+  void *probidx;             /* sampler scratch: vocab entries */
+  uint32_t max_seq;
+  /* instrumentation (optional, host): when non-NULL, bytes of weight data+scales read per tensor
+   * table entry are added here (array of model->hdr->n_tensors counters). */
+  uint64_t *tensor_bytes_read;
+  uint64_t macs;             /* MACs declared so far */
+  uint32_t *expert_sel;      /* top_k selected experts of the last MoE layer evaluated */
+} tllm_state;
+
+tllm_status tllm_state_init(tllm_state *s, const tllm_model *m, const tllm_plan *p, void *arena,
+                            size_t arena_size, tllm_backend backend, tllm_error *err);
+/* Name the region ids in the simulator (no-op on the host). */
+void tllm_regions_name(void);
+/* One position: returns the vocab logits (valid until the next call). 0 <= pos < max_seq. */
+float *tllm_forward(tllm_state *s, uint32_t token, uint32_t pos);
+
+/* ---- tokenizer (llama2.c BPE) -------------------------------------------------------------- */
+/* Encodes text into tokens (bos: prepend BOS, eos: append EOS). cap: capacity of tokens; text of
+ * length L needs at most L + 3. Returns TLLM_OK and *n, or TLLM_E_ARG if cap is too small. */
+tllm_status tllm_encode(const tllm_model *m, const char *text, int bos, int eos, int32_t *tokens,
+                        uint32_t cap, uint32_t *n, tllm_error *err);
+/* The text of `token` following `prev` (leading space stripped after BOS; <0xXX> -> that byte).
+ * Returns a pointer into the image or into `byte_buf` (2 bytes, owned by the caller). */
+const char *tllm_decode(const tllm_model *m, int32_t prev, int32_t token, char byte_buf[2]);
+const char *tllm_token_str(const tllm_model *m, uint32_t token);
+
+/* ---- sampler (llama2.c) ---------------------------------------------------------------------- */
+typedef struct tllm_sampler {
+  uint32_t vocab_size;
+  float temperature, topp;
+  uint64_t rng_state;
+  void *probidx;  /* vocab entries of scratch (from the state's arena) */
+} tllm_sampler;
+void tllm_sampler_init(tllm_sampler *sp, uint32_t vocab, float temperature, float topp,
+                       uint64_t seed, void *scratch);
+/* Samples from logits (modified in place like llama2.c). */
+uint32_t tllm_sample(tllm_sampler *sp, float *logits);
+uint32_t tllm_argmax(const float *v, uint32_t n);
+uint32_t tllm_random_u32(uint64_t *state);
+float tllm_random_f32(uint64_t *state);
+
+/* ---- small helpers ------------------------------------------------------------------------- */
+/* A tiny formatter (%s %u %d %x %lu %llu %f-less): no stdio in the core library. */
+void tllm_errorf(tllm_error *err, tllm_status code, const char *fmt, ...);
+uint32_t tllm_logits_hash(uint32_t h, const float *logits, uint32_t n); /* FNV-1a over float bits */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

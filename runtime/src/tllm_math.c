@@ -1,0 +1,136 @@
+/* Deterministic math (see tinyllm/tllm_math.h). */
+#include "tinyllm/tllm_math.h"
+
+#include <string.h>
+
+static inline float f_from_bits(uint32_t u) {
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+static inline uint32_t bits_of(float f) {
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  return u;
+}
+
+/* round to nearest integer (ties away from zero) of a float known to be within int range */
+static inline int32_t nearest_i32(float v) {
+  int32_t t = (int32_t)v; /* truncation toward zero */
+  float f = v - (float)t; /* exact: |f| < 1 and v, t share the exponent range */
+  if (f >= 0.5f) t += 1;
+  else if (f <= -0.5f) t -= 1;
+  return t;
+}
+
+float tllm_expf(float x) {
+  if (x != x) return x;
+  if (x > 88.7228f) return f_from_bits(0x7F800000u);
+  if (x < -103.9721f) return 0.0f;
+  const float log2e = 1.44269502f;
+  const float ln2_hi = f_from_bits(0x3F317200u); /* 0.693145751953125, 15 significant bits */
+  const float ln2_lo = f_from_bits(0x35BFBE8Eu); /* ln2 - ln2_hi */
+  int32_t k = nearest_i32(x * log2e);
+  float kf = (float)k;
+  float r = (x - kf * ln2_hi) - kf * ln2_lo;
+  float p = 1.0f / 720.0f;
+  p = 1.0f / 120.0f + r * p;
+  p = 1.0f / 24.0f + r * p;
+  p = 1.0f / 6.0f + r * p;
+  p = 0.5f + r * p;
+  p = 1.0f + r * p;
+  p = 1.0f + r * p;
+  /* scale by 2^k; k in [-150, 128] */
+  if (k > 127) {
+    return p * 2.0f * f_from_bits((uint32_t)(k - 1 + 127) << 23);
+  }
+  if (k < -126) {
+    return (p * f_from_bits((uint32_t)(k + 64 + 127) << 23)) * f_from_bits((uint32_t)(-64 + 127) << 23);
+  }
+  return p * f_from_bits((uint32_t)(k + 127) << 23);
+}
+
+void tllm_cossinf(float xf, float *c, float *s) {
+  const double pio2_hi = 1.5707963267341256e+00; /* first 33 bits of pi/2 */
+  const double pio2_lo = 6.0771005065061922e-11; /* pi/2 - pio2_hi */
+  const double two_over_pi = 6.36619772367581382433e-01;
+  double x = (double)xf;
+  double kd = x * two_over_pi;
+  /* nearest integer */
+  int32_t k = (int32_t)kd;
+  double fr = kd - (double)k;
+  if (fr >= 0.5) k += 1;
+  else if (fr <= -0.5) k -= 1;
+  double r = (x - (double)k * pio2_hi) - (double)k * pio2_lo;
+  double r2 = r * r;
+  /* Taylor series to r^17 / r^16: |r| <= pi/4 gives error < 1e-16 */
+  double sp = 1.0 / 355687428096000.0;        /* 1/17! */
+  sp = -1.0 / 1307674368000.0 + r2 * sp;      /* 1/15! */
+  sp = 1.0 / 6227020800.0 + r2 * sp;          /* 1/13! */
+  sp = -1.0 / 39916800.0 + r2 * sp;           /* 1/11! */
+  sp = 1.0 / 362880.0 + r2 * sp;              /* 1/9! */
+  sp = -1.0 / 5040.0 + r2 * sp;
+  sp = 1.0 / 120.0 + r2 * sp;
+  sp = -1.0 / 6.0 + r2 * sp;
+  double sn = r + r * (r2 * sp);
+  double cp = 1.0 / 20922789888000.0;         /* 1/16! */
+  cp = -1.0 / 87178291200.0 + r2 * cp;        /* 1/14! */
+  cp = 1.0 / 479001600.0 + r2 * cp;           /* 1/12! */
+  cp = -1.0 / 3628800.0 + r2 * cp;            /* 1/10! */
+  cp = 1.0 / 40320.0 + r2 * cp;
+  cp = -1.0 / 720.0 + r2 * cp;
+  cp = 1.0 / 24.0 + r2 * cp;
+  cp = -0.5 + r2 * cp;
+  double cs = 1.0 + r2 * cp;
+  double cc, ss;
+  switch ((uint32_t)k & 3u) {
+    case 0: cc = cs; ss = sn; break;
+    case 1: cc = -sn; ss = cs; break;
+    case 2: cc = -cs; ss = -sn; break;
+    default: cc = sn; ss = -cs; break;
+  }
+  *c = (float)cc;
+  *s = (float)ss;
+}
+
+/* Correctly rounded square root by integer arithmetic (no libm, identical everywhere). */
+float tllm_sqrtf(float x) {
+  uint32_t ix = bits_of(x);
+  if ((ix & 0x7FFFFFFFu) == 0u) return x;         /* +-0 */
+  if (ix & 0x80000000u) return f_from_bits(0x7FC00000u); /* negative: NaN */
+  int32_t e = (int32_t)((ix >> 23) & 0xFFu);
+  if (e == 0xFF) return x;                         /* inf, NaN */
+  uint32_t m = ix & 0x7FFFFFu;
+  if (e == 0) {                                    /* subnormal: normalise */
+    while ((m & 0x800000u) == 0u) { m <<= 1; e -= 1; }
+    e += 1;
+  } else {
+    m |= 0x800000u;
+  }
+  /* x = m * 2^(e - 150), m in [2^23, 2^24) */
+  int32_t ue = e - 150;
+  if (ue & 1) { m <<= 1; ue -= 1; }                /* make the exponent even; m < 2^25 */
+  /* sqrt(m * 2^ue) = sqrt(m * 2^26) * 2^((ue - 26)/2); m*2^26 in [2^49, 2^51) -> root in [2^24.5, 2^25.5) */
+  uint64_t M = (uint64_t)m << 26;
+  /* integer square root, bit by bit */
+  uint64_t rem = M, root = 0, bit = (uint64_t)1 << 50;
+  while (bit > rem) bit >>= 2;
+  while (bit) {
+    if (rem >= root + bit) { rem -= root + bit; root = (root >> 1) + bit; }
+    else root >>= 1;
+    bit >>= 2;
+  }
+  /* root = floor(sqrt(M)), 25 or 26 bits; exponent of its lsb: (ue - 26)/2 */
+  int32_t re = (ue - 26) / 2;
+  uint32_t sticky = rem != 0;
+  while (root >= ((uint64_t)1 << 25)) { sticky |= (uint32_t)(root & 1u); root >>= 1; re += 1; }
+  /* root in [2^24, 2^25): 24 mantissa bits + 1 guard bit */
+  uint32_t guard = (uint32_t)(root & 1u);
+  uint32_t mant = (uint32_t)(root >> 1);
+  re += 1;
+  if (guard && (sticky || (mant & 1u))) { mant += 1; if (mant == 0x1000000u) { mant >>= 1; re += 1; } }
+  /* value = mant * 2^re, mant in [2^23, 2^24]: biased exponent = re + 23 + 127 (sqrt of a float
+   * is always a normal number) */
+  uint32_t be = (uint32_t)(re + 23 + 127);
+  return f_from_bits((be << 23) | (mant & 0x7FFFFFu));
+}

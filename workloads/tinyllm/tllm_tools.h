@@ -1,0 +1,129 @@
+// Host-side tinyllm tools: llama2.c checkpoint/tokenizer readers, group-wise quantizers, the model
+// image writer, and run helpers (generation, teacher-forced agreement) shared by mcucim-pack,
+// mcucim-synth, tinyllm-host and tests/tinyllm.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "tinyllm/tinyllm.h"
+
+namespace tllm_tools {
+
+// Thrown for bad input files/options; the message names the file and what was wrong.
+struct Error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Dims {
+  uint32_t dim = 0, hidden_dim = 0, n_layers = 0, n_heads = 0, n_kv_heads = 0, vocab_size = 0,
+           seq_len = 0;
+  uint32_t n_experts = 0, n_shared = 0, top_k = 0, expert_hidden = 0;
+  bool shared_classifier = true;
+  uint32_t kv_dim() const { return dim / n_heads * n_kv_heads; }
+};
+
+struct Tokenizer {
+  std::vector<std::string> vocab;
+  std::vector<float> scores;
+  uint32_t max_token_length = 0;
+};
+
+// llama2.c legacy checkpoint (fp32), all tensors stacked over layers.
+struct Checkpoint {
+  Dims d;
+  std::vector<float> tok_emb, rms_att, wq, wk, wv, wo, rms_ffn, w1, w2, w3, rms_final, wcls;
+};
+Checkpoint load_checkpoint(const std::string &path);
+Tokenizer load_tokenizer(const std::string &path, uint32_t vocab_size);
+
+enum class QMode { Sym, Affine };
+struct QSpec {
+  uint32_t prec = TLLM_FP32;  // enum tllm_precision
+  uint32_t group = 32;
+  QMode mode = QMode::Sym;
+  bool clip_search = false;   // search a clipping range per group minimising the squared error
+};
+QSpec parse_qspec(const std::string &s);  // "fp32" | "int8[:G]" | "int4:32:affine" | "int2:16:affine:clip"
+std::string qspec_str(const QSpec &q);
+
+struct TensorSpec {
+  uint32_t kind = 0, layer = 0, expert = 0, rows = 0, cols = 0;
+  QSpec q;
+  std::function<std::vector<float>()> source;  // row-major rows*cols floats
+};
+
+struct ModelSpec {
+  Dims d;
+  Tokenizer tok;
+  std::vector<TensorSpec> tensors;  // canonical order
+};
+
+// Quantization choice per tensor: default for matrices, overrides by tensor name
+// (tok_embedding, wcls, wq, wk, wv, wo, w1, w2, w3, expert.w1, ...) and per layer.
+struct QuantPlan {
+  QSpec matrices;               // default for every weight matrix
+  std::map<std::string, QSpec> by_name;
+  std::map<uint32_t, QSpec> by_layer;  // every matrix of that layer
+  bool separate_classifier = false;    // store wcls even when shared (e.g. embedding int4, classifier int8)
+  QSpec for_tensor(uint32_t kind, uint32_t layer) const;
+};
+
+ModelSpec spec_from_checkpoint(const Checkpoint &ck, const Tokenizer &tok, const QuantPlan &plan);
+// Synthetic model with seeded random weights (uniform, scaled 1/sqrt(fan_in)); tokenizer of
+// byte-fallback tokens plus generated merges.
+ModelSpec spec_synthetic(const Dims &d, uint64_t seed, const QuantPlan &plan);
+
+// Packs rows x cols floats into the tensor's data/scales layout (MODEL_FORMAT.md).
+void quantize_tensor(const std::vector<float> &w, uint32_t rows, uint32_t cols, const QSpec &q,
+                     std::vector<uint8_t> &data, std::vector<float> &scales,
+                     std::vector<float> &offsets);
+
+std::vector<uint8_t> build_image(const ModelSpec &spec);
+std::string kind_name(uint32_t kind);
+
+// Files
+std::vector<uint8_t> read_file(const std::string &path);
+void write_file(const std::string &path, const std::vector<uint8_t> &bytes);
+std::vector<int32_t> read_ids(const std::string &path);
+
+// An image loaded into 16-aligned memory and opened.
+struct LoadedModel {
+  std::vector<uint8_t> storage;  // over-allocated for alignment
+  const uint8_t *image = nullptr;
+  size_t size = 0;
+  tllm_model model{};
+  tllm_status open(const std::vector<uint8_t> &bytes, tllm_error *err, unsigned flags = 0);
+};
+
+struct RunOptions {
+  std::string prompt;
+  uint32_t steps = 256;
+  float temperature = 0.0f, topp = 0.9f;
+  uint64_t seed = 1;
+  tllm_backend backend = TLLM_BACKEND_SCALAR;
+  uint32_t max_seq = 0;
+  bool kv_int8 = false;
+  size_t ram_budget = SIZE_MAX;
+  std::vector<uint64_t> *tensor_bytes_read = nullptr;
+};
+struct RunResult {
+  tllm_status status = TLLM_OK;
+  std::string error;
+  std::vector<int32_t> prompt_tokens;
+  std::vector<int32_t> ids;  // tokens at positions 1..n (prompt tokens included), BOS excluded
+  std::string text;
+  uint32_t logits_hash = TLLM_FNV_OFFSET;
+};
+// llama2.c's generate(): steps positions (capped at max_seq), stop at BOS.
+RunResult generate(const tllm_model &m, const RunOptions &o);
+
+// Teacher forcing: feed BOS then ids[0..n-2]; agreement = fraction of positions whose argmax equals
+// ids[pos]. n = min(ids.size(), positions).
+double agreement(const tllm_model &m, const std::vector<int32_t> &ids, uint32_t positions,
+                 tllm_backend backend = TLLM_BACKEND_SCALAR);
+
+}  // namespace tllm_tools
