@@ -108,6 +108,10 @@ Counters operator-(const Counters& a, const Counters& b) {
   for (size_t k = 0; k < d.devs.size() && k < b.devs.size(); ++k) {
     d.devs[k].reads -= b.devs[k].reads;
     d.devs[k].writes -= b.devs[k].writes;
+    for (size_t i = 0; i < d.devs[k].part_pj.size() && i < b.devs[k].part_pj.size(); ++i)
+      d.devs[k].part_pj[i] -= b.devs[k].part_pj[i];
+    for (size_t i = 0; i < d.devs[k].stats.size() && i < b.devs[k].stats.size(); ++i)
+      d.devs[k].stats[i].second -= b.devs[k].stats[i].second;
   }
   d.bus_transfers -= b.bus_transfers;
   return d;
@@ -180,6 +184,11 @@ EnergyBreakdown EnergyModel::compute(const Counters& c) const {
     ComponentEnergy ce{d.name, d.kind};
     ce.dynamic_j = (d.reads + d.writes) * tech_.periph_access_pj * pJ * dyn_scale_;
     ce.leakage_j = tech_.periph_leakage_uw * uW * leakage_scale(tech_.periph_leakage_efold_v) * t_total;
+    for (size_t i = 0; i < d.part_pj.size(); ++i) {
+      ce.dynamic_j += d.part_pj[i] * pJ;
+      ce.parts_j.emplace_back(i < d.part_names.size() ? d.part_names[i] : "part" + std::to_string(i), d.part_pj[i] * pJ);
+    }
+    ce.leakage_j += d.leakage_uw * uW * t_total;
     b.parts.push_back(ce);
   }
   return b;

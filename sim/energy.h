@@ -72,6 +72,13 @@ struct MemCounters {
 struct DevCounters {
   std::string name, kind;
   uint64_t reads = 0, writes = 0;
+  // Devices with their own energy model (kind `cim`): dynamic energy by named part in pJ (a linear
+  // function of the device's event counters, so the difference of two snapshots is the energy of the
+  // interval; not scaled with the core supply), named event counters, and periphery leakage power.
+  std::vector<std::string> part_names;
+  std::vector<double> part_pj;
+  std::vector<std::pair<std::string, uint64_t>> stats;
+  double leakage_uw = 0;
 };
 struct Counters {
   uint64_t cycles = 0, instret = 0, idle_cycles = 0;
@@ -90,6 +97,7 @@ struct ComponentEnergy {
   std::string name;  // "core", a memory's name, "bus", a device's name
   std::string kind;  // "core", "sram"/"flash"/"mram", "bus", "clint"/"uart"/"simctrl"
   double dynamic_j = 0, leakage_j = 0;
+  std::vector<std::pair<std::string, double>> parts_j;  // dynamic energy by part (devices with parts)
   double total_j() const { return dynamic_j + leakage_j; }
 };
 struct EnergyBreakdown {

@@ -27,6 +27,11 @@ json breakdown_json(const EnergyBreakdown& e) {
                      {"leakage_j", p.leakage_j},
                      {"total_j", p.total_j()},
                      {"share", total > 0 ? p.total_j() / total : 0.0}});
+    if (!p.parts_j.empty()) {  // devices with their own energy model (CIM macros): dynamic energy by part
+      json pj = json::object();
+      for (const auto& [name, j] : p.parts_j) pj[name] = j;
+      parts.back()["parts_j"] = pj;
+    }
   }
   return {{"total", total},
           {"dynamic", e.dynamic_j()},
@@ -71,6 +76,34 @@ std::string si(double v, const char* unit) {
   return fmt::format("{:.3e} {}", v, unit);
 }
 
+// Per CIM macro: its counters, busy time and utilization, and dynamic energy by part.
+std::string cim_table(const RunSummary& run) {
+  std::string s;
+  for (size_t i = 0; i < run.counters.devs.size(); ++i) {
+    const DevCounters& d = run.counters.devs[i];
+    if (d.stats.empty()) continue;
+    auto stat = [&](const char* k) -> uint64_t {
+      for (const auto& [n, v] : d.stats)
+        if (n == k) return v;
+      return 0;
+    };
+    const double busy_s = stat("busy_ps") * 1e-12;
+    s += fmt::format("\n--- CIM macro {} ---\n", d.name);
+    s += fmt::format("MVMs {}  MACs {}  ADC conversions {} ({} clipped)  rows activated {}\n", stat("mvms"),
+                     stat("macs"), stat("adc_conversions"), stat("adc_clipped"), stat("rows_activated"));
+    s += fmt::format("weight bits written {} in {} programs ({}), max writes per cell {}, errors {}\n",
+                     stat("weight_bits_written"), stat("programs"), si(stat("program_busy_ps") * 1e-12, "s"),
+                     stat("max_cell_writes"), stat("errors"));
+    s += fmt::format("busy {} ({:.2f}% of the run)\n", si(busy_s, "s"),
+                     run.time_s > 0 ? 100 * busy_s / run.time_s : 0.0);
+    for (const auto& p : run.energy.parts)
+      if (p.name == d.name)
+        for (const auto& [n, j] : p.parts_j)
+          if (j > 0) s += fmt::format("  {:<12} {:>14}\n", n, si(j, "J"));
+  }
+  return s;
+}
+
 }  // namespace
 
 json report_json(const RunSummary& run, const Stats& st) {
@@ -103,7 +136,14 @@ json report_json(const RunSummary& run, const Stats& st) {
                     {"writes", {{"byte", mc.writes[0]}, {"half", mc.writes[1]}, {"word", mc.writes[2]}}},
                     {"fetch_fills", mc.fetch_fills}});
   json devs = json::array();
-  for (const auto& d : c.devs) devs.push_back({{"name", d.name}, {"kind", d.kind}, {"reads", d.reads}, {"writes", d.writes}});
+  for (const auto& d : c.devs) {
+    devs.push_back({{"name", d.name}, {"kind", d.kind}, {"reads", d.reads}, {"writes", d.writes}});
+    if (!d.stats.empty()) {  // CIM macros: their event counters (cim/CIM.md)
+      json st = json::object();
+      for (const auto& [name, v] : d.stats) st[name] = v;
+      devs.back()["stats"] = st;
+    }
+  }
   j["events"] = {{"instructions_by_class", cls}, {"idle_cycles", c.idle_cycles}, {"memories", mems},
                  {"devices", devs},   {"bus_transfers", c.bus_transfers}};
 
@@ -198,6 +238,7 @@ std::string report_table(const RunSummary& run, const Stats& st) {
     s += fmt::format("energy/token   mean {}  min {}  max {}\n", si(ts.e_mean, "J"), si(ts.e_min, "J"),
                      si(ts.e_max, "J"));
   }
+  s += cim_table(run);
   for (const auto& w : st.warnings()) s += "warning: " + w + "\n";
   return s;
 }

@@ -8,11 +8,13 @@
 
 #include <fmt/format.h>
 
+#include "models/cim_macro.h"
 #include "models/clint.h"
 #include "models/memory.h"
 #include "models/router.h"
 #include "models/simctrl.h"
 #include "models/uart.h"
+#include "sim/cim_config.h"
 
 namespace mcucim::sim {
 
@@ -129,8 +131,9 @@ SocSpec read_soc_spec(const Config& cfg) {
     const std::string p = "soc.devices." + name;
     DeviceSpec d;
     d.name = name;
-    d.kind = cfg.get_enum(p + ".kind", {"clint", "uart", "simctrl"}, "");
-    d.size = d.kind == "clint" ? 0x10000 : d.kind == "uart" ? 0x1000 : 0x100;
+    d.kind = cfg.get_enum(p + ".kind", {"clint", "uart", "simctrl", "cim"}, "");
+    d.size = d.kind == "clint" ? 0x10000 : d.kind == "uart" ? 0x1000 : d.kind == "cim" ? 0x8000 : 0x100;
+    if (d.kind == "cim") d.cim = read_cim_device(cfg, p);
     range(p, d.kind, d.size, d.base);
     // APB-style peripheral: setup + access phase = 2 cycles (AMBA APB protocol specification).
     d.access_wait = cfg.get<uint32_t>(p + ".access_wait", 2);
@@ -205,6 +208,10 @@ Soc::Soc(const SocSpec& spec, std::ostream& out) : spec_(spec) {
       auto c = std::make_unique<models::Clint>(d.name.c_str(), d.timebase_hz, lat);
       core_->set_clint(c.get());
       dev = std::move(c);
+    } else if (d.kind == "cim") {
+      auto c = std::make_unique<models::CimMacro>(d.name.c_str(), d.cim, lat);
+      c->set_mem_reader([this](uint32_t a, void* p, uint32_t n) { return core_->cpu().debug_read(a, p, n); });
+      dev = std::move(c);
     } else if (d.kind == "uart") {
       dev = std::make_unique<models::Uart>(d.name.c_str(), out, lat);
     } else {
@@ -235,6 +242,31 @@ std::vector<models::Device*> Soc::devices() const {
   for (auto& d : devs_) v.push_back(d.get());
   return v;
 }
+
+namespace {
+// A CIM macro's energy by part and its event counters (docs/REPORT.md, cim/CIM.md).
+void cim_counters(const cim::Macro& m, DevCounters& d) {
+  const cim::PartEnergy e = m.energy();
+  for (size_t i = 0; i < cim::kNumParts; ++i) {
+    d.part_names.push_back(cim::kPartNames[i]);
+    d.part_pj.push_back(e[i]);
+  }
+  const cim::MacroCounters& k = m.counters();
+  d.stats = {{"mvms", k.mvms},
+             {"macs", k.macs},
+             {"adc_conversions", k.conversions},
+             {"adc_clipped", k.clipped},
+             {"rows_activated", k.rows_driven},
+             {"weight_bits_written", k.bits_written},
+             {"programs", k.programs},
+             {"errors", k.errors},
+             {"busy_ps", k.busy_ps},
+             {"program_busy_ps", k.program_busy_ps},
+             {"array_cells_used", k.array_cells_used},
+             {"max_cell_writes", m.max_cell_writes()}};
+  d.leakage_uw = m.config().energy.leakage_uw;
+}
+}  // namespace
 
 Counters Soc::sample_counters() const {
   const isa::Cpu& cpu = core_->cpu();
@@ -270,6 +302,7 @@ Counters Soc::sample_counters() const {
     d.kind = spec_.devices[i].kind;
     d.reads = devs_[i]->reads;
     d.writes = devs_[i]->writes;
+    if (auto* c = dynamic_cast<const models::CimMacro*>(devs_[i].get())) cim_counters(c->macro(), d);
     c.devs.push_back(std::move(d));
   }
   c.bus_transfers = router_->transfers;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cim/config.h"
 #include "isa/cpu.h"
 #include "models/core.h"
 #include "sim/config.h"
@@ -48,6 +49,7 @@ struct DeviceSpec {
   uint64_t size = 0;
   double timebase_hz = 0;   // clint
   uint32_t access_wait = 0;
+  cim::MacroConfig cim;     // kind cim: the macro (preset + overrides, sim/cim_config.h)
 };
 
 // A data file placed in memory before the run (soc.load list or --load FILE@ADDR).

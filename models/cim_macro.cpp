@@ -1,0 +1,152 @@
+#include "models/cim_macro.h"
+
+#include <cstring>
+
+#include "mcucim/cim_regs.h"
+
+namespace mcucim::models {
+
+CimMacro::CimMacro(sc_core::sc_module_name name, const cim::MacroConfig& cfg, sc_core::sc_time latency)
+    : Device(name, CIM_WINDOW_SIZE, latency), macro_(cfg) {
+  in_.assign(macro_.array().rows, 0);
+  out_.assign(macro_.array().cols, 0);
+  pending_.assign(macro_.array().cols, 0);
+}
+
+void CimMacro::settle(const sc_core::sc_time& now) {
+  if (busy_ && now >= done_time_) {
+    busy_ = false;
+    done_ = true;
+    if (pending_out_) out_ = pending_;
+    pending_out_ = false;
+  }
+}
+
+void CimMacro::command(uint32_t cmd, const sc_core::sc_time& now) {
+  if (cmd == CIM_CTRL_CLEAR) {
+    done_ = false;
+    err_ = 0;
+    return;
+  }
+  if (cmd != CIM_CTRL_START && cmd != CIM_CTRL_PROGRAM) {
+    err_ = CIM_ERR_ARG;
+    macro_.counters().errors++;
+    return;
+  }
+  if (busy_) {  // the running command goes on; the error stays until CLEAR or the next command
+    err_ = CIM_ERR_BUSY;
+    macro_.counters().errors++;
+    return;
+  }
+  done_ = false;
+  err_ = 0;
+  double ns = 0;
+  int rc;
+  if (cmd == CIM_CTRL_START) {
+    if (nrows_ > in_.size()) {
+      macro_.counters().errors++;
+      rc = CIM_ERR_RANGE;
+    } else if (macro_.wbits() == 0) {
+      macro_.counters().errors++;
+      rc = CIM_ERR_NOT_PROGRAMMED;
+    } else if (wbits_ != macro_.wbits()) {  // WBITS must say what the array holds
+      macro_.counters().errors++;
+      rc = CIM_ERR_WIDTH;
+    } else {
+      rc = macro_.mvm(abits_, in_.data(), nrows_, nout_, pending_.data(), &ns);
+      pending_out_ = rc == CIM_OK;
+    }
+  } else {
+    // Source bytes: weight (i, o) at SRC + o*STRIDE + i; checked by the macro after the read.
+    std::vector<int8_t> w;
+    rc = CIM_OK;
+    if (nrows_ == 0 || nout_ == 0 || nrows_ > macro_.array().rows || nout_ > macro_.array().cols) {
+      rc = CIM_ERR_RANGE;
+      macro_.counters().errors++;
+    } else {
+      const uint64_t n = uint64_t(nout_ - 1) * stride_ + nrows_;
+      if (stride_ < nrows_ && nout_ > 1) {
+        rc = CIM_ERR_RANGE;
+        macro_.counters().errors++;
+      } else {
+        w.resize(n);
+        if (!mem_reader_ || !mem_reader_(src_, w.data(), static_cast<uint32_t>(n))) {
+          rc = CIM_ERR_BUS;
+          macro_.counters().errors++;
+        }
+      }
+    }
+    if (rc == CIM_OK) rc = macro_.program(wbits_, row0_, nrows_, out0_, nout_, w.data(), stride_, &ns);
+  }
+  if (rc != CIM_OK) {
+    err_ = static_cast<uint32_t>(rc);
+    return;
+  }
+  busy_ = true;
+  done_time_ = now + sc_core::sc_time(ns, sc_core::SC_NS);
+}
+
+bool CimMacro::read(uint64_t off, unsigned len, uint32_t& v, const sc_core::sc_time& now) {
+  settle(now);
+  const auto& a = macro_.array();
+  if (off >= CIM_IN_BUF && off < CIM_IN_BUF + a.rows) {
+    v = 0;
+    if (off - CIM_IN_BUF + len > a.rows) return false;
+    std::memcpy(&v, in_.data() + (off - CIM_IN_BUF), len);
+    return true;
+  }
+  if (off >= CIM_OUT_BUF && off < CIM_OUT_BUF + 4ull * a.cols) {
+    if (len != 4) return false;
+    v = static_cast<uint32_t>(out_[(off - CIM_OUT_BUF) / 4]);
+    macro_.counters().buffer_bytes += 4;
+    return true;
+  }
+  if (len != 4) return false;
+  switch (off) {
+    case CIM_REG_ID: v = CIM_ID_VALUE; return true;
+    case CIM_REG_ROWS: v = a.rows; return true;
+    case CIM_REG_COLS: v = a.cols; return true;
+    case CIM_REG_CFG: v = a.cell_bits | (a.adc_bits << 8) | (a.dac_bits << 16); return true;
+    case CIM_REG_ADC_STEP: v = a.adc_step; return true;
+    case CIM_REG_CTRL: v = 0; return true;
+    case CIM_REG_STATUS: v = (busy_ ? CIM_STATUS_BUSY : 0u) | (done_ ? CIM_STATUS_DONE : 0u) | (err_ << 8); return true;
+    case CIM_REG_WBITS: v = wbits_; return true;
+    case CIM_REG_ABITS: v = abits_; return true;
+    case CIM_REG_NROWS: v = nrows_; return true;
+    case CIM_REG_NOUT: v = nout_; return true;
+    case CIM_REG_ROW0: v = row0_; return true;
+    case CIM_REG_OUT0: v = out0_; return true;
+    case CIM_REG_SRC: v = src_; return true;
+    case CIM_REG_STRIDE: v = stride_; return true;
+    case CIM_REG_MVMS: v = static_cast<uint32_t>(macro_.counters().mvms); return true;
+    case CIM_REG_MAX_OUT: v = cim_ref_valid_wbits(&a, wbits_) ? cim_ref_max_outputs(&a, wbits_) : 0; return true;
+    case CIM_REG_PWBITS: v = macro_.wbits(); return true;
+    default: return false;
+  }
+}
+
+bool CimMacro::write(uint64_t off, unsigned len, uint32_t v, const sc_core::sc_time& now) {
+  settle(now);
+  const auto& a = macro_.array();
+  if (off >= CIM_IN_BUF && off < CIM_IN_BUF + a.rows) {
+    if (off - CIM_IN_BUF + len > a.rows) return false;
+    std::memcpy(in_.data() + (off - CIM_IN_BUF), &v, len);  // latched at START: writes while busy are safe
+    macro_.counters().buffer_bytes += len;
+    return true;
+  }
+  if (len != 4) return false;
+  switch (off) {
+    case CIM_REG_CTRL: command(v, now); return true;
+    case CIM_REG_WBITS: wbits_ = v; return true;
+    case CIM_REG_ABITS: abits_ = v; return true;
+    case CIM_REG_NROWS: nrows_ = v; return true;
+    case CIM_REG_NOUT: nout_ = v; return true;
+    case CIM_REG_ROW0: row0_ = v; return true;
+    case CIM_REG_OUT0: out0_ = v; return true;
+    case CIM_REG_SRC: src_ = v; return true;
+    case CIM_REG_STRIDE: stride_ = v; return true;
+    default: return false;
+  }
+}
+
+}  // namespace mcucim::models
