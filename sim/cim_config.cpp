@@ -13,7 +13,10 @@ struct Reader {
   std::string prefix;
   // The config holding key k and its full path there.
   std::pair<const Config*, std::string> where(const std::string& k) const {
-    if (over && over->has(prefix + "." + k)) return {over, prefix + "." + k};
+    if (over && over->has(prefix + "." + k)) {
+      if (pre.has("cim." + k)) pre.mark_used("cim." + k);  // overridden, not unknown
+      return {over, prefix + "." + k};
+    }
     return {&pre, "cim." + k};
   }
   template <typename T>
