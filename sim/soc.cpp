@@ -54,7 +54,10 @@ isa::TimingProfile load_timing(const Config& cfg, const std::string& profile) {
   isa::TimingProfile t;
   // A key in the main config under `timing.` overrides the profile's value.
   auto u32 = [&](const std::string& key) -> uint32_t {
-    if (cfg.has("timing." + key)) return cfg.get<uint32_t>("timing." + key);
+    if (cfg.has("timing." + key)) {
+      if (p.has("timing." + key)) p.mark_used("timing." + key);  // overridden, not unknown
+      return cfg.get<uint32_t>("timing." + key);
+    }
     return p.get<uint32_t>("timing." + key);
   };
   t.name = p.get<std::string>("timing.name");

@@ -188,3 +188,15 @@ TEST(Run, LoadErrorsNameTheFile) {
   EXPECT_EQ(overlap.code, 2);
   EXPECT_THAT(overlap.err, HasSubstr("overlaps"));
 }
+
+TEST(Run, TimingProfileValueCanBeOverridden) {
+  const std::string dir = e2e::tmpdir();
+  auto a = mcucim(run_args("selfcheck", "-q --report " + dir + "/t0.json"));
+  auto b = mcucim(run_args("selfcheck", "-q --set timing.cycles.load=9 --report " + dir + "/t1.json"));
+  ASSERT_EQ(a.code, 0) << a.err;
+  ASSERT_EQ(b.code, 0) << b.err;
+  auto ja = nlohmann::json::parse(e2e::slurp(dir + "/t0.json"));
+  auto jb = nlohmann::json::parse(e2e::slurp(dir + "/t1.json"));
+  EXPECT_EQ(ja["instret"], jb["instret"]);
+  EXPECT_GT(jb["cycles"].get<uint64_t>(), ja["cycles"].get<uint64_t>());
+}
