@@ -1,7 +1,6 @@
 # The two commands of the README: `make run` and `make test`. Both install missing Debian packages first.
 BUILD ?= build
 JOBS  ?= $(shell nproc)
-CONFIG ?= configs/mcu-base.yaml
 
 .PHONY: all deps configure build run test bench clean
 
@@ -17,7 +16,7 @@ build: configure
 	@cmake --build $(BUILD) -j$(JOBS)
 
 run: build
-	$(BUILD)/mcucim run -c $(CONFIG) --elf $(BUILD)/firmware/hello.elf
+	./scripts/demo.sh $(BUILD)
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)

@@ -1,0 +1,139 @@
+// The inference runtime as firmware in the simulator against the same C built for the host
+// (tinyllm-host): identical token ids and logits checksum for every precision and backend; firmware
+// errors end the run with a clear message and a non-zero exit code.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "../e2e/e2e_util.h"
+
+using testing::HasSubstr;
+
+namespace {
+
+const std::string kTools = std::string(MCUCIM_BINARY_DIR) + "/workloads/tinyllm/";
+const std::string kModels = std::string(MCUCIM_SHARED_DIR) + "/models/";
+
+bool have_models() {
+  return std::filesystem::exists(kModels + "stories260K.bin") && std::filesystem::exists(kModels + "tok512.bin");
+}
+
+e2e::Result sh(const std::string& cmd) {
+  const std::string base = e2e::tmpdir() + "/sh" + std::to_string(std::hash<std::string>{}(cmd));
+  int st = std::system((cmd + " > " + base + ".out 2> " + base + ".err < /dev/null").c_str());
+  e2e::Result r;
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  r.out = e2e::slurp(base + ".out");
+  r.err = e2e::slurp(base + ".err");
+  return r;
+}
+
+// The "ids: ..." and "logits_fnv: ..." lines of a run's output.
+std::string result_lines(const std::string& out) {
+  std::string r;
+  for (const char* key : {"ids:", "logits_fnv:"}) {
+    auto p = out.find(std::string("\n") + key);
+    if (p == std::string::npos) p = out.rfind(key, 0) == 0 ? 0 : std::string::npos;
+    else ++p;
+    if (p == std::string::npos) return "missing '" + std::string(key) + "' in:\n" + out;
+    r += out.substr(p, out.find('\n', p) - p) + "\n";
+  }
+  return r;
+}
+
+std::string pack(const std::string& name, const std::string& weights) {
+  const std::string img = e2e::tmpdir() + "/" + name + ".tllm";
+  if (!std::filesystem::exists(img)) {
+    auto r = sh(kTools + "mcucim-pack " + kModels + "stories260K.bin " + kModels + "tok512.bin -o " + img +
+                " --weights " + weights);
+    EXPECT_EQ(r.code, 0) << r.err;
+  }
+  return img;
+}
+
+struct Case {
+  const char* name;
+  const char* weights;
+  const char* backend;
+  const char* elf;
+  const char* isa;
+  int steps;
+  bool prompt = true;  // "Once upon a time" (5 positions with BOS) or no prompt
+};
+
+class HostVsSim : public testing::TestWithParam<Case> {};
+
+TEST_P(HostVsSim, SameIdsAndLogits) {
+  if (!have_models()) GTEST_SKIP() << "SKIPPED: stories260K.bin/tok512.bin not found in " << kModels;
+  const Case& c = GetParam();
+  const std::string img = pack(c.weights, c.weights);
+  const std::string prompt = c.prompt ? "Once upon a time" : "";
+  auto host = sh(kTools + "tinyllm-host " + img + " --steps " + std::to_string(c.steps) + " --backend " + c.backend +
+                 " --prompt '" + prompt + "'");
+  ASSERT_EQ(host.code, 0) << host.err;
+  // fp32 (1 MiB) needs more flash than mcu-base's 2 MiB leaves beside the firmware.
+  auto sim = e2e::mcucim("run -c " + e2e::cfg() + " --elf " + e2e::fw(c.elf) + " -q --set soc.core.isa=" + c.isa +
+                         " --set soc.memories.flash.size=4MiB --load " + img + "@0x20100000 --args '-n " +
+                         std::to_string(c.steps) + " -b " + c.backend + (c.prompt ? " -i " + prompt : "") + "'");
+  ASSERT_EQ(sim.code, 0) << sim.out << sim.err;
+  EXPECT_EQ(result_lines(sim.out), result_lines(host.out)) << c.name;
+  if (c.prompt) {
+    EXPECT_THAT(sim.out, HasSubstr("Once upon a time"));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllPrecisionsAndBackends, HostVsSim,
+    testing::Values(Case{"fp32_hard", "fp32", "scalar", "tinyllm", "rv32imfc", 8},
+                    Case{"fp32_soft", "fp32", "scalar", "tinyllm_soft", "rv32imc", 2, false},
+                    Case{"int8_scalar", "int8:32", "scalar", "tinyllm", "rv32imfc", 8},
+                    Case{"int8_xmac", "int8:32", "xmac", "tinyllm", "rv32imfc_xmac", 8},
+                    Case{"int4_scalar", "int4:32", "scalar", "tinyllm", "rv32imfc", 6},
+                    Case{"int4_xmac", "int4:32", "xmac", "tinyllm", "rv32imfc_xmac", 6},
+                    Case{"int2_xmac", "int2:16:affine:clip", "xmac", "tinyllm", "rv32imfc_xmac", 6},
+                    Case{"int2_scalar", "int2:16:affine:clip", "scalar", "tinyllm", "rv32imfc", 4, false}),
+    [](const testing::TestParamInfo<Case>& i) { return std::string(i.param.name); });
+
+TEST(LlmSim, SyntheticMoeModelMatchesHost) {
+  const std::string img = e2e::tmpdir() + "/moe.tllm";
+  auto s = sh(kTools + "mcucim-synth -o " + img + " --experts 4 --shared 1 --top-k 2 --layers 2 --seed 7");
+  ASSERT_EQ(s.code, 0) << s.err;
+  auto host = sh(kTools + "tinyllm-host " + img + " --steps 6 --backend xmac");
+  ASSERT_EQ(host.code, 0) << host.err;
+  auto sim = e2e::mcucim("run -c " + e2e::cfg() + " --elf " + e2e::fw("tinyllm") +
+                         " -q --set soc.core.isa=rv32imfc_xmac --load " + img + "@0x20100000 --args '-n 6 -b xmac'");
+  ASSERT_EQ(sim.code, 0) << sim.out << sim.err;
+  EXPECT_EQ(result_lines(sim.out), result_lines(host.out));
+}
+
+TEST(LlmSim, CorruptImageIsAClearFirmwareError) {
+  const std::string good = e2e::tmpdir() + "/good.tllm";
+  ASSERT_EQ(sh(kTools + "mcucim-synth -o " + good).code, 0);
+  std::string bytes = e2e::slurp(good);
+  bytes[bytes.size() / 2] ^= 0x5a;
+  const std::string bad = e2e::tmpdir() + "/corrupt.tllm";
+  std::ofstream(bad, std::ios::binary) << bytes;
+  auto r = e2e::mcucim("run -c " + e2e::cfg() + " --elf " + e2e::fw("tinyllm") +
+                       " -q --set soc.core.isa=rv32imfc --load " + bad + "@0x20100000 --args '-n 4'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("tinyllm: error"));
+  EXPECT_THAT(r.out, HasSubstr("checksum"));
+}
+
+TEST(LlmSim, MissingImageAndTooLongPromptAreClearErrors) {
+  auto none = e2e::mcucim("run -c " + e2e::cfg() + " --elf " + e2e::fw("tinyllm") +
+                          " -q --set soc.core.isa=rv32imfc --args '-n 4'");
+  EXPECT_NE(none.code, 0);
+  EXPECT_THAT(none.out, HasSubstr("tinyllm: error"));
+  const std::string img = e2e::tmpdir() + "/short.tllm";
+  ASSERT_EQ(sh(kTools + "mcucim-synth -o " + img + " --seq-len 8").code, 0);
+  auto longp = e2e::mcucim("run -c " + e2e::cfg() + " --elf " + e2e::fw("tinyllm") +
+                           " -q --set soc.core.isa=rv32imfc --load " + img +
+                           "@0x20100000 --args '-n 4 -i one two three four five six seven eight nine ten'");
+  EXPECT_EQ(longp.code, 3) << longp.out;
+  EXPECT_THAT(longp.out, HasSubstr("tinyllm: error"));
+}
+
+}  // namespace
