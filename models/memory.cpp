@@ -25,7 +25,7 @@ void Memory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& dela
   if (trans.is_read()) {
     std::memcpy(trans.get_data_ptr(), &storage_[addr], len);
     delay += p_.cycle * p_.read_wait;
-    transport_reads++;
+    transport_reads += (len + 3) / 4;  // in 32-bit words
   } else if (trans.is_write()) {
     if (!p_.program_writable) {
       trans.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
@@ -33,7 +33,7 @@ void Memory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& dela
     }
     std::memcpy(&storage_[addr], trans.get_data_ptr(), len);
     delay += p_.cycle * p_.write_wait;
-    transport_writes++;
+    transport_writes += (len + 3) / 4;
   }
   trans.set_dmi_allowed(true);
   trans.set_response_status(tlm::TLM_OK_RESPONSE);

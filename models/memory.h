@@ -29,7 +29,7 @@ class Memory : public sc_core::sc_module {
   uint8_t* data() { return storage_.data(); }
   uint64_t size() const { return storage_.size(); }
   const MemoryParams& params() const { return p_; }
-  // Accesses that came through b_transport (the core's DMI accesses are counted by the core).
+  // 32-bit words accessed through b_transport (devices, DMA); the core's DMI accesses are counted by the core.
   uint64_t transport_reads = 0, transport_writes = 0;
 
  private:

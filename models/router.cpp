@@ -19,7 +19,7 @@ int Router::decode(uint64_t addr, unsigned len) const {
   return -1;
 }
 
-void Router::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+void Router::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
   const uint64_t addr = trans.get_address();
   const int i = decode(addr, trans.get_data_length());
   if (i < 0) {
@@ -33,7 +33,7 @@ void Router::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& dela
   trans.set_address(addr);
 }
 
-bool Router::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
+bool Router::get_direct_mem_ptr(int, tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi) {
   const uint64_t addr = trans.get_address();
   const int i = decode(addr, 1);
   if (i < 0) return false;
@@ -50,7 +50,7 @@ bool Router::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& d
   return ok;
 }
 
-unsigned int Router::transport_dbg(tlm::tlm_generic_payload& trans) {
+unsigned int Router::transport_dbg(int, tlm::tlm_generic_payload& trans) {
   const uint64_t addr = trans.get_address();
   const int i = decode(addr, 1);
   if (i < 0) return 0;
@@ -64,7 +64,7 @@ unsigned int Router::transport_dbg(tlm::tlm_generic_payload& trans) {
 
 void Router::invalidate_direct_mem_ptr(int id, sc_dt::uint64 start, sc_dt::uint64 end) {
   const auto& r = ranges_[id];
-  target->invalidate_direct_mem_ptr(r.base + start, r.base + end);
+  for (unsigned i = 0; i < target.size(); ++i) target[i]->invalidate_direct_mem_ptr(r.base + start, r.base + end);
 }
 
 }  // namespace mcucim::models

@@ -8,7 +8,7 @@
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/multi_passthrough_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/multi_passthrough_target_socket.h>
 
 namespace mcucim::models {
 
@@ -20,7 +20,8 @@ struct AddressRange {
 
 class Router : public sc_core::sc_module {
  public:
-  tlm_utils::simple_target_socket<Router> target;
+  // Initiators (the core, DMA engines) bind here; targets (memories, devices) to `initiator`.
+  tlm_utils::multi_passthrough_target_socket<Router> target;
   tlm_utils::multi_passthrough_initiator_socket<Router> initiator;
 
   Router(sc_core::sc_module_name name, sc_core::sc_time bus_latency);
@@ -34,9 +35,9 @@ class Router : public sc_core::sc_module {
   uint64_t transfers = 0;  // b_transport transfers routed (DMI accesses bypass the bus model)
 
  private:
-  void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
-  bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
-  unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
+  void b_transport(int from, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  bool get_direct_mem_ptr(int from, tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
+  unsigned int transport_dbg(int from, tlm::tlm_generic_payload& trans);
   void invalidate_direct_mem_ptr(int id, sc_dt::uint64 start, sc_dt::uint64 end);
 
   std::vector<AddressRange> ranges_;

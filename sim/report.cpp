@@ -87,6 +87,12 @@ std::string cim_table(const RunSummary& run) {
         if (n == k) return v;
       return 0;
     };
+    if (d.kind == "dma") {
+      s += fmt::format("\n--- DMA {} ---\n{} bytes copied in {} bus transactions, busy {} cycles\n", d.name,
+                       stat("bytes_copied"), stat("bus_transactions"), stat("busy_cycles"));
+      continue;
+    }
+    if (d.kind != "cim") continue;
     const double busy_s = stat("busy_ps") * 1e-12;
     s += fmt::format("\n--- CIM macro {} ---\n", d.name);
     s += fmt::format("MVMs {}  MACs {}  ADC conversions {} ({} clipped)  rows activated {}\n", stat("mvms"),
@@ -138,7 +144,7 @@ json report_json(const RunSummary& run, const Stats& st) {
   json devs = json::array();
   for (const auto& d : c.devs) {
     devs.push_back({{"name", d.name}, {"kind", d.kind}, {"reads", d.reads}, {"writes", d.writes}});
-    if (!d.stats.empty()) {  // CIM macros: their event counters (cim/CIM.md)
+    if (!d.stats.empty()) {  // CIM macros and DMA engines: their event counters (cim/CIM.md, mcucim/dma.h)
       json st = json::object();
       for (const auto& [name, v] : d.stats) st[name] = v;
       devs.back()["stats"] = st;

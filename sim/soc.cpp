@@ -134,12 +134,20 @@ SocSpec read_soc_spec(const Config& cfg) {
     const std::string p = "soc.devices." + name;
     DeviceSpec d;
     d.name = name;
-    d.kind = cfg.get_enum(p + ".kind", {"clint", "uart", "simctrl", "cim"}, "");
+    d.kind = cfg.get_enum(p + ".kind", {"clint", "uart", "simctrl", "cim", "dma"}, "");
     d.size = d.kind == "clint" ? 0x10000 : d.kind == "uart" ? 0x1000 : d.kind == "cim" ? 0x8000 : 0x100;
     if (d.kind == "cim") d.cim = read_cim_device(cfg, p);
     range(p, d.kind, d.size, d.base);
     // APB-style peripheral: setup + access phase = 2 cycles (AMBA APB protocol specification).
     d.access_wait = cfg.get<uint32_t>(p + ".access_wait", 2);
+    if (d.kind == "dma") {
+      d.dma.burst_bytes = cfg.get<uint32_t>(p + ".burst_bytes", 32);
+      d.dma.setup_cycles = cfg.get<uint32_t>(p + ".setup_cycles", 4);
+      d.dma.bytes_per_cycle = cfg.get<uint32_t>(p + ".bytes_per_cycle", 4);
+      if (d.dma.burst_bytes == 0 || d.dma.burst_bytes % 4 || d.dma.burst_bytes > 4096)
+        cfg.fail(p + ".burst_bytes", "expected a multiple of 4 between 4 and 4096");
+      if (d.dma.bytes_per_cycle == 0) cfg.fail(p + ".bytes_per_cycle", "expected a positive bus width in bytes");
+    }
     if (d.kind == "clint") {
       d.timebase_hz = cfg.get<double>(p + ".timebase_hz", 1e6);
       if (!(d.timebase_hz > 0)) cfg.fail(p + ".timebase_hz", "expected a positive frequency");
@@ -217,6 +225,12 @@ Soc::Soc(const SocSpec& spec, std::ostream& out) : spec_(spec) {
       dev = std::move(c);
     } else if (d.kind == "uart") {
       dev = std::make_unique<models::Uart>(d.name.c_str(), out, lat);
+    } else if (d.kind == "dma") {
+      models::DmaParams dp = d.dma;
+      dp.cycle = cycle;
+      auto dm = std::make_unique<models::Dma>(d.name.c_str(), dp, lat);
+      dm->bus.bind(router_->target);
+      dev = std::move(dm);
     } else {
       auto s = std::make_unique<models::SimCtrl>(d.name.c_str(), out, lat);
       simctrl_ = s.get();
@@ -306,6 +320,8 @@ Counters Soc::sample_counters() const {
     d.reads = devs_[i]->reads;
     d.writes = devs_[i]->writes;
     if (auto* c = dynamic_cast<const models::CimMacro*>(devs_[i].get())) cim_counters(c->macro(), d);
+    if (auto* dm = dynamic_cast<const models::Dma*>(devs_[i].get()))
+      d.stats = {{"bytes_copied", dm->bytes_copied}, {"bus_transactions", dm->transfers}, {"busy_cycles", dm->busy_cycles}};
     c.devs.push_back(std::move(d));
   }
   c.bus_transfers = router_->transfers;

@@ -12,6 +12,7 @@
 #include "cim/config.h"
 #include "isa/cpu.h"
 #include "models/core.h"
+#include "models/dma.h"
 #include "sim/config.h"
 #include "sim/elf.h"
 #include "sim/energy.h"
@@ -50,6 +51,7 @@ struct DeviceSpec {
   double timebase_hz = 0;   // clint
   uint32_t access_wait = 0;
   cim::MacroConfig cim;     // kind cim: the macro (preset + overrides, sim/cim_config.h)
+  models::DmaParams dma;    // dma
 };
 
 // A data file placed in memory before the run (soc.load list or --load FILE@ADDR).

@@ -200,3 +200,27 @@ TEST(Run, TimingProfileValueCanBeOverridden) {
   EXPECT_EQ(ja["instret"], jb["instret"]);
   EXPECT_GT(jb["cycles"].get<uint64_t>(), ja["cycles"].get<uint64_t>());
 }
+
+TEST(Run, DmaCopiesAndReportsErrors) {
+  const std::string dir = e2e::tmpdir();
+  auto r = mcucim(run_args("dma_copy", "-q --report " + dir + "/dma.json"));
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("errors: len 3 bus 2 readonly 2"));
+  EXPECT_THAT(r.out, HasSubstr("DMA PASS"));
+  // 4 KiB in 32-byte bursts: at least 128 bursts x (flash wait states + 8 bus beats) cycles.
+  unsigned dma = 0, memcpy_cycles = 0;
+  ASSERT_EQ(sscanf(r.out.c_str(), "dma %u cycles, memcpy %u cycles", &dma, &memcpy_cycles), 2) << r.out;
+  EXPECT_GE(dma, 128u * (2 + 8));
+  EXPECT_LT(dma, memcpy_cycles);
+  auto j = nlohmann::json::parse(e2e::slurp(dir + "/dma.json"));
+  bool found = false;
+  for (const auto& d : j["events"]["devices"]) {
+    if (d["name"] == "dma0") {
+      found = true;
+      EXPECT_EQ(d["stats"]["bytes_copied"], 4096);  // failed copies copy nothing
+      // 128 bursts read + 128 written, plus the one read before the read-only destination refused.
+      EXPECT_EQ(d["stats"]["bus_transactions"], 257);
+    }
+  }
+  EXPECT_TRUE(found) << j.dump().substr(0, 2000);
+}
