@@ -143,6 +143,15 @@ double EnergyModel::leakage_scale(double efold_v) const {
   return op_.voltage_v / tech_.vref_v * std::exp((op_.voltage_v - tech_.vref_v) / efold_v);
 }
 
+namespace {
+ComponentEnergy component(const std::string& name, const std::string& kind) {
+  ComponentEnergy c;
+  c.name = name;
+  c.kind = kind;
+  return c;
+}
+}  // namespace
+
 EnergyBreakdown EnergyModel::compute(const Counters& c) const {
   constexpr double pJ = 1e-12, uW = 1e-6;
   const double t_total = c.cycles / op_.freq_hz;
@@ -150,7 +159,7 @@ EnergyBreakdown EnergyModel::compute(const Counters& c) const {
   const double t_idle = idle / op_.freq_hz;
   EnergyBreakdown b;
 
-  ComponentEnergy core{"core", "core"};
+  ComponentEnergy core = component("core", "core");
   double e = 0;
   for (size_t i = 0; i < kNumClasses; ++i) e += c.by_class[i] * tech_.insn_pj[i];
   for (size_t i = 0; i < 3; ++i) e += c.xmac_macs[i] * tech_.mac_pj[i];
@@ -166,7 +175,7 @@ EnergyBreakdown EnergyModel::compute(const Counters& c) const {
     auto it = tech_.memories.find(m.kind);
     if (it == tech_.memories.end()) continue;  // load_tech_file() checked every kind in use
     const MemoryTech& mt = it->second;
-    ComponentEnergy ce{m.name, m.kind};
+    ComponentEnergy ce = component(m.name, m.kind);
     double em = 0;
     for (size_t i = 0; i < 3; ++i) em += m.reads[i] * mt.read_pj[i] + m.writes[i] * mt.write_pj[i];
     em += double(m.fetch_fills) * fetch_words_per_line_ * mt.fetch_word_pj;
@@ -175,13 +184,13 @@ EnergyBreakdown EnergyModel::compute(const Counters& c) const {
     b.parts.push_back(ce);
   }
 
-  ComponentEnergy bus{"bus", "bus"};
+  ComponentEnergy bus = component("bus", "bus");
   bus.dynamic_j = c.bus_transfers * tech_.bus_transfer_pj * pJ * dyn_scale_;
   bus.leakage_j = tech_.bus_leakage_uw * uW * leakage_scale(tech_.bus_leakage_efold_v) * t_total;
   b.parts.push_back(bus);
 
   for (const auto& d : c.devs) {
-    ComponentEnergy ce{d.name, d.kind};
+    ComponentEnergy ce = component(d.name, d.kind);
     ce.dynamic_j = (d.reads + d.writes) * tech_.periph_access_pj * pJ * dyn_scale_;
     ce.leakage_j = tech_.periph_leakage_uw * uW * leakage_scale(tech_.periph_leakage_efold_v) * t_total;
     for (size_t i = 0; i < d.part_pj.size(); ++i) {

@@ -69,7 +69,11 @@ Counters simple_counters() {
   f.reads = {0, 0, 10};
   c.mems = {s, f};
   c.bus_transfers = 3;
-  c.devs = {{"uart", "uart", 2, 1}};
+  DevCounters uart;
+  uart.name = uart.kind = "uart";
+  uart.reads = 2;
+  uart.writes = 1;
+  c.devs = {uart};
   return c;
 }
 
