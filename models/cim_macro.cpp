@@ -121,6 +121,7 @@ bool CimMacro::read(uint64_t off, unsigned len, uint32_t& v, const sc_core::sc_t
     case CIM_REG_MVMS: v = static_cast<uint32_t>(macro_.counters().mvms); return true;
     case CIM_REG_MAX_OUT: v = cim_ref_valid_wbits(&a, wbits_) ? cim_ref_max_outputs(&a, wbits_) : 0; return true;
     case CIM_REG_PWBITS: v = macro_.wbits(); return true;
+    case CIM_REG_IRQ_EN: v = irq_en_ ? 1u : 0u; return true;
     default: return false;
   }
 }
@@ -145,6 +146,7 @@ bool CimMacro::write(uint64_t off, unsigned len, uint32_t v, const sc_core::sc_t
     case CIM_REG_OUT0: out0_ = v; return true;
     case CIM_REG_SRC: src_ = v; return true;
     case CIM_REG_STRIDE: stride_ = v; return true;
+    case CIM_REG_IRQ_EN: irq_en_ = (v & 1) != 0; return true;
     default: return false;
   }
 }

@@ -10,15 +10,25 @@
 
 #include "cim/macro.h"
 #include "models/device.h"
+#include "models/irq.h"
 
 namespace mcucim::models {
 
-class CimMacro : public Device {
+class CimMacro : public Device, public IrqSource {
  public:
   using MemReader = std::function<bool(uint32_t addr, void* data, uint32_t len)>;
   CimMacro(sc_core::sc_module_name name, const cim::MacroConfig& cfg, sc_core::sc_time latency);
   void set_mem_reader(MemReader r) { mem_reader_ = std::move(r); }
   const cim::Macro& macro() const { return macro_; }
+  // IRQ_EN bit 0: the line is high while DONE is set (sticky until the next command or CLEAR).
+  bool irq_level(const sc_core::sc_time& now) const override {
+    return irq_en_ && (done_ || (busy_ && now >= done_time_));
+  }
+  bool irq_next(const sc_core::sc_time& now, sc_core::sc_time& when) const override {
+    if (!irq_en_ || !busy_ || done_time_ <= now) return false;
+    when = done_time_;
+    return true;
+  }
   cim::Macro& macro() { return macro_; }
 
  protected:
@@ -33,7 +43,7 @@ class CimMacro : public Device {
   std::vector<int8_t> in_;
   std::vector<int32_t> out_, pending_;
   uint32_t wbits_ = 8, abits_ = 8, nrows_ = 0, nout_ = 0, row0_ = 0, out0_ = 0, src_ = 0, stride_ = 0;
-  bool busy_ = false, done_ = false, pending_out_ = false;
+  bool busy_ = false, done_ = false, pending_out_ = false, irq_en_ = false;
   uint32_t err_ = 0;
   sc_core::sc_time done_time_;
 };

@@ -87,10 +87,34 @@ bool Core::write(uint32_t addr, const void* data, unsigned len, uint64_t now_cyc
 }
 
 void Core::update_irqs() {
-  if (!clint_) return;
   const sc_core::sc_time now = time_at(cpu_->cycle());
-  cpu_->set_irq(isa::kIrqMTimer, clint_->mtip(now));
-  cpu_->set_irq(isa::kIrqMSoft, clint_->msip());
+  if (clint_) {
+    cpu_->set_irq(isa::kIrqMTimer, clint_->mtip(now));
+    cpu_->set_irq(isa::kIrqMSoft, clint_->msip());
+  }
+  bool ext = false;
+  for (const IrqSource* s : irq_sources_) ext = ext || s->irq_level(now);
+  cpu_->set_irq(isa::kIrqMExt, ext);
+}
+
+bool Core::next_irq_cycle(uint64_t& cycle) const {
+  const uint64_t now_cycle = cpu_->cycle();
+  bool any = false;
+  auto consider = [&](double t_s) {
+    if (!(t_s * p_.freq_hz < 1.8e19)) return;
+    const uint64_t c = static_cast<uint64_t>(std::ceil(t_s * p_.freq_hz - 1e-6));
+    if (c > now_cycle && (!any || c < cycle)) {
+      cycle = c;
+      any = true;
+    }
+  };
+  if (clint_ && clint_->armed()) consider(clint_->mtip_time_s());
+  const sc_core::sc_time now = time_at(now_cycle);
+  for (const IrqSource* s : irq_sources_) {
+    sc_core::sc_time when;
+    if (s->irq_next(now, when)) consider(when.to_seconds());
+  }
+  return any;
 }
 
 void Core::thread() {
@@ -106,13 +130,7 @@ void Core::thread() {
     update_irqs();
     // Run until the end of the quantum, the next timer event, or the cycle limit.
     uint64_t limit = std::min(synced_cycle_ + quantum_cycles, max_cycles);
-    if (clint_ && clint_->armed()) {
-      double t = clint_->mtip_time_s();
-      if (t * p_.freq_hz < 1.8e19) {
-        uint64_t c = static_cast<uint64_t>(std::ceil(t * p_.freq_hz - 1e-6));
-        if (c > cpu.cycle() && c < limit) limit = c;
-      }
-    }
+    if (uint64_t c; next_irq_cycle(c) && c < limit) limit = c;
     isa::Stop stop = cpu.cycle() < limit ? cpu.run(limit) : isa::Stop::Limit;
     switch (stop) {
       case isa::Stop::Limit:
@@ -132,13 +150,12 @@ void Core::thread() {
         // Sleep until the next interrupt source fires.
         update_irqs();
         if (cpu.irq_pending()) break;
-        if (!clint_ || !clint_->armed()) {
+        uint64_t wake = 0;
+        if (!next_irq_cycle(wake)) {
           end(EndReason::Deadlock, 0,
-              "wfi with no interrupt that can wake the core (timer not armed, no other sources)");
+              "wfi with no interrupt that can wake the core (timer not armed, no device completion pending)");
           break;
         }
-        double t = clint_->mtip_time_s();
-        uint64_t wake = static_cast<uint64_t>(std::ceil(t * p_.freq_hz - 1e-6));
         if (wake > max_cycles) wake = max_cycles;
         if (wake > cpu.cycle()) cpu.idle(wake - cpu.cycle());
         cpu.idle(p_.cpu.timing.wfi_wakeup);

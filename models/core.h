@@ -20,6 +20,7 @@
 
 #include "isa/cpu.h"
 #include "models/clint.h"
+#include "models/irq.h"
 #include "models/semihosting.h"
 
 namespace mcucim::models {
@@ -51,6 +52,8 @@ class Core : public sc_core::sc_module, public isa::Bus {
   // Before sc_start: which address ranges are memories to map by DMI.
   void add_dmi_region(const DmiRegion& r) { dmi_regions_.push_back(r); }
   void set_clint(Clint* c) { clint_ = c; }
+  // Devices whose lines are ORed into mip.MEIP.
+  void add_irq_source(IrqSource* s) { irq_sources_.push_back(s); }
   void set_reset_pc(uint32_t pc) { p_.reset_pc = pc; }
   void set_max_cycles(uint64_t n) { p_.max_cycles = n; }
   // Called for writes to the `tohost` symbol's address (HTIF): polled at every slice end.
@@ -90,6 +93,9 @@ class Core : public sc_core::sc_module, public isa::Bus {
   std::unique_ptr<Semihosting> semihost_;
   std::vector<DmiRegion> dmi_regions_;
   Clint* clint_ = nullptr;
+  std::vector<IrqSource*> irq_sources_;
+  // Earliest cycle > now at which an interrupt line rises by itself (timer or device); false if none.
+  bool next_irq_cycle(uint64_t& cycle) const;
   std::optional<uint32_t> tohost_;
   tlm::tlm_generic_payload trans_;
   tlm_utils::tlm_quantumkeeper qk_;

@@ -15,7 +15,9 @@ bool Dma::read(uint64_t off, unsigned, uint32_t& v, const sc_core::sc_time& now)
     case DMA_DST: v = dst_; return true;
     case DMA_LEN: v = len_; return true;
     case DMA_CTRL: v = 0; return true;
-    case DMA_STATUS: v = (now < done_ ? 1u : 0u) | (error_ << 8); return true;
+    case DMA_STATUS:
+      v = (now < done_ ? 1u : 0u) | (done_pending_ && now >= done_ ? 2u : 0u) | (error_ << 8);
+      return true;
     case DMA_ID: v = 0x444D4131u; return true;
     default: return false;
   }
@@ -27,12 +29,20 @@ bool Dma::write(uint64_t off, unsigned, uint32_t v, const sc_core::sc_time& now)
     case DMA_DST: dst_ = v; return true;
     case DMA_LEN: len_ = v; return true;
     case DMA_CTRL:
+      irq_en_ = (v & 2) != 0;
       if (v & 1) {
-        if (now < done_) error_ = DMA_ERR_BUSY;  // the running copy continues
-        else error_ = start(now);
+        if (now < done_) {
+          error_ = DMA_ERR_BUSY;  // the running copy continues
+        } else {
+          error_ = start(now);
+          done_pending_ = true;
+        }
       }
       return true;
-    case DMA_STATUS: case DMA_ID: return true;
+    case DMA_STATUS:
+      if (v & 2) done_pending_ = false;  // write 1 to clear DONE (and the interrupt)
+      return true;
+    case DMA_ID: return true;
     default: return false;
   }
 }

@@ -8,6 +8,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include "models/device.h"
+#include "models/irq.h"
 
 namespace mcucim::models {
 
@@ -18,12 +19,19 @@ struct DmaParams {
   sc_core::sc_time cycle = sc_core::sc_time(5, sc_core::SC_NS);
 };
 
-class Dma : public Device {
+class Dma : public Device, public IrqSource {
  public:
   tlm_utils::simple_initiator_socket<Dma> bus;
 
   Dma(sc_core::sc_module_name name, const DmaParams& p, sc_core::sc_time latency);
   uint64_t bytes_copied = 0, transfers = 0, busy_cycles = 0;
+  // CTRL bit 1 enables the interrupt: high while STATUS.done is set (until cleared or the next start).
+  bool irq_level(const sc_core::sc_time& now) const override { return irq_en_ && done_pending_ && now >= done_; }
+  bool irq_next(const sc_core::sc_time& now, sc_core::sc_time& when) const override {
+    if (!irq_en_ || !done_pending_ || done_ <= now) return false;
+    when = done_;
+    return true;
+  }
 
  protected:
   bool read(uint64_t off, unsigned len, uint32_t& v, const sc_core::sc_time& now) override;
@@ -33,6 +41,7 @@ class Dma : public Device {
   uint32_t start(const sc_core::sc_time& now);
   DmaParams p_;
   uint32_t src_ = 0, dst_ = 0, len_ = 0, error_ = 0;
+  bool irq_en_ = false, done_pending_ = false;
   sc_core::sc_time done_ = sc_core::SC_ZERO_TIME;
 };
 

@@ -221,6 +221,7 @@ Soc::Soc(const SocSpec& spec, std::ostream& out) : spec_(spec) {
       dev = std::move(c);
     } else if (d.kind == "cim") {
       auto c = std::make_unique<models::CimMacro>(d.name.c_str(), d.cim, lat);
+      core_->add_irq_source(c.get());
       c->set_mem_reader([this](uint32_t a, void* p, uint32_t n) { return core_->cpu().debug_read(a, p, n); });
       dev = std::move(c);
     } else if (d.kind == "uart") {
@@ -230,6 +231,7 @@ Soc::Soc(const SocSpec& spec, std::ostream& out) : spec_(spec) {
       dp.cycle = cycle;
       auto dm = std::make_unique<models::Dma>(d.name.c_str(), dp, lat);
       dm->bus.bind(router_->target);
+      core_->add_irq_source(dm.get());
       dev = std::move(dm);
     } else {
       auto s = std::make_unique<models::SimCtrl>(d.name.c_str(), out, lat);

@@ -224,3 +224,14 @@ TEST(Run, DmaCopiesAndReportsErrors) {
   }
   EXPECT_TRUE(found) << j.dump().substr(0, 2000);
 }
+
+TEST(Run, DeviceCompletionInterruptWakesWfi) {
+  auto r = mcucim(run_args("dma_irq", "-q"));
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("dma irq ok"));
+  unsigned total = 0, idle = 0;
+  ASSERT_EQ(sscanf(r.out.c_str(), "dma irq: %u cycles, %u idle", &total, &idle), 2) << r.out;
+  // 8 KiB in 32-byte bursts: >= 256 x (2 flash wait states + 8 beats) cycles, almost all of them asleep.
+  EXPECT_GE(total, 256u * 10);
+  EXPECT_GT(idle, total * 8 / 10);
+}

@@ -27,6 +27,7 @@
 #define CIM_REG_MVMS 0x03Cu      /* R: completed MVMs (low 32 bits) */
 #define CIM_REG_MAX_OUT 0x040u   /* R: outputs per tile at WBITS (0 if WBITS is not supported) */
 #define CIM_REG_PWBITS 0x044u    /* R: width of the programmed weights (0: never programmed) */
+#define CIM_REG_IRQ_EN 0x048u    /* RW: bit 0: raise the machine external interrupt (mip.MEIP) while DONE */
 #define CIM_IN_BUF 0x1000u       /* RW: input vector, one int8 per row (up to 4096 rows) */
 #define CIM_OUT_BUF 0x4000u      /* R: output vector, one int32 per output (up to 4096) */
 

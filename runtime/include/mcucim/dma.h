@@ -11,8 +11,8 @@
 #define DMA_SRC    0x00u /* RW: source address */
 #define DMA_DST    0x04u /* RW: destination address */
 #define DMA_LEN    0x08u /* RW: bytes to copy (multiple of 4, > 0) */
-#define DMA_CTRL   0x0Cu /* W: bit 0 = start */
-#define DMA_STATUS 0x10u /* R: bit 0 = busy; bits 15:8 = error of the last start (DMA_ERR_*) */
+#define DMA_CTRL   0x0Cu /* W: bit 0 = start; bit 1 = interrupt enable (mip.MEIP while STATUS.done) */
+#define DMA_STATUS 0x10u /* R: bit 0 = busy; bit 1 = done (sticky; W1C); bits 15:8 = error of the last start */
 #define DMA_ID     0x14u /* R: 0x444D4131 ("DMA1") */
 
 #define DMA_ERR_NONE 0u
