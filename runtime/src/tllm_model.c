@@ -17,6 +17,7 @@ const char *tllm_status_name(tllm_status s) {
     case TLLM_E_PROMPT_TOO_LONG: return "prompt too long";
     case TLLM_E_BACKEND: return "backend not available";
     case TLLM_E_UNSUPPORTED: return "unsupported";
+    case TLLM_E_CIM_CAPACITY: return "not enough CIM macros";
   }
   return "unknown status";
 }
@@ -259,10 +260,10 @@ tllm_status tllm_model_open(tllm_model *m, const void *image, size_t size, unsig
     int must_fp32 = kind == TLLM_T_RMS_ATT || kind == TLLM_T_RMS_FFN || kind == TLLM_T_RMS_FINAL || kind == TLLM_T_ROUTER;
     if (must_fp32 && e->precision != TLLM_FP32) BAD("tensor %u (%s, layer %u): must be fp32", i, kn, layer);
     if (e->precision == TLLM_FP32) {
-      if (e->group_size || e->flags) BAD("tensor %u (%s, layer %u): fp32 tensor with group_size %u / flags %u", i, kn, layer, e->group_size, e->flags);
+      if (e->group_size || e->flags) BAD("tensor %u (%s, layer %u): fp32 tensor with group_size %u / flags %u (fp32 tensors are never affine or on CIM)", i, kn, layer, e->group_size, e->flags);
     } else {
       if (!e->group_size || e->group_size > 65536u) BAD("tensor %u (%s, layer %u): group_size %u must be 1..65536", i, kn, layer, e->group_size);
-      if (e->flags & ~TLLM_TFLAG_AFFINE) BAD("tensor %u (%s, layer %u): unknown flags 0x%x", i, kn, layer, e->flags);
+      if (e->flags & ~(TLLM_TFLAG_AFFINE | TLLM_TFLAG_CIM)) BAD("tensor %u (%s, layer %u): unknown flags 0x%x", i, kn, layer, e->flags);
       if (!m->min_group || e->group_size < m->min_group) m->min_group = e->group_size;
     }
     uint64_t dbytes = (uint64_t)tllm_row_bytes(e->precision, cols) * rows;

@@ -13,14 +13,23 @@ static void usage(FILE *f) {
                "  --prompt TEXT  [\"\"]     --steps N [256]     --temperature T [0 = greedy]\n"
                "  --topp P [0.9]  --seed N [1]  --backend scalar|xmac|cim [scalar]\n"
                "  --max-seq N [seq_len]  --kv-int8  --ram BYTES (RAM budget for the memory plan)\n"
-               "  --agree IDS_FILE [--positions N (256)]: teacher-forced top-1 agreement with the ids\n"
+               "  --agree IDS_FILE [--positions N (256)]: teacher-forced top-1 agreement with the ids; prints\n"
+               "                 'ids:' (argmax per position), 'logits_fnv:' and 'METRIC agreement=... positions=N\n"
+               "                 agree=K' like the firmware's -a N\n"
+               "  --ref IDS_FILE  (generation) print 'METRIC ids_equal_ref=0|1 first_diff=P' like the firmware\n"
+               "CIM (host in-memory macros with the simulated preset's geometry; the firmware's -c/-m):\n"
+               "  --backend cim   every quantized matrix on CIM (or the image's CIM flags), scalar for the rest\n"
+               "  --cim PLACE     wq,wk,wv,wo,w1,w2,w3,wcls | attn | ffn | all | image [:LAYERS]; the rest on --backend\n"
+               "  --cim-macros N [6]  --cim-rows R [256]  --cim-cols C [512]  --cim-cell-bits B [1]  --cim-dac-bits D [1]\n"
+               "  --adc-bits B [6]  --adc-full-scale F [256; 0 = rows]  (configs/cim/deaville-jssc2025.yaml)\n"
                "Prints the text, then 'ids: ...' and 'logits_fnv: 0x...' (FNV-1a over the float bits of\n"
-               "all logits of all positions). Exit codes: 0 ok, 2 bad input or runtime error.\n");
+               "all logits of all positions). Exit codes: 0 ok, 2 bad input or runtime error, 5 not enough\n"
+               "CIM macros.\n");
 }
 
 int main(int argc, char **argv) {
   try {
-    std::string image, agree;
+    std::string image, agree, ref;
     uint32_t positions = 256;
     RunOptions o;
     for (int i = 1; i < argc; i++) {
@@ -38,6 +47,15 @@ int main(int argc, char **argv) {
       else if (a == "--max-seq") o.max_seq = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 1u << 20));
       else if (a == "--ram") o.ram_budget = tllm_cli::parse_uint(a, v, ~0ull);
       else if (a == "--agree") agree = v;
+      else if (a == "--ref") ref = v;
+      else if (a == "--cim") { o.cim.enabled = true; o.cim.place = v; }
+      else if (a == "--cim-macros") o.cim.macros = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 65536));
+      else if (a == "--cim-rows") o.cim.rows = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 4096));
+      else if (a == "--cim-cols") o.cim.cols = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 4096));
+      else if (a == "--cim-cell-bits") o.cim.cell_bits = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 8));
+      else if (a == "--cim-dac-bits") o.cim.dac_bits = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 8));
+      else if (a == "--adc-bits") o.cim.adc_bits = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 16));
+      else if (a == "--adc-full-scale") o.cim.adc_full_scale = tllm_cli::parse_uint(a, v, 1ull << 40);
       else if (a == "--positions") positions = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 1u << 20));
       else if (a == "--backend" || a == "-b") {
         if (v == "scalar") o.backend = TLLM_BACKEND_SCALAR;
@@ -48,23 +66,47 @@ int main(int argc, char **argv) {
     }
     if (image.empty()) { usage(stderr); return 2; }
     if (o.temperature < 0) throw Error("option --temperature: must be >= 0");
+    if (o.backend == TLLM_BACKEND_CIM) o.cim.enabled = true;  // --cim PLACE keeps its placement
     LoadedModel lm;
     tllm_error err{};
     if (lm.open(read_file(image), &err) != TLLM_OK) throw Error(image + ": " + err.msg);
     if (!agree.empty()) {
       std::vector<int32_t> ids = read_ids(agree);
-      double a = agreement(lm.model, ids, positions, o.backend);
-      uint32_t n = std::min<uint32_t>(std::min<uint32_t>(positions, ids.size()), lm.model.seq_len);
-      std::printf("agreement: %.4f (%u of %u positions) image %s (%zu bytes, %.2f bits/parameter)\n", a,
-                  static_cast<unsigned>(a * n + 0.5), n, image.c_str(), lm.size, 8.0 * lm.model.weight_bytes / lm.model.n_params);
+      AgreeResult ar;
+      try {
+        ar = agreement_run(lm.model, ids, positions, o);
+      } catch (const Error &e) {
+        std::fprintf(stderr, "tinyllm-host: error: %s\n", e.what());
+        return std::string(e.what()).find("not enough macros") != std::string::npos ? 5 : 2;
+      }
+      if (!ar.cim_line.empty()) std::printf("%s\n", ar.cim_line.c_str());
+      std::printf("agreement: %.4f (%u of %u positions) image %s (%zu bytes, %.2f bits/parameter)\n",
+                  static_cast<double>(ar.agree) / ar.positions, ar.agree, ar.positions, image.c_str(), lm.size,
+                  8.0 * lm.model.weight_bytes / lm.model.n_params);
+      std::printf("ids:");
+      for (int32_t id : ar.ids) std::printf(" %d", id);
+      std::printf("\nlogits_fnv: 0x%08x\n", ar.logits_hash);
+      std::printf("METRIC agreement=%s positions=%u agree=%u\n", fraction6(ar.agree, ar.positions).c_str(), ar.positions, ar.agree);
       return 0;
     }
     RunResult r = generate(lm.model, o);
+    if (r.status == TLLM_E_CIM_CAPACITY) {
+      std::fprintf(stderr, "tinyllm-host: error: CIM: %s\n", r.error.c_str());
+      return 5;
+    }
     if (r.status != TLLM_OK) throw Error(image + ": " + r.error);
+    if (!r.cim_line.empty()) std::printf("%s\n", r.cim_line.c_str());
     std::printf("%s\n", r.text.c_str());
     std::printf("ids:");
     for (int32_t id : r.ids) std::printf(" %d", id);
     std::printf("\nlogits_fnv: 0x%08x\n", r.logits_hash);
+    if (!ref.empty()) {
+      std::vector<int32_t> rid = read_ids(ref);
+      long diff = -1;
+      for (size_t i = 0; i < r.ids.size() && diff < 0; i++)
+        if (i >= rid.size() || r.ids[i] != rid[i]) diff = static_cast<long>(i);
+      std::printf("METRIC ids_equal_ref=%d first_diff=%ld\n", diff < 0 ? 1 : 0, diff);
+    }
     return 0;
   } catch (const std::exception &e) {
     std::fprintf(stderr, "tinyllm-host: error: %s\n", e.what());

@@ -2,9 +2,19 @@
  * `mcucim run --load model.img@ADDR --args "..."`).
  *   -n steps [256]  -i prompt words... [""] (every word up to the next option)  -t temperature [0 = greedy]  -p top-p [0.9]  -s seed [1]
  *   -b scalar|xmac|cim [scalar]  -k (INT8 KV cache)  -x (skip the image checksum)
+ *   -c PLACE  tensors on the CIM macros (tllm_cim_parse_place: wq,wk,wv,wo,w1,w2,w3,wcls | attn | ffn |
+ *             all | image [:LAYERS]); the others use -b (scalar or xmac). -b cim alone = -c image when
+ *             the image flags tensors for CIM, else -c all, with the scalar kernels for the rest.
+ *   -m N      CIM macros available: at CIM_DEFAULT_BASE + i * CIM_DEFAULT_STRIDE, i < N [6]
+ *   -a N      teacher-forced agreement over N positions with the reference ids of blob 1 (the second
+ *             --load: text ids separated by white space, e.g. ../shared/oracles/<name>.ids): feeds BOS then
+ *             ref[0..N-2], prints "ids:" (the argmax per position), "logits_fnv:", and
+ *             "METRIC agreement=<fraction> positions=N agree=<count>". In generation mode a blob 1
+ *             gives "METRIC ids_equal_ref=0|1 first_diff=<position or -1>".
  * Output (same format as tinyllm-host): the text, then "ids: ..." and "logits_fnv: 0x........".
  * Exit codes: 0 ok, 2 bad arguments or no/invalid model image, 3 does not fit RAM / prompt too long,
- * 4 backend not available. Regions: token > embed/attention/ffn/classifier (see tinyllm.h). */
+ * 4 backend not available, 5 CIM: not enough macros or a macro error.
+ * Regions: token > embed/attention/ffn/classifier (see tinyllm.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +22,7 @@
 #include "mcucim/blob.h"
 #include "mcucim/simctrl.h"
 #include "tinyllm/tinyllm.h"
+#include "tinyllm/tllm_cim.h"
 #include "xmac.h"
 
 #ifndef TLLM_ARENA_BYTES
@@ -20,6 +31,29 @@
 static uint8_t arena[TLLM_ARENA_BYTES] __attribute__((aligned(16)));
 
 static char prompt_buf[1024];
+#define MAX_MACROS 256u
+static cim_macro macros[MAX_MACROS];
+static tllm_cim cim_ctx;
+
+/* "%lu.%06lu" of agree/n, rounded to nearest (host tinyllm-host prints the same digits) */
+static void print_fraction(uint32_t agree, uint32_t n) {
+  uint64_t micro = n ? ((uint64_t)agree * 1000000u + n / 2u) / n : 0u;
+  printf("%lu.%06lu", (unsigned long)(micro / 1000000u), (unsigned long)(micro % 1000000u));
+}
+
+/* text ids separated by white space; returns how many were stored (at most cap), -1 on a bad byte */
+static int32_t parse_ids(const char *p, uint32_t size, int32_t *ids, uint32_t cap) {
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < size && n < cap;) {
+    char ch = p[i];
+    if (ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t' || ch == '\0') { i++; continue; }
+    if (ch < '0' || ch > '9') return -1;
+    int32_t v = 0;
+    while (i < size && p[i] >= '0' && p[i] <= '9') { v = v * 10 + (p[i] - '0'); i++; }
+    ids[n++] = v;
+  }
+  return (int32_t)n;
+}
 
 static int fail(int code, const char *what, const char *msg) {
   printf("\ntinyllm: error: %s%s%s\n", what, (what[0] && msg[0]) ? ": " : "", msg);
@@ -60,6 +94,8 @@ int main(int argc, char **argv) {
   tllm_backend backend = TLLM_BACKEND_SCALAR;
   int kv_int8 = 0;
   unsigned open_flags = 0;
+  const char *place_spec = 0;
+  uint32_t n_macros = 6, agree_n = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "-k")) { kv_int8 = 1; continue; }
@@ -85,12 +121,15 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "-t")) { if (!parse_float(v, &temperature)) return fail(2, "-t expects a number >= 0, got", v); }
     else if (!strcmp(a, "-p")) { if (!parse_float(v, &topp)) return fail(2, "-p expects a number, got", v); }
     else if (!strcmp(a, "-s")) { if (!parse_u32(v, &seed)) return fail(2, "-s expects an integer, got", v); }
+    else if (!strcmp(a, "-c")) place_spec = v;
+    else if (!strcmp(a, "-m")) { if (!parse_u32(v, &n_macros) || n_macros > MAX_MACROS) return fail(2, "-m expects the number of CIM macros (0..256), got", v); }
+    else if (!strcmp(a, "-a")) { if (!parse_u32(v, &agree_n) || !agree_n) return fail(2, "-a expects a positive number of positions, got", v); }
     else if (!strcmp(a, "-b")) {
       if (!strcmp(v, "scalar")) backend = TLLM_BACKEND_SCALAR;
       else if (!strcmp(v, "xmac")) backend = TLLM_BACKEND_XMAC;
       else if (!strcmp(v, "cim")) backend = TLLM_BACKEND_CIM;
       else return fail(2, "-b expects scalar, xmac or cim, got", v);
-    } else return fail(2, "unknown option (expected -n -i -t -p -s -b -k -x)", a);
+    } else return fail(2, "unknown option (expected -n -i -t -p -s -b -c -m -a -k -x)", a);
   }
 
   uint32_t addr = 0, size = 0;
@@ -102,22 +141,69 @@ int main(int argc, char **argv) {
     return fail(2, "", err.msg);
   if (backend == TLLM_BACKEND_XMAC && !xmac_present())
     return fail(4, "backend xmac", "this core does not implement Xmac (use a config with core.isa ..._xmac or -b scalar)");
+  /* CIM placement: -c, or -b cim (image flags, else everything); -b gives the kernels of the rest */
+  tllm_cim_place place;
+  int use_cim = place_spec != 0 || backend == TLLM_BACKEND_CIM;
+  if (place_spec) {
+    if (tllm_cim_parse_place(place_spec, &place, &err) != TLLM_OK) return fail(2, "-c", err.msg);
+  } else if (backend == TLLM_BACKEND_CIM) {
+    int flagged = 0;
+    for (uint32_t i = 0; i < model.hdr->n_tensors; i++) flagged |= (model.table[i].flags & TLLM_TFLAG_CIM) != 0;
+    tllm_cim_parse_place(flagged ? "image" : "all", &place, &err);
+  }
+  tllm_backend fallback = backend == TLLM_BACKEND_CIM ? TLLM_BACKEND_SCALAR : backend;
+
+  /* reference ids (blob 1) */
+  uint32_t ref_addr = 0, ref_size = 0;
+  int have_ref = sim_blob(1, &ref_addr, &ref_size);
+  if (agree_n && !have_ref)
+    return fail(2, "-a", "no reference ids: load them as the second blob (`--load model@A --load ref.ids@B`)");
+  if (agree_n) steps = agree_n;
 
   /* prompt tokens live at the end of the arena; the plan gets the rest */
   size_t plen = strlen(prompt);
   if (steps > model.seq_len) steps = model.seq_len;
   /* prompt tokens (plen + 3) and generated ids (steps) are kept at the end of the arena */
-  size_t tok_bytes = ((plen + 3u + steps) * sizeof(int32_t) + 15u) & ~(size_t)15u;
-  if (tok_bytes >= sizeof arena) return fail(3, "prompt", "too long for the RAM arena");
+  /* reference ids (steps) follow the generated ones */
+  size_t tok_bytes = ((plen + 3u + 2u * steps) * sizeof(int32_t) + 15u) & ~(size_t)15u;
+  size_t cim_bytes = use_cim ? tllm_cim_mem_bytes(&model, &place) : 0u;
+  if (tok_bytes + cim_bytes >= sizeof arena) return fail(3, "prompt", "too long for the RAM arena");
   int32_t *tokens = (int32_t *)(void *)(arena + sizeof arena - tok_bytes);
   int32_t *ids = tokens + plen + 3u;
+  int32_t *ref = ids + steps;
+  int32_t n_ref = 0;
+  if (have_ref) {
+    n_ref = parse_ids((const char *)(uintptr_t)ref_addr, ref_size, ref, steps);
+    if (n_ref < 0) return fail(2, "reference ids (blob 1)", "expected decimal token ids separated by white space");
+    if (agree_n && (uint32_t)n_ref < steps) steps = (uint32_t)n_ref;
+    if (!steps) return fail(2, "reference ids (blob 1)", "no ids");
+  }
+  tok_bytes += cim_bytes;
   tllm_config cfg = {steps, kv_int8};
   tllm_plan plan;
   if (tllm_plan_memory(&plan, &model, &cfg, sizeof arena - tok_bytes, &err) != TLLM_OK)
     return fail(3, "memory plan", err.msg);
   tllm_state st;
-  if (tllm_state_init(&st, &model, &plan, arena, sizeof arena - tok_bytes, backend, &err) != TLLM_OK)
+  if (tllm_state_init(&st, &model, &plan, arena, sizeof arena - tok_bytes, use_cim ? fallback : backend, &err) != TLLM_OK)
     return fail(err.code == TLLM_E_BACKEND ? 4 : 3, "state", err.msg);
+  if (use_cim) {
+    /* macro 0 gives the geometry; open only the macros the placement needs (capacity checked first) */
+    if (!n_macros) return fail(5, "CIM", "no macros (-m 0)");
+    if (cim_open(&macros[0], CIM_DEFAULT_BASE) != CIM_OK) return fail(5, "CIM", "no CIM macro at 0x40000000 (use a config with CIM devices, e.g. configs/mcu-llm-cim.yaml)");
+    uint32_t need = tllm_cim_macros_needed(&model, &place, &macros[0], &err);
+    if (need == 0 && err.code == TLLM_E_UNSUPPORTED) return fail(5, "CIM", err.msg);
+    if (need > n_macros)
+      return fail(5, "CIM", (tllm_errorf(&err, TLLM_E_CIM_CAPACITY, "not enough macros: the tensors placed on CIM (-c %s) need %u macros of %ux%u, but %u are available (-m)",
+                                         place_spec ? place_spec : "all", need, macros[0].arr.rows, macros[0].arr.cols, n_macros), err.msg));
+    for (uint32_t i = 1; i < need; i++)
+      if (cim_open(&macros[i], CIM_DEFAULT_BASE + i * CIM_DEFAULT_STRIDE) != CIM_OK) return fail(5, "CIM", "a macro below -m does not answer (wrong -m?)");
+    tllm_cim_options co = {macros, need ? need : 1u, place, fallback};
+    tllm_status cs = tllm_cim_attach(&st, &cim_ctx, &co, arena + sizeof arena - tok_bytes, cim_bytes, &err);
+    if (cs != TLLM_OK) return fail(cs == TLLM_E_CIM_CAPACITY || cs == TLLM_E_BACKEND ? 5 : 3, "CIM", err.msg);
+    printf("cim: %lu tensors on %lu of %lu macros (%lux%lu, %lu-bit ADC, step %lu)\n", (unsigned long)cim_ctx.n_placed,
+           (unsigned long)cim_ctx.used_macros, (unsigned long)n_macros, (unsigned long)macros[0].arr.rows,
+           (unsigned long)macros[0].arr.cols, (unsigned long)macros[0].arr.adc_bits, (unsigned long)macros[0].arr.adc_step);
+  }
   uint32_t n = 0;
   if (tllm_encode(&model, prompt, 1, 0, tokens, (uint32_t)(plen + 3u), &n, &err) != TLLM_OK)
     return fail(2, "prompt", err.msg);
@@ -132,8 +218,28 @@ int main(int argc, char **argv) {
   uint32_t hash = TLLM_FNV_OFFSET, produced = 0;
   int32_t token = tokens[0];
   char bb[2];
+  if (agree_n) { /* teacher forcing against the reference */
+    uint32_t agree = 0;
+    for (uint32_t pos = 0; pos < steps; pos++) {
+      float *logits = tllm_forward(&st, (uint32_t)token, pos);
+      if (use_cim && tllm_cim_error(&cim_ctx)) { printf("\ntinyllm: error: CIM: macro error %d at position %lu\n", tllm_cim_error(&cim_ctx), (unsigned long)pos); return 5; }
+      hash = tllm_logits_hash(hash, logits, model.vocab_size);
+      int32_t best = (int32_t)tllm_argmax(logits, model.vocab_size);
+      sim_token((uint32_t)best);
+      ids[produced++] = best;
+      agree += best == ref[pos];
+      token = ref[pos];
+    }
+    printf("ids:");
+    for (uint32_t i = 0; i < produced; i++) printf(" %ld", (long)ids[i]);
+    printf("\nlogits_fnv: 0x%08lx\nMETRIC agreement=", (unsigned long)hash);
+    print_fraction(agree, steps);
+    printf(" positions=%lu agree=%lu\n", (unsigned long)steps, (unsigned long)agree);
+    return 0;
+  }
   for (uint32_t pos = 0; pos < steps; pos++) {
     float *logits = tllm_forward(&st, (uint32_t)token, pos);
+    if (use_cim && tllm_cim_error(&cim_ctx)) { printf("\ntinyllm: error: CIM: macro error %d at position %lu\n", tllm_cim_error(&cim_ctx), (unsigned long)pos); return 5; }
     hash = tllm_logits_hash(hash, logits, model.vocab_size);
     int32_t next = pos + 1u < n ? tokens[pos + 1u] : (int32_t)tllm_sample(&sp, logits);
     sim_token((uint32_t)next);
@@ -145,5 +251,11 @@ int main(int argc, char **argv) {
   printf("\nids:");
   for (uint32_t i = 0; i < produced; i++) printf(" %ld", (long)ids[i]);
   printf("\nlogits_fnv: 0x%08lx\n", (unsigned long)hash);
+  if (have_ref) {
+    long diff = -1;
+    for (uint32_t i = 0; i < produced && diff < 0; i++)
+      if (i >= (uint32_t)n_ref || ids[i] != ref[i]) diff = (long)i;
+    printf("METRIC ids_equal_ref=%d first_diff=%ld\n", diff < 0 ? 1 : 0, diff);
+  }
   return 0;
 }

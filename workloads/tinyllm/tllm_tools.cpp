@@ -1,8 +1,11 @@
 // Host-side tinyllm tools (see tllm_tools.h).
 #include "tllm_tools.h"
 
+#include "tinyllm/tllm_cim.h"
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -424,6 +427,7 @@ std::vector<uint8_t> build_image(const ModelSpec &spec) {
     e.kind = static_cast<uint8_t>(ts.kind);
     e.precision = static_cast<uint8_t>(ts.q.prec);
     e.flags = (ts.q.prec != TLLM_FP32 && ts.q.mode == QMode::Affine) ? TLLM_TFLAG_AFFINE : 0;
+    if (ts.q.prec != TLLM_FP32 && ts.q.cim) e.flags |= TLLM_TFLAG_CIM;
     e.layer = static_cast<uint16_t>(ts.layer);
     e.expert = static_cast<uint16_t>(ts.expert);
     e.rows = ts.rows; e.cols = ts.cols;
@@ -459,6 +463,26 @@ std::vector<uint8_t> build_image(const ModelSpec &spec) {
   return img;
 }
 
+uint32_t mark_cim(ModelSpec &spec, const std::string &place, bool keep_groups) {
+  tllm_cim_place p;
+  tllm_error err{};
+  if (tllm_cim_parse_place(place.c_str(), &p, &err) != TLLM_OK) throw Error(std::string("option --cim: ") + err.msg);
+  if (p.from_image) throw Error("option --cim: 'image' is a run-time choice; name the tensors (e.g. ffn)");
+  uint32_t n = 0;
+  for (auto &t : spec.tensors) {
+    if (t.q.prec == TLLM_FP32) continue;
+    bool on;
+    if (t.kind == TLLM_T_TOK_EMB) on = spec.d.shared_classifier && (p.kinds >> TLLM_T_WCLS & 1u);
+    else if (t.kind == TLLM_T_WCLS) on = (p.kinds >> TLLM_T_WCLS & 1u) != 0;
+    else on = (p.kinds >> t.kind & 1u) && t.layer >= p.layer_lo && t.layer <= p.layer_hi;
+    if (!on) continue;
+    t.q.cim = true;
+    if (!keep_groups) t.q.group = t.cols;
+    n++;
+  }
+  return n;
+}
+
 // ---- running ------------------------------------------------------------------------------------
 tllm_status LoadedModel::open(const std::vector<uint8_t> &bytes, tllm_error *err, unsigned flags) {
   storage.assign(bytes.size() + TLLM_ALIGN, 0);
@@ -479,7 +503,72 @@ struct Arena {
     p = mem.get() + (TLLM_ALIGN - b % TLLM_ALIGN) % TLLM_ALIGN;
   }
 };
+// Host CIM macros attached to a state; closes them on destruction.
+struct HostCim {
+  std::vector<cim_macro> macros;
+  std::unique_ptr<uint8_t[]> mem;
+  tllm_cim ctx{};
+  std::string line;
+  HostCim() = default;
+  HostCim(const HostCim &) = delete;
+  HostCim &operator=(const HostCim &) = delete;
+  ~HostCim() {
+    for (auto &m : macros) cim_close(&m);
+  }
+  // Returns TLLM_OK or an error with err filled (same messages as the firmware where it matters).
+  tllm_status attach(tllm_state *s, const tllm_model &m, const CimOptions &c, tllm_backend fallback, tllm_error *err) {
+    tllm_cim_place place;
+    std::string spec = c.place;
+    if (spec.empty()) {
+      bool flagged = false;
+      for (uint32_t i = 0; i < m.hdr->n_tensors; i++) flagged |= (m.table[i].flags & TLLM_TFLAG_CIM) != 0;
+      spec = flagged ? "image" : "all";
+    }
+    if (tllm_cim_parse_place(spec.c_str(), &place, err) != TLLM_OK) return TLLM_E_ARG;
+    if (!c.macros) { tllm_errorf(err, TLLM_E_CIM_CAPACITY, "no macros (--cim-macros 0)"); return TLLM_E_CIM_CAPACITY; }
+    cim_ref_array arr{};
+    arr.rows = c.rows; arr.cols = c.cols; arr.cell_bits = c.cell_bits; arr.adc_bits = c.adc_bits; arr.dac_bits = c.dac_bits;
+    arr.adc_step = 1;
+    if (cim_ref_check_array(&arr) != CIM_OK) {
+      tllm_errorf(err, TLLM_E_ARG, "CIM geometry %ux%u, %u-bit cells, %u-bit ADC, %u-bit DAC is not valid (rows/cols 1..4096, cells 1/2/4/8, ADC 1..16, DAC 1..8)",
+                  c.rows, c.cols, c.cell_bits, c.adc_bits, c.dac_bits);
+      return TLLM_E_ARG;
+    }
+    arr.adc_step = cim_ref_step_for(arr.adc_bits, c.adc_full_scale ? c.adc_full_scale : cim_ref_analog_max(&arr, arr.rows));
+    cim_macro geo{};
+    geo.arr = arr;
+    uint32_t need = tllm_cim_macros_needed(&m, &place, &geo, err);
+    if (need == 0 && err->code == TLLM_E_UNSUPPORTED) return TLLM_E_UNSUPPORTED;
+    if (need > c.macros) {
+      tllm_errorf(err, TLLM_E_CIM_CAPACITY, "not enough macros: the tensors placed on CIM (-c %s) need %u macros of %ux%u, but %u are available (-m)",
+                  spec.c_str(), need, c.rows, c.cols, c.macros);
+      return TLLM_E_CIM_CAPACITY;
+    }
+    macros.assign(need ? need : 1u, cim_macro{});
+    for (auto &mc : macros)
+      if (cim_open_host(&mc, &arr) != CIM_OK) { tllm_errorf(err, TLLM_E_NOMEM, "cannot allocate a host CIM macro"); return TLLM_E_NOMEM; }
+    size_t bytes = tllm_cim_mem_bytes(&m, &place);
+    mem.reset(new uint8_t[bytes + TLLM_ALIGN]);
+    uint8_t *p = mem.get() + (TLLM_ALIGN - reinterpret_cast<uintptr_t>(mem.get()) % TLLM_ALIGN) % TLLM_ALIGN;
+    tllm_cim_options o{macros.data(), static_cast<uint32_t>(macros.size()), place, fallback};
+    tllm_status st = tllm_cim_attach(s, &ctx, &o, p, bytes, err);
+    if (st != TLLM_OK) return st;
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "cim: %u tensors on %u of %u macros (%ux%u, %u-bit ADC, step %u)", ctx.n_placed, ctx.used_macros,
+                  c.macros, arr.rows, arr.cols, arr.adc_bits, arr.adc_step);
+    line = buf;
+    return TLLM_OK;
+  }
+};
 }  // namespace
+
+std::string fraction6(uint32_t agree, uint32_t n) {
+  uint64_t micro = n ? (static_cast<uint64_t>(agree) * 1000000u + n / 2u) / n : 0u;
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%llu.%06llu", static_cast<unsigned long long>(micro / 1000000u),
+                static_cast<unsigned long long>(micro % 1000000u));
+  return buf;
+}
 
 RunResult generate(const tllm_model &m, const RunOptions &o) {
   RunResult r;
@@ -490,7 +579,13 @@ RunResult generate(const tllm_model &m, const RunOptions &o) {
   if (tllm_plan_memory(&plan, &m, &cfg, o.ram_budget, &err) != TLLM_OK) return fail(err.code);
   Arena arena(plan.total);
   tllm_state s;
-  if (tllm_state_init(&s, &m, &plan, arena.p, plan.total, o.backend, &err) != TLLM_OK) return fail(err.code);
+  const tllm_backend kb = o.cim.enabled && o.backend == TLLM_BACKEND_CIM ? TLLM_BACKEND_SCALAR : o.backend;
+  if (tllm_state_init(&s, &m, &plan, arena.p, plan.total, o.cim.enabled ? kb : o.backend, &err) != TLLM_OK) return fail(err.code);
+  HostCim hc;
+  if (o.cim.enabled) {
+    if (hc.attach(&s, m, o.cim, kb, &err) != TLLM_OK) return fail(err.code);
+    r.cim_line = hc.line;
+  }
   if (o.tensor_bytes_read) { o.tensor_bytes_read->assign(m.hdr->n_tensors, 0); s.tensor_bytes_read = o.tensor_bytes_read->data(); }
   std::vector<int32_t> toks(o.prompt.size() + 3);
   uint32_t n = 0;
@@ -509,6 +604,10 @@ RunResult generate(const tllm_model &m, const RunOptions &o) {
   char bb[2];
   for (uint32_t pos = 0; pos < steps; pos++) {
     float *logits = tllm_forward(&s, static_cast<uint32_t>(token), pos);
+    if (o.cim.enabled && tllm_cim_error(&hc.ctx)) {
+      tllm_errorf(&err, TLLM_E_BACKEND, "CIM: macro error %d at position %u", tllm_cim_error(&hc.ctx), pos);
+      return fail(err.code);
+    }
     r.logits_hash = tllm_logits_hash(r.logits_hash, logits, m.vocab_size);
     int32_t next = pos + 1 < n ? toks[pos + 1] : static_cast<int32_t>(tllm_sample(&sp, logits));
     if (next == static_cast<int32_t>(m.hdr->bos_id)) break;
@@ -537,6 +636,38 @@ double agreement(const tllm_model &m, const std::vector<int32_t> &ids, uint32_t 
     token = ids[pos];
   }
   return n ? static_cast<double>(agree) / n : 0.0;
+}
+
+AgreeResult agreement_run(const tllm_model &m, const std::vector<int32_t> &ids, uint32_t positions, const RunOptions &o) {
+  tllm_error err{};
+  AgreeResult r;
+  uint32_t n = std::min<uint32_t>(positions, static_cast<uint32_t>(ids.size()));
+  n = std::min(n, m.seq_len);
+  if (!n) throw Error("agreement: no positions (empty reference or --positions 0)");
+  tllm_config cfg{n, o.kv_int8 ? 1 : 0};
+  tllm_plan plan;
+  if (tllm_plan_memory(&plan, &m, &cfg, o.ram_budget, &err) != TLLM_OK) throw Error(err.msg);
+  Arena arena(plan.total);
+  tllm_state s;
+  const tllm_backend kb = o.cim.enabled && o.backend == TLLM_BACKEND_CIM ? TLLM_BACKEND_SCALAR : o.backend;
+  if (tllm_state_init(&s, &m, &plan, arena.p, plan.total, o.cim.enabled ? kb : o.backend, &err) != TLLM_OK) throw Error(err.msg);
+  HostCim hc;
+  if (o.cim.enabled) {
+    if (hc.attach(&s, m, o.cim, kb, &err) != TLLM_OK) throw Error(std::string("CIM: ") + err.msg);
+    r.cim_line = hc.line;
+  }
+  int32_t token = static_cast<int32_t>(m.hdr->bos_id);
+  for (uint32_t pos = 0; pos < n; pos++) {
+    float *logits = tllm_forward(&s, static_cast<uint32_t>(token), pos);
+    if (o.cim.enabled && tllm_cim_error(&hc.ctx)) throw Error("CIM: macro error " + std::to_string(tllm_cim_error(&hc.ctx)));
+    r.logits_hash = tllm_logits_hash(r.logits_hash, logits, m.vocab_size);
+    int32_t best = static_cast<int32_t>(tllm_argmax(logits, m.vocab_size));
+    r.ids.push_back(best);
+    r.agree += best == ids[pos];
+    token = ids[pos];
+  }
+  r.positions = n;
+  return r;
 }
 
 }  // namespace tllm_tools

@@ -46,6 +46,7 @@ struct QSpec {
   uint32_t group = 32;
   QMode mode = QMode::Sym;
   bool clip_search = false;   // search a clipping range per group minimising the squared error
+  bool cim = false;           // flag the tensor for the CIM macros (TLLM_TFLAG_CIM)
 };
 QSpec parse_qspec(const std::string &s);  // "fp32" | "int8[:G]" | "int4:32:affine" | "int2:16:affine:clip"
 std::string qspec_str(const QSpec &q);
@@ -83,6 +84,11 @@ void quantize_tensor(const std::vector<float> &w, uint32_t rows, uint32_t cols, 
                      std::vector<float> &offsets);
 
 std::vector<uint8_t> build_image(const ModelSpec &spec);
+// Flags the quantized tensors selected by `place` (tllm_cim_parse_place syntax: "ffn", "wq,wk,all",
+// "w1,w3:0-2") for the CIM macros and, unless keep_groups, sets their group size to the row length
+// (one MVM per row instead of one per group). Returns how many tensors were flagged; throws Error on
+// a bad spec.
+uint32_t mark_cim(ModelSpec &spec, const std::string &place, bool keep_groups = false);
 std::string kind_name(uint32_t kind);
 
 // Files
@@ -99,6 +105,16 @@ struct LoadedModel {
   tllm_status open(const std::vector<uint8_t> &bytes, tllm_error *err, unsigned flags = 0);
 };
 
+// CIM backend on the host: in-memory macros (cim_ref.h through the driver's host build) with the
+// geometry and ADC of the simulated preset; defaults are configs/cim/deaville-jssc2025.yaml's.
+struct CimOptions {
+  bool enabled = false;       // run placed tensors on CIM
+  std::string place;          // tllm_cim_parse_place() spec; "" = the image's flags if any, else "all"
+  uint32_t macros = 6;        // available macros
+  uint32_t rows = 256, cols = 512, cell_bits = 1, dac_bits = 1, adc_bits = 6;
+  uint64_t adc_full_scale = 256;  // 0 = rows * (2^dac - 1) * (2^cell - 1), as the simulator's default
+};
+
 struct RunOptions {
   std::string prompt;
   uint32_t steps = 256;
@@ -109,6 +125,7 @@ struct RunOptions {
   bool kv_int8 = false;
   size_t ram_budget = SIZE_MAX;
   std::vector<uint64_t> *tensor_bytes_read = nullptr;
+  CimOptions cim;             // with cim.enabled, `backend` is the fallback for tensors not on CIM
 };
 struct RunResult {
   tllm_status status = TLLM_OK;
@@ -117,6 +134,7 @@ struct RunResult {
   std::vector<int32_t> ids;  // tokens at positions 1..n (prompt tokens included), BOS excluded
   std::string text;
   uint32_t logits_hash = TLLM_FNV_OFFSET;
+  std::string cim_line;      // "cim: N tensors on M of K macros (...)" as the firmware prints it
 };
 // llama2.c's generate(): steps positions (capped at max_seq), stop at BOS.
 RunResult generate(const tllm_model &m, const RunOptions &o);
@@ -125,5 +143,17 @@ RunResult generate(const tllm_model &m, const RunOptions &o);
 // ids[pos]. n = min(ids.size(), positions).
 double agreement(const tllm_model &m, const std::vector<int32_t> &ids, uint32_t positions,
                  tllm_backend backend = TLLM_BACKEND_SCALAR);
+// The same with every run option (CIM, KV cache): the argmax ids per position, the logits checksum
+// and the count, as the firmware's -a mode prints them. Throws Error on a runtime error.
+struct AgreeResult {
+  uint32_t positions = 0, agree = 0;
+  std::vector<int32_t> ids;  // argmax at each position
+  uint32_t logits_hash = TLLM_FNV_OFFSET;
+  std::string cim_line;
+};
+AgreeResult agreement_run(const tllm_model &m, const std::vector<int32_t> &ids, uint32_t positions,
+                          const RunOptions &o);
+// "0.937500": agree/n rounded to 6 decimals with integer arithmetic (the firmware's format).
+std::string fraction6(uint32_t agree, uint32_t n);
 
 }  // namespace tllm_tools

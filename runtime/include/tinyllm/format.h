@@ -20,6 +20,7 @@
 enum tllm_precision { TLLM_FP32 = 0, TLLM_INT8 = 1, TLLM_INT4 = 2, TLLM_INT2 = 3 };
 /* tensor entry .flags */
 #define TLLM_TFLAG_AFFINE 1u /* per-group float offsets follow the scales: w = scale*q + offset */
+#define TLLM_TFLAG_CIM 2u    /* placement hint: run this tensor on the CIM macros (quantized only) */
 
 /* Tensor kinds, in the canonical table order (see MODEL_FORMAT.md) */
 enum tllm_kind {
