@@ -16,6 +16,7 @@ import csv
 import html
 import math
 import os
+import re
 import sys
 
 import matplotlib
@@ -176,7 +177,7 @@ def plot_vs_axes(d, rows, cols, axes, made):
             fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=7,
                        bbox_to_anchor=(0.5, -0.08 - 0.04 * (len(labels) // 4)))
         fig.tight_layout()
-        save(fig, d, "vs_" + a.replace(".", "_"), made)
+        save(fig, d, "vs_" + re.sub(r"[^A-Za-z0-9_]+", "_", a).strip("_"), made)  # soc.devices.cim*.adc.bits -> soc_devices_cim_adc_bits
 
 
 def write_html(d, cols, rows, made):

@@ -3,6 +3,7 @@
 #include "sim/sweep.h"
 
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
@@ -527,6 +528,34 @@ bool value_fits(VType t, const std::string& text) {
   }
 }
 
+// The base config's paths matching `path`, whose segments after the first may hold * and ? (fnmatch):
+// "soc.devices.cim*.adc.bits" -> soc.devices.cim0.adc.bits, soc.devices.cim1.adc.bits, ... (segments
+// after the last pattern need not exist in the base: they may be keys read with a default).
+bool is_path_pattern(const std::string& path) { return path.find_first_of("*?[") != std::string::npos; }
+std::vector<std::string> expand_path_pattern(const Config& base, const std::string& path) {
+  std::vector<std::string> parts, frontier;
+  std::stringstream ss(path);
+  for (std::string x; std::getline(ss, x, '.');) parts.push_back(x);
+  for (const auto& part : parts) {
+    std::vector<std::string> next;
+    if (frontier.empty()) {
+      if (is_path_pattern(part)) return {};
+      next.push_back(part);
+    } else {
+      for (const auto& pre : frontier) {
+        if (!is_path_pattern(part)) {
+          next.push_back(pre + "." + part);
+        } else if (base.is_map(pre)) {
+          for (const auto& k : base.keys(pre))
+            if (fnmatch(part.c_str(), k.c_str(), 0) == 0) next.push_back(pre + "." + k);
+        }
+      }
+    }
+    frontier = std::move(next);
+  }
+  return frontier;
+}
+
 // Read the base config with `sets` the way `mcucim run` does; "" if fine, else the error.
 std::string probe_config(const std::string& base, const std::vector<std::string>& sets) {
   try {
@@ -589,6 +618,20 @@ SweepSpec load_sweep_spec(const std::string& path, const SweepLoadOptions& opt) 
   if (s.timeout_s < 0) sc.fail("workload.timeout_s", "expected a time in seconds >= 0 (0 = no limit)");
   for (size_t i = 0, n = sc.list_size("workload.metrics"); i < n; ++i)
     s.metrics.push_back(sc.get<std::string>("workload.metrics." + std::to_string(i)));
+  // data files placed in memory for every point (`mcucim run --load FILE@ADDR`, in order: blob 0, 1, ...)
+  for (size_t i = 0, n = sc.list_size("workload.loads"); i < n; ++i) {
+    const std::string k = "workload.loads." + std::to_string(i);
+    const std::string v = sc.get<std::string>(k);
+    const auto at = v.rfind('@');
+    if (at == std::string::npos || at == 0 || at + 1 == v.size())
+      sc.fail(k, "expected FILE@ADDRESS (FILE relative to the spec), e.g. ../../sweeps/models/model.tllm@0x20100000, found '" + v + "'");
+    const std::string file = resolve_relative(v.substr(0, at), spec_dir);
+    if (file.empty())
+      sc.fail(k, "file '" + v.substr(0, at) + "' not found beside the spec (" + spec_dir.string() +
+                     ") or in the current directory (generate it first: see the comment at the top of the spec)");
+    s.args.push_back("--load");
+    s.args.push_back(file + "@" + v.substr(at + 1));
+  }
   for (const auto& a : s.args)
     if (a == "--report" || a == "-c" || a == "--config" || a == "--elf" || a == "-e")
       sc.fail("workload.args", "'" + a + "' is set by the sweep itself; use base/workload.firmware/axes instead");
@@ -639,15 +682,23 @@ SweepSpec load_sweep_spec(const std::string& path, const SweepLoadOptions& opt) 
     if (ax.path.find('=') != std::string::npos || ax.path.empty() || ax.path.front() == '.' || ax.path.back() == '.')
       throw ConfigError(where + ": expected a dotted config path such as soc.clock.freq_hz");
 
-    // Known path? Type?
+    ax.targets = {ax.path};
+    if (is_path_pattern(ax.path)) {
+      ax.targets = expand_path_pattern(base, ax.path);
+      if (ax.targets.empty())
+        throw ConfigError(where + ": the pattern matches no key of " + s.base_config +
+                          " (wildcards * ? are allowed in the segments after the first, e.g. soc.devices.cim*.adc.bits)");
+    }
+    // Known path? Type? (a pattern: every key it matches)
+    for (const std::string& target : ax.targets) {
     if (opt.validate_paths) {
-      const VType t = base_type(base, ax.path);
+      const VType t = base_type(base, target);
       if (t == VType::Unknown) {
         // Not in the base file: maybe a key read with a default (e.g. timing.cycles.load). Read the
         // config with the first value the way `mcucim run` does; an unknown key is an error now.
         const std::string e = probe_config(s.base_config, [&] {
           auto v = s.sets;
-          v.push_back(ax.path + "=" + ax.values[0]);
+          v.push_back(target + "=" + ax.values[0]);
           return v;
         }());
         if (e.find("unknown key '") != std::string::npos) {
@@ -655,7 +706,7 @@ SweepSpec load_sweep_spec(const std::string& path, const SweepLoadOptions& opt) 
           std::string prefix;
           for (const std::string& part : [&] {
                  std::vector<std::string> v;
-                 std::stringstream ss(ax.path);
+                 std::stringstream ss(target);
                  std::string x;
                  while (std::getline(ss, x, '.')) v.push_back(x);
                  return v;
@@ -664,18 +715,19 @@ SweepSpec load_sweep_spec(const std::string& path, const SweepLoadOptions& opt) 
             if (e.find("unknown key '" + prefix + "'") != std::string::npos) ours = true;
           }
           if (ours)
-            throw ConfigError(where + ": unknown config path: " + s.base_config + " has no key '" + ax.path +
+            throw ConfigError(where + ": unknown config path: " + s.base_config + " has no key '" + target +
                               "' and no model reads it (" + e + ")");
         }
       } else {
         for (const auto& v : ax.values)
           if (!value_fits(t, v))
             throw ConfigError(where + ": value '" + v + "' does not fit the key's type: " + s.base_config +
-                              " has " + ax.path + " = " +
+                              " has " + target + " = " +
                               (t == VType::Map || t == VType::List ? std::string(vtype_name(t))
-                                                                   : "'" + base.get<std::string>(ax.path) + "'") +
+                                                                   : "'" + base.get<std::string>(target) + "'") +
                               ", so expected " + vtype_name(t));
       }
+    }
     }
     s.axes.push_back(std::move(ax));
   }
@@ -796,7 +848,16 @@ std::vector<std::string> sweep_point_argv(const SweepSpec& s, const SweepPoint& 
                                           const std::string& report_path) {
   std::vector<std::string> v = {binary, "run", "-c", s.base_config, "--elf", s.firmware};
   for (const auto& set : s.sets) v.insert(v.end(), {"--set", set});
-  for (const auto& kv : p.values) v.insert(v.end(), {"--set", kv.first + "=" + kv.second});
+  for (const auto& kv : p.values) {
+    const SweepAxis* ax = nullptr;
+    for (const auto& a : s.axes)
+      if (a.path == kv.first) ax = &a;
+    if (ax && !ax->targets.empty()) {
+      for (const auto& t : ax->targets) v.insert(v.end(), {"--set", t + "=" + kv.second});
+    } else {
+      v.insert(v.end(), {"--set", kv.first + "=" + kv.second});
+    }
+  }
   v.insert(v.end(), {"--report", report_path, "-q", "--no-progress"});
   v.insert(v.end(), s.args.begin(), s.args.end());
   return v;

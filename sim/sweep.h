@@ -18,10 +18,13 @@
 namespace mcucim::sim {
 
 // One axis: a dotted config path and the values it takes, as written (the text is what --set gets).
+// A path may contain * and ? in its segments after the first (e.g. soc.devices.cim*.adc.bits): it
+// then stands for every matching key of the base config, all set to the same value (`targets`).
 struct SweepAxis {
   std::string path;
   std::vector<std::string> values;
   Origin origin;  // spec file:line of the axis entry
+  std::vector<std::string> targets;  // the config paths --set for this axis (the path itself unless a pattern)
 };
 
 // One constraint of the spec's `exclude:` list: points for which `text` is true are dropped.

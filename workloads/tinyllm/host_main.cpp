@@ -14,8 +14,8 @@ static void usage(FILE *f) {
                "  --topp P [0.9]  --seed N [1]  --backend scalar|xmac|cim [scalar]\n"
                "  --max-seq N [seq_len]  --kv-int8  --ram BYTES (RAM budget for the memory plan)\n"
                "  --agree IDS_FILE [--positions N (256)]: teacher-forced top-1 agreement with the ids; prints\n"
-               "                 'ids:' (argmax per position), 'logits_fnv:' and 'METRIC agreement=... positions=N\n"
-               "                 agree=K' like the firmware's -a N\n"
+               "                 'ids:' (argmax per position), 'logits_fnv:' and 'METRIC agreement=... positions=N'\n"
+               "                 like the firmware's -a N\n"
                "  --ref IDS_FILE  (generation) print 'METRIC ids_equal_ref=0|1 first_diff=P' like the firmware\n"
                "CIM (host in-memory macros with the simulated preset's geometry; the firmware's -c/-m):\n"
                "  --backend cim   every quantized matrix on CIM (or the image's CIM flags), scalar for the rest\n"
@@ -86,7 +86,7 @@ int main(int argc, char **argv) {
       std::printf("ids:");
       for (int32_t id : ar.ids) std::printf(" %d", id);
       std::printf("\nlogits_fnv: 0x%08x\n", ar.logits_hash);
-      std::printf("METRIC agreement=%s positions=%u agree=%u\n", fraction6(ar.agree, ar.positions).c_str(), ar.positions, ar.agree);
+      std::printf("METRIC agreement=%s positions=%u\n", fraction6(ar.agree, ar.positions).c_str(), ar.positions);
       return 0;
     }
     RunResult r = generate(lm.model, o);

@@ -9,7 +9,7 @@
  *   -a N      teacher-forced agreement over N positions with the reference ids of blob 1 (the second
  *             --load: text ids separated by white space, e.g. ../shared/oracles/<name>.ids): feeds BOS then
  *             ref[0..N-2], prints "ids:" (the argmax per position), "logits_fnv:", and
- *             "METRIC agreement=<fraction> positions=N agree=<count>". In generation mode a blob 1
+ *             "METRIC agreement=<fraction> positions=N". In generation mode a blob 1
  *             gives "METRIC ids_equal_ref=0|1 first_diff=<position or -1>".
  * Output (same format as tinyllm-host): the text, then "ids: ..." and "logits_fnv: 0x........".
  * Exit codes: 0 ok, 2 bad arguments or no/invalid model image, 3 does not fit RAM / prompt too long,
@@ -234,7 +234,7 @@ int main(int argc, char **argv) {
     for (uint32_t i = 0; i < produced; i++) printf(" %ld", (long)ids[i]);
     printf("\nlogits_fnv: 0x%08lx\nMETRIC agreement=", (unsigned long)hash);
     print_fraction(agree, steps);
-    printf(" positions=%lu agree=%lu\n", (unsigned long)steps, (unsigned long)agree);
+    printf(" positions=%lu\nagree: %lu of %lu\n", (unsigned long)steps, (unsigned long)agree, (unsigned long)steps);
     return 0;
   }
   for (uint32_t pos = 0; pos < steps; pos++) {

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Generates the model images and reference ids the LLM sweeps load (configs/sweeps/cim-array-adc.yaml,
+# configs/sweeps/weight-precision.yaml) into sweeps/models/ (beside configs/, ignored by git):
+#   stories260K_int8_ffncim.tllm  INT8, group 32, FFN (w1 w2 w3) flagged for CIM with group = row length
+#   stories260K_int8.tllm, stories260K_int4.tllm, stories260K_int2.tllm, stories260K_fp32.tllm
+#   oracle.ids                    the fp32 greedy oracle (../shared/oracles), teacher-forcing reference
+# Usage: scripts/prepare-sweep-models.sh BUILD_DIR [SHARED_DIR]   (SHARED_DIR default: ../shared)
+set -eu
+here=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:?usage: scripts/prepare-sweep-models.sh BUILD_DIR [SHARED_DIR]}
+shared=${2:-$here/../shared}
+pack="$build/workloads/tinyllm/mcucim-pack"
+models="$shared/models"
+oracle="$shared/oracles/stories260K_fp32_greedy_noprompt_256.ids"
+out="$here/sweeps/models"
+[ -x "$pack" ] || { echo "prepare-sweep-models: $pack not found: build first (cmake --build $build)" >&2; exit 2; }
+for f in "$models/stories260K.bin" "$models/tok512.bin" "$oracle"; do
+  [ -f "$f" ] || { echo "prepare-sweep-models: $f not found (scripts/download-models.sh fetches the model; the oracle comes with ../shared)" >&2; exit 2; }
+done
+mkdir -p "$out"
+p() { name=$1; shift; "$pack" "$models/stories260K.bin" "$models/tok512.bin" -o "$out/$name" "$@"; }
+p stories260K_int8_ffncim.tllm --weights int8:32 --cim ffn
+p stories260K_fp32.tllm --weights fp32
+p stories260K_int8.tllm --weights int8:32
+p stories260K_int4.tllm --weights int4:32
+p stories260K_int2.tllm --weights int2:16:affine:clip
+cp "$oracle" "$out/oracle.ids"
+echo "prepare-sweep-models: wrote $out"
