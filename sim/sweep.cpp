@@ -536,9 +536,10 @@ std::vector<std::string> expand_path_pattern(const Config& base, const std::stri
   std::vector<std::string> parts, frontier;
   std::stringstream ss(path);
   for (std::string x; std::getline(ss, x, '.');) parts.push_back(x);
-  for (const auto& part : parts) {
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const std::string& part = parts[i];
     std::vector<std::string> next;
-    if (frontier.empty()) {
+    if (i == 0) {
       if (is_path_pattern(part)) return {};
       next.push_back(part);
     } else {
@@ -625,7 +626,9 @@ SweepSpec load_sweep_spec(const std::string& path, const SweepLoadOptions& opt) 
     const auto at = v.rfind('@');
     if (at == std::string::npos || at == 0 || at + 1 == v.size())
       sc.fail(k, "expected FILE@ADDRESS (FILE relative to the spec), e.g. ../../sweeps/models/model.tllm@0x20100000, found '" + v + "'");
-    const std::string file = resolve_relative(v.substr(0, at), spec_dir);
+    const bool templated = v.find('{') != std::string::npos;  // {param}: checked per point below
+    const std::string file = templated ? (fs::path(v.substr(0, at)).is_absolute() ? fs::path(v.substr(0, at)) : spec_dir / v.substr(0, at)).lexically_normal().string()
+                                       : resolve_relative(v.substr(0, at), spec_dir);
     if (file.empty())
       sc.fail(k, "file '" + v.substr(0, at) + "' not found beside the spec (" + spec_dir.string() +
                      ") or in the current directory (generate it first: see the comment at the top of the spec)");
@@ -656,9 +659,11 @@ SweepSpec load_sweep_spec(const std::string& path, const SweepLoadOptions& opt) 
   for (size_t i = 0; i < naxes; ++i) {
     const std::string ap = "axes." + std::to_string(i);
     SweepAxis ax;
-    ax.origin = sc.origin(ap + ".path");
-    if (!sc.has(ap + ".path")) sc.fail(ap, "axis " + std::to_string(i + 1) + ": expected 'path: dotted.config.path'");
-    ax.path = sc.get<std::string>(ap + ".path");
+    ax.param = sc.has(ap + ".param");
+    ax.origin = sc.origin(ap + (ax.param ? ".param" : ".path"));
+    if (ax.param && sc.has(ap + ".path")) sc.fail(ap, "axis " + std::to_string(i + 1) + ": give either 'path:' or 'param:', not both");
+    if (!ax.param && !sc.has(ap + ".path")) sc.fail(ap, "axis " + std::to_string(i + 1) + ": expected 'path: dotted.config.path' (or 'param: NAME')");
+    ax.path = sc.get<std::string>(ap + (ax.param ? ".param" : ".path"));
     const std::string where = ax.origin.str() + ": axis '" + ax.path + "'";
     for (const auto& other : s.axes)
       if (other.path == ax.path) throw ConfigError(where + ": the same path is already an axis at " + other.origin.str());
@@ -682,6 +687,12 @@ SweepSpec load_sweep_spec(const std::string& path, const SweepLoadOptions& opt) 
     if (ax.path.find('=') != std::string::npos || ax.path.empty() || ax.path.front() == '.' || ax.path.back() == '.')
       throw ConfigError(where + ": expected a dotted config path such as soc.clock.freq_hz");
 
+    if (ax.param) {
+      if (ax.path.empty() || ax.path.find_first_of("{}=. ") != std::string::npos)
+        throw ConfigError(where + ": a param name is a plain word (used as {NAME} in workload.args/loads)");
+      s.axes.push_back(std::move(ax));
+      continue;
+    }
     ax.targets = {ax.path};
     if (is_path_pattern(ax.path)) {
       ax.targets = expand_path_pattern(base, ax.path);
@@ -839,6 +850,20 @@ SweepSpec load_sweep_spec(const std::string& path, const SweepLoadOptions& opt) 
       for (uint64_t k : chosen) s.points.push_back(make_point(decode(k)));
     }
   }
+  // files loaded with a {param} in their name must exist for every point
+  for (const auto& p : s.points) {
+    const auto argv = sweep_point_argv(s, p, "mcucim", "r.json");
+    for (size_t i = 0; i + 1 < argv.size(); ++i)
+      if (argv[i] == "--load") {
+        const std::string file = argv[i + 1].substr(0, argv[i + 1].rfind('@'));
+        if (!fs::exists(file))
+          sc.fail("workload.loads", "file '" + file + "' (for the point " + [&] {
+            std::string t;
+            for (const auto& kv : p.values) t += (t.empty() ? "" : ", ") + kv.first + "=" + kv.second;
+            return t;
+          }() + ") does not exist (generate it first: see the comment at the top of the spec)");
+      }
+  }
   return s;
 }
 
@@ -852,6 +877,7 @@ std::vector<std::string> sweep_point_argv(const SweepSpec& s, const SweepPoint& 
     const SweepAxis* ax = nullptr;
     for (const auto& a : s.axes)
       if (a.path == kv.first) ax = &a;
+    if (ax && ax->param) continue;  // substituted into the arguments below
     if (ax && !ax->targets.empty()) {
       for (const auto& t : ax->targets) v.insert(v.end(), {"--set", t + "=" + kv.second});
     } else {
@@ -859,7 +885,14 @@ std::vector<std::string> sweep_point_argv(const SweepSpec& s, const SweepPoint& 
     }
   }
   v.insert(v.end(), {"--report", report_path, "-q", "--no-progress"});
+  const size_t first_arg = v.size();
   v.insert(v.end(), s.args.begin(), s.args.end());
+  for (const auto& kv : p.values)
+    for (const auto& a : s.axes)
+      if (a.param && a.path == kv.first)
+        for (size_t i = first_arg; i < v.size(); ++i)
+          for (size_t at; (at = v[i].find("{" + a.path + "}")) != std::string::npos;)
+            v[i].replace(at, a.path.size() + 2, kv.second);
   return v;
 }
 

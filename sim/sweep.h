@@ -25,6 +25,9 @@ struct SweepAxis {
   std::vector<std::string> values;
   Origin origin;  // spec file:line of the axis entry
   std::vector<std::string> targets;  // the config paths --set for this axis (the path itself unless a pattern)
+  // `param: NAME` instead of `path:`: not a config key; each value replaces {NAME} in workload.args
+  // and workload.loads (e.g. one model image per weight precision). `path` holds NAME.
+  bool param = false;
 };
 
 // One constraint of the spec's `exclude:` list: points for which `text` is true are dropped.
