@@ -19,7 +19,12 @@ for f in "$models/stories260K.bin" "$models/tok512.bin" "$oracle"; do
   [ -f "$f" ] || { echo "prepare-sweep-models: $f not found (scripts/download-models.sh fetches the model; the oracle comes with ../shared)" >&2; exit 2; }
 done
 mkdir -p "$out"
-p() { name=$1; shift; "$pack" "$models/stories260K.bin" "$models/tok512.bin" -o "$out/$name" "$@"; }
+# Each image is generated once (delete sweeps/models/ to regenerate).
+p() {
+  name=$1; shift
+  [ -s "$out/$name" ] && [ "$out/$name" -nt "$pack" ] && return 0
+  "$pack" "$models/stories260K.bin" "$models/tok512.bin" -o "$out/$name.part" "$@" && mv "$out/$name.part" "$out/$name"
+}
 p stories260K_int8_ffncim.tllm --weights int8:32 --cim ffn
 p stories260K_w32.tllm --weights fp32
 p stories260K_w8.tllm --weights int8:32

@@ -597,6 +597,21 @@ SweepSpec load_sweep_spec(const std::string& path, const SweepLoadOptions& opt) 
     sc.fail("base", "base config '" + base_name + "' not found (looked beside the spec, in the current directory "
                     "and for configs/" + base_name + ".yaml)");
 
+  // prepare: a shell command run once, in the spec's folder, before anything else is checked (e.g. to
+  // generate the data files the workload loads). {build} is the folder of the mcucim binary.
+  if (sc.has("prepare") && opt.run_prepare) {
+    std::string cmd = sc.get<std::string>("prepare");
+    for (size_t at; (at = cmd.find("{build}")) != std::string::npos;)
+      cmd.replace(at, 7, fs::path(self_exe()).parent_path().string());
+    const std::string full = "cd '" + spec_dir.string() + "' && " + cmd + " 1>&2";
+    const int st = std::system(full.c_str());
+    if (st != 0)
+      sc.fail("prepare", "the prepare command failed (exit status " + std::to_string(WIFEXITED(st) ? WEXITSTATUS(st) : -1) +
+                             "): " + cmd);
+  } else if (sc.has("prepare")) {
+    sc.mark_used("prepare");
+  }
+
   // workload
   if (!sc.has("workload.firmware")) sc.fail("workload", "expected workload.firmware: the ELF to run");
   const std::string fw = sc.get<std::string>("workload.firmware");

@@ -68,6 +68,8 @@ struct SweepLoadOptions {
   // Check every axis path (and the spec's fixed `set:` entries) against the base config by reading
   // it the way `mcucim run` does. Tests of pure combination logic may turn it off.
   bool validate_paths = true;
+  // Run the spec's `prepare:` command (a shell command, once, before the workload is checked).
+  bool run_prepare = true;
 };
 
 // Parse and validate a spec; every problem is a ConfigError naming the spec's file:line and the axis
