@@ -45,3 +45,14 @@ if command -v qemu-system-riscv32 > /dev/null; then
 else
   echo "qemu-system-riscv32 not installed: MCUCIM_WITH_QEMU=1 scripts/install-deps.sh"
 fi
+
+# The MAC benchmarks of issues 3 and 5 (simulated cycles and energy, not host speed).
+echo
+echo "== bench_matvec: 256x256 INT8/INT4 matrix-vector products, scalar vs Xmac (4 lanes, cv32e40p timing, 4 KiB I-cache)"
+"$MCUCIM" run -c configs/mcu-base.yaml --elf "$BUILD/firmware/bench_matvec.elf" -q --set soc.core.isa=rv32imc_xmac \
+  --set soc.core.timing=cv32e40p --set soc.core.fetch_buffer.lines=256 | grep -E "cycles|checksum|PASS|FAIL"
+if [ -f "$BUILD/firmware/bench_cim.elf" ]; then
+  echo
+  echo "== bench_cim: the same products on the MRAM CIM macros vs scalar and Xmac (configs/mcu-cim.yaml)"
+  "$MCUCIM" run -c configs/mcu-cim.yaml --elf "$BUILD/firmware/bench_cim.elf" 2>&1 | grep -E "^(int|cim|xmac|scalar)|region|TOPS" | head -30
+fi

@@ -87,7 +87,14 @@ struct Counters {
   std::vector<MemCounters> mems;
   std::vector<DevCounters> devs;
   uint64_t bus_transfers = 0;
-  uint64_t hw_macs() const { return xmac_macs[0] + xmac_macs[1] + xmac_macs[2]; }
+  // MACs the hardware executed: Xmac instructions plus the devices' own count (CIM macros' "macs").
+  uint64_t hw_macs() const {
+    uint64_t n = xmac_macs[0] + xmac_macs[1] + xmac_macs[2];
+    for (const auto& d : devs)
+      for (const auto& [name, v] : d.stats)
+        if (name == "macs") n += v;
+    return n;
+  }
 };
 // a - b, component-wise (same memories and devices in the same order).
 Counters operator-(const Counters& a, const Counters& b);

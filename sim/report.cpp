@@ -219,9 +219,9 @@ std::string report_table(const RunSummary& run, const Stats& st) {
   s += fmt::format("average power  {}\n", si(run.time_s > 0 ? total / run.time_s : 0, "W"));
   s += fmt::format("energy/instr   {}\n", si(run.instret ? total / run.instret : 0, "J"));
   const uint64_t declared = st.declared_macs(), hw = run.counters.hw_macs();
-  s += fmt::format("MACs           {} declared, {} hardware (Xmac)\n", declared, hw);
+  s += fmt::format("MACs           {} declared, {} hardware (Xmac + CIM)\n", declared, hw);
   if (declared) s += fmt::format("TOPS/W         {:.4f} (2 x declared MACs / energy)\n", tops_per_w(declared, total));
-  if (hw) s += fmt::format("TOPS/W (hw)    {:.4f} (2 x Xmac MACs / energy)\n", tops_per_w(hw, total));
+  if (hw) s += fmt::format("TOPS/W (hw)    {:.4f} (2 x hardware MACs / energy)\n", tops_per_w(hw, total));
 
   const auto regions = st.regions();
   if (!regions.empty()) {

@@ -132,6 +132,9 @@ TEST(CimE2E, BenchmarkReportsEveryVariantWithCimEnergyByPart) {
   }
   EXPECT_EQ(cim_regions, 2);
   // Programming happened once per macro, before the timed regions.
-  for (const auto& d : j["events"]["devices"])
-    if (d["kind"] == "cim") EXPECT_EQ(d["stats"]["programs"], 1) << d["name"];
+  for (const auto& d : j["events"]["devices"]) {
+    if (d["kind"] == "cim") {
+      EXPECT_EQ(d["stats"]["programs"], 1) << d["name"];
+    }
+  }
 }
