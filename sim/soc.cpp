@@ -152,7 +152,28 @@ SocSpec read_soc_spec(const Config& cfg) {
       d.timebase_hz = cfg.get<double>(p + ".timebase_hz", 1e6);
       if (!(d.timebase_hz > 0)) cfg.fail(p + ".timebase_hz", "expected a positive frequency");
     }
-    s.devices.push_back(d);
+    // An array of identical devices: `count: N` and `stride: BYTES` give devices <name>0..<name>N-1 at
+    // base + i * stride (e.g. 35 CIM macros in one entry; the driver finds macro i at the same stride).
+    const uint32_t count = cfg.get<uint32_t>(p + ".count", 1);
+    if (count == 0 || count > 4096) cfg.fail(p + ".count", "expected 1..4096 devices");
+    if (count == 1) {
+      s.devices.push_back(d);
+      continue;
+    }
+    if (d.kind == "clint" || d.kind == "simctrl") cfg.fail(p + ".count", "only one " + d.kind + " is supported");
+    const uint64_t stride = cfg.get<uint64_t>(p + ".stride");
+    if (stride < d.size)
+      cfg.fail(p + ".stride", fmt::format("expected at least the device's size (0x{:x} bytes), found 0x{:x}", d.size, stride));
+    for (uint32_t i = 0; i < count; ++i) {
+      DeviceSpec di = d;
+      di.name = name + std::to_string(i);
+      const uint64_t b = uint64_t(d.base) + i * stride;
+      if (b + d.size > (1ull << 32))
+        cfg.fail(p + ".count", fmt::format("device {} of {} at 0x{:x} runs past the 4 GiB address space", i, count, b));
+      di.base = static_cast<uint32_t>(b);
+      if (i > 0) ranges.push_back({p + "[" + std::to_string(i) + "]", di.base, di.size});
+      s.devices.push_back(di);
+    }
   }
   for (size_t i = 0; i < ranges.size(); ++i)
     for (size_t j = i + 1; j < ranges.size(); ++j) {

@@ -115,3 +115,9 @@ TEST(BadInput, UnknownCommandAndMissingOptions) {
   auto r = mcucim("run --elf " + e2e::fw("hello"));
   expect_usage_error(r, "config");
 }
+
+TEST(BadInput, DeviceArrayStrideSmallerThanTheDevice) {
+  auto r = mcucim("run -c " + e2e::cfg("mcu-llm-cim") + " --elf " + e2e::fw("hello") +
+                  " --set soc.devices.cim.stride=0x100");
+  expect_usage_error(r, "soc.devices.cim.stride");
+}

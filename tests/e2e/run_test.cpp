@@ -235,3 +235,15 @@ TEST(Run, DeviceCompletionInterruptWakesWfi) {
   EXPECT_GE(total, 256u * 10);
   EXPECT_GT(idle, total * 8 / 10);
 }
+
+TEST(Run, DeviceArrayInstantiatesCountDevicesAtTheStride) {
+  const std::string dir = e2e::tmpdir();
+  auto r = mcucim("run -c " + e2e::cfg("mcu-llm-cim") + " --elf " + e2e::fw("hello") +
+                  " -q --set soc.devices.cim.count=3 --report " + dir + "/arr.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(e2e::slurp(dir + "/arr.json"));
+  std::vector<std::string> cims;
+  for (const auto& d : j["events"]["devices"])
+    if (d["kind"] == "cim") cims.push_back(d["name"]);
+  EXPECT_EQ(cims, (std::vector<std::string>{"cim0", "cim1", "cim2"}));
+}

@@ -55,12 +55,8 @@ std::string pack(const std::string& name, const std::string& opts) {
   return img;
 }
 
-// `--set` for the ADC bits of all 35 macros of mcu-llm-cim.yaml.
-std::string adc_sets(int bits) {
-  std::string s;
-  for (int i = 0; i < 35; ++i) s += " --set soc.devices.cim" + std::to_string(i) + ".adc.bits=" + std::to_string(bits);
-  return s;
-}
+// `--set` for the ADC bits of all 35 macros of mcu-llm-cim.yaml (one `cim` entry with count: 35).
+std::string adc_sets(int bits) { return " --set soc.devices.cim.adc.bits=" + std::to_string(bits); }
 
 e2e::Result sim_run(const std::string& img, const std::string& args, int adc_bits, const std::string& extra_load = "") {
   return e2e::mcucim("run -c " + e2e::cfg("mcu-llm-cim") + " --elf " + e2e::fw("tinyllm") + " -q" +
@@ -194,20 +190,20 @@ TEST(LlmCim, SweepPathPatternSetsEveryMacro) {
   const std::string spec = e2e::tmpdir() + "/pattern.yaml";
   {
     std::ofstream f(spec);
-    f << "base: " << e2e::cfg("mcu-llm-cim") << "\nworkload:\n  firmware: " << e2e::fw("tinyllm")
+    f << "base: " << e2e::cfg("mcu-cim") << "\nworkload:\n  firmware: " << e2e::fw("tinyllm")
       << "\naxes:\n  - path: soc.devices.cim*.adc.bits\n    values: [4, 9]\n";
   }
   mcucim::sim::SweepSpec s = mcucim::sim::load_sweep_spec(spec);
   ASSERT_EQ(s.points.size(), 2u);
-  ASSERT_EQ(s.axes[0].targets.size(), 35u);
+  ASSERT_EQ(s.axes[0].targets.size(), 6u);  // mcu-cim.yaml lists cim0..cim5
   auto argv = mcucim::sim::sweep_point_argv(s, s.points[1], "mcucim", "r.json");
   int sets = 0;
   for (size_t i = 0; i + 1 < argv.size(); ++i)
     if (argv[i] == "--set" && argv[i + 1].rfind("soc.devices.cim", 0) == 0 && argv[i + 1].find(".adc.bits=9") != std::string::npos) ++sets;
-  EXPECT_EQ(sets, 35);
+  EXPECT_EQ(sets, 6);
   {
     std::ofstream f(spec);
-    f << "base: " << e2e::cfg("mcu-llm-cim") << "\nworkload:\n  firmware: " << e2e::fw("tinyllm")
+    f << "base: " << e2e::cfg("mcu-cim") << "\nworkload:\n  firmware: " << e2e::fw("tinyllm")
       << "\naxes:\n  - path: soc.devices.dac*.adc.bits\n    values: [4, 9]\n";
   }
   try {
