@@ -6,6 +6,7 @@
 #include "mcucim/simctrl.h"
 #include "tinyllm/tinyllm.h"
 #include "tinyllm/tllm_math.h"
+#include "tinyllm/tllm_stream.h"
 
 tllm_status tllm_state_init(tllm_state *s, const tllm_model *m, const tllm_plan *p, void *arena,
                             size_t arena_size, tllm_backend backend, tllm_error *err) {
@@ -45,6 +46,7 @@ tllm_status tllm_state_init(tllm_state *s, const tllm_model *m, const tllm_plan 
   s->expert_sel = (uint32_t *)(void *)(s->router + m->n_experts + m->top_k);
   s->rope_cos = (float *)(void *)(a + p->o_rope);
   s->rope_sin = s->rope_cos + m->head_size / 2u;
+  s->expert_calls = (uint32_t *)(void *)(a + p->o_expert_calls);
   s->probidx = a + p->o_probidx;
   if (p->cfg.kv_int8) {
     s->kcq = (int8_t *)(void *)(a + p->o_kc);
@@ -65,27 +67,60 @@ void tllm_regions_name(void) {
   sim_region_name(TLLM_REGION_ATTENTION, "attention");
   sim_region_name(TLLM_REGION_FFN, "ffn");
   sim_region_name(TLLM_REGION_CLASSIFIER, "classifier");
+  sim_region_name(TLLM_REGION_DMA_WAIT, "dma_wait");
+}
+
+void tllm_regions_name_model(const tllm_model *m) {
+  tllm_regions_name();
+  /* the simulator reads the name when NAME_PTR is written: one buffer serves every expert */
+  static char name[16];
+  for (uint32_t e = 0; m && e < m->n_experts; e++) {
+    char digits[10];
+    uint32_t n = 0, v = e;
+    do { digits[n++] = (char)('0' + v % 10u); v /= 10u; } while (v && n < sizeof digits);
+    memcpy(name, "expert", 6);
+    for (uint32_t i = 0; i < n; i++) name[6 + i] = digits[n - 1u - i];
+    name[6 + n] = '\0';
+    sim_region_name(TLLM_REGION_EXPERT_BASE + e, name);
+  }
 }
 
 static void count_read(tllm_state *s, const tllm_tensor *t, uint64_t rows) {
-  if (!s->tensor_bytes_read) return;
+  if (!s->tensor_bytes_read || !tllm_stream_in_image(s->m, t->data)) return; /* cached experts: counted at the miss */
   uint64_t b = rows * t->row_bytes;
   if (t->prec != TLLM_FP32) b += rows * t->ngroups * 4u * (t->offsets ? 2u : 1u);
   s->tensor_bytes_read[t->index] += b;
 }
 
+static uint32_t entry_index(const tllm_model *m, uint32_t kind, uint32_t layer, uint32_t expert) {
+  return (uint32_t)(tllm_model_entry(m, kind, layer, expert) - m->table);
+}
+
 /* out = W x (x has W->cols elements). Quantized tensors use the INT8-quantized x, cached while the
- * same buffer is read with the same group size (callers invalidate after rewriting a buffer). */
-static void matvec(tllm_state *s, float *out, const tllm_tensor *w, const float *x) {
+ * same buffer is read with the same group size (callers invalidate after rewriting a buffer).
+ * With weight streaming, matrices of the image go through the double buffer; `next` (table index or
+ * TLLM_NO_NEXT) is the matrix computed after this one, prefetched while this one's last block runs. */
+static void matvec(tllm_state *s, float *out, const tllm_tensor *w, const float *x, uint32_t next) {
   count_read(s, w, w->rows);
   s->macs += (uint64_t)w->rows * w->cols;
-  if (w->prec == TLLM_FP32) { tllm_matvec_f32(out, w, x); return; }
+  int streamed = s->stream && s->stream->streaming && tllm_stream_in_image(s->m, w->data);
+  if (w->prec == TLLM_FP32) {
+    if (streamed) tllm_stream_matvec(s, out, w, x, 0, next);
+    else tllm_matvec_f32(out, w, x);
+    return;
+  }
   if (!s->act_valid || s->act_src != x || s->act_group != w->group || s->act_n != w->cols) {
     tllm_quantize_act(s->aq, s->as, s->asum, x, w->cols, w->group);
     s->act_src = x; s->act_group = w->group; s->act_n = w->cols; s->act_valid = 1;
   }
   tllm_qact a = {s->aq, s->as, s->asum, w->cols, w->group, w->ngroups};
-  s->kern->matvec_q(out, w, &a);
+  if (streamed) tllm_stream_matvec(s, out, w, x, &a, next);
+  else s->kern->matvec_q(out, w, &a);
+}
+
+/* The first matrix after layer l's FFN: the next layer's wq, or the classifier. */
+static uint32_t after_layer(const tllm_model *m, uint32_t l) {
+  return l + 1u < m->n_layers ? entry_index(m, TLLM_T_WQ, l + 1u, 0) : entry_index(m, TLLM_T_WCLS, 0, 0);
 }
 
 static void rmsnorm(float *o, const float *x, const float *weight, uint32_t n, float eps) {
@@ -107,9 +142,9 @@ static void softmax(float *x, uint32_t n) {
 
 /* SwiGLU FFN of one expert (or the dense FFN): out = w2 (silu(w1 x) * (w3 x)) */
 static void swiglu(tllm_state *s, float *out, const tllm_tensor *w1, const tllm_tensor *w2,
-                   const tllm_tensor *w3, const float *x) {
-  matvec(s, s->hb, w1, x);
-  matvec(s, s->hb2, w3, x);
+                   const tllm_tensor *w3, const float *x, uint32_t next) {
+  matvec(s, s->hb, w1, x, w3->index);
+  matvec(s, s->hb2, w3, x, w2->index);
   uint32_t h = w1->rows;
   for (uint32_t i = 0; i < h; i++) {
     float val = s->hb[i];
@@ -118,7 +153,7 @@ static void swiglu(tllm_state *s, float *out, const tllm_tensor *w1, const tllm_
     s->hb[i] = val;
   }
   s->act_valid = 0; /* hb rewritten */
-  matvec(s, out, w2, s->hb);
+  matvec(s, out, w2, s->hb, next);
 }
 
 static void kv_store_int8(int8_t *dst, float *scale, const float *src, uint32_t n_heads, uint32_t hs) {
@@ -177,9 +212,9 @@ float *tllm_forward(tllm_state *s, uint32_t token, uint32_t pos) {
     size_t loff = (size_t)l * S * kv_dim;
     float *kdst = s->kc ? s->kc + loff + (size_t)pos * kv_dim : s->k;
     float *vdst = s->vc ? s->vc + loff + (size_t)pos * kv_dim : s->v;
-    matvec(s, s->q, &wq, s->xb);
-    matvec(s, kdst, &wk, s->xb);
-    matvec(s, vdst, &wv, s->xb);
+    matvec(s, s->q, &wq, s->xb, wk.index);
+    matvec(s, kdst, &wk, s->xb, wv.index);
+    matvec(s, vdst, &wv, s->xb, wo.index);
     for (uint32_t i = 0; i < dim; i += 2) {
       uint32_t hd = i % hs;
       float fcr = s->rope_cos[hd / 2], fci = s->rope_sin[hd / 2];
@@ -231,12 +266,13 @@ float *tllm_forward(tllm_state *s, uint32_t token, uint32_t pos) {
     }
     s->macs += 2ull * m->n_heads * (pos + 1u) * hs;
     s->act_valid = 0; /* xb rewritten */
-    matvec(s, s->xb2, &wo, s->xb);
+    matvec(s, s->xb2, &wo, s->xb, entry_index(m, m->n_experts ? TLLM_T_ROUTER : TLLM_T_W1, l, 0));
     for (uint32_t i = 0; i < dim; i++) x[i] += s->xb2[i];
     sim_work_macs(s->macs - macs0);
     sim_region_end(TLLM_REGION_ATTENTION);
 
     macs0 = s->macs;
+    uint64_t child_macs = 0; /* declared by the expert regions (they add to this region when they close) */
     sim_region_begin(TLLM_REGION_FFN);
     tllm_tensor t_rf = tllm_model_tensor(m, TLLM_T_RMS_FFN, l, 0);
     rmsnorm(s->xb, x, (const float *)t_rf.data, dim, eps);
@@ -245,12 +281,16 @@ float *tllm_forward(tllm_state *s, uint32_t token, uint32_t pos) {
       tllm_tensor w1 = tllm_model_tensor(m, TLLM_T_W1, l, 0);
       tllm_tensor w2 = tllm_model_tensor(m, TLLM_T_W2, l, 0);
       tllm_tensor w3 = tllm_model_tensor(m, TLLM_T_W3, l, 0);
-      swiglu(s, s->xb2, &w1, &w2, &w3, s->xb);
+      swiglu(s, s->xb2, &w1, &w2, &w3, s->xb, after_layer(m, l));
       for (uint32_t i = 0; i < dim; i++) x[i] += s->xb2[i];
     } else {
       /* router: softmax over all experts, pick top_k (first index wins ties), renormalise */
       tllm_tensor wr = tllm_model_tensor(m, TLLM_T_ROUTER, l, 0);
-      matvec(s, s->router, &wr, s->xb);
+      /* the routed experts are not known yet: prefetch a shared expert, or with the expert cache (routed
+       * experts not streamed) the next layer */
+      int cached = s->stream && s->stream->n_slots;
+      uint32_t after_router = m->n_shared ? entry_index(m, TLLM_T_SHX_W1, l, 0) : cached ? after_layer(m, l) : TLLM_NO_NEXT;
+      matvec(s, s->router, &wr, s->xb, after_router);
       softmax(s->router, m->n_experts);
       float *gate = s->router + m->n_experts;
       float gsum = 0.0f;
@@ -271,21 +311,34 @@ float *tllm_forward(tllm_state *s, uint32_t token, uint32_t pos) {
         tllm_tensor w1 = tllm_model_tensor(m, TLLM_T_SHX_W1, l, e);
         tllm_tensor w2 = tllm_model_tensor(m, TLLM_T_SHX_W2, l, e);
         tllm_tensor w3 = tllm_model_tensor(m, TLLM_T_SHX_W3, l, e);
-        swiglu(s, s->xb2, &w1, &w2, &w3, s->xb);
+        uint32_t nx = e + 1u < m->n_shared ? entry_index(m, TLLM_T_SHX_W1, l, e + 1u)
+                      : cached ? after_layer(m, l) : entry_index(m, TLLM_T_EXP_W1, l, s->expert_sel[0]);
+        swiglu(s, s->xb2, &w1, &w2, &w3, s->xb, nx);
         for (uint32_t i = 0; i < dim; i++) s->moe[i] += s->xb2[i];
       }
       for (uint32_t k = 0; k < m->top_k; k++) {
         uint32_t e = s->expert_sel[k];
         float g = gate[k] / gsum;
+        uint64_t emacs0 = s->macs;
+        sim_region_begin(TLLM_REGION_EXPERT_BASE + e);
+        s->expert_calls[e]++;
+        s->expert_uses++;
+        if (s->route_log && s->route_n < s->route_cap) s->route_log[s->route_n++] = (l << 16) | e;
         tllm_tensor w1 = tllm_model_tensor(m, TLLM_T_EXP_W1, l, e);
         tllm_tensor w2 = tllm_model_tensor(m, TLLM_T_EXP_W2, l, e);
         tllm_tensor w3 = tllm_model_tensor(m, TLLM_T_EXP_W3, l, e);
-        swiglu(s, s->xb2, &w1, &w2, &w3, s->xb);
+        if (cached) tllm_stream_expert(s, l, e, &w1, &w2, &w3); /* views of the SRAM slot */
+        else s->expert_bytes_read += tllm_expert_bytes(m, l, e);
+        uint32_t nx = k + 1u < m->top_k ? entry_index(m, TLLM_T_EXP_W1, l, s->expert_sel[k + 1u]) : after_layer(m, l);
+        swiglu(s, s->xb2, &w1, &w2, &w3, s->xb, nx);
         for (uint32_t i = 0; i < dim; i++) s->moe[i] += g * s->xb2[i];
+        sim_work_macs(s->macs - emacs0);
+        child_macs += s->macs - emacs0;
+        sim_region_end(TLLM_REGION_EXPERT_BASE + e);
       }
       for (uint32_t i = 0; i < dim; i++) x[i] += s->moe[i];
     }
-    sim_work_macs(s->macs - macs0);
+    sim_work_macs(s->macs - macs0 - child_macs);
     sim_region_end(TLLM_REGION_FFN);
   }
 
@@ -295,7 +348,7 @@ float *tllm_forward(tllm_state *s, uint32_t token, uint32_t pos) {
   rmsnorm(x, x, (const float *)t_fin.data, dim, eps);
   s->act_valid = 0;
   tllm_tensor wcls = tllm_model_tensor(m, TLLM_T_WCLS, 0, 0);
-  matvec(s, s->logits, &wcls, x);
+  matvec(s, s->logits, &wcls, x, entry_index(m, TLLM_T_WQ, 0, 0)); /* the next token starts with layer 0 */
   s->act_valid = 0;
   sim_work_macs(s->macs - macs0);
   sim_region_end(TLLM_REGION_CLASSIFIER);

@@ -351,6 +351,7 @@ tllm_status tllm_plan_memory(tllm_plan *p, const tllm_model *m, const tllm_confi
   p->o_asum = take(&off, ng * 4u);
   p->o_router = take(&off, (m->n_experts + m->top_k) * f + m->top_k * 4u);
   p->o_rope = take(&off, m->head_size * f);
+  p->o_expert_calls = take(&off, (m->n_experts ? m->n_experts : 1u) * 4u);
   p->act_bytes = off;
   size_t kv_elems = (size_t)m->n_layers * S * m->kv_dim;
   size_t kv0 = off;

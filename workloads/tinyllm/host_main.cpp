@@ -4,6 +4,7 @@
 
 #include "cli_common.h"
 #include "tllm_tools.h"
+#include "tinyllm/tllm_stream.h"
 
 using namespace tllm_tools;
 
@@ -17,6 +18,9 @@ static void usage(FILE *f) {
                "                 'ids:' (argmax per position), 'logits_fnv:' and 'METRIC agreement=... positions=N'\n"
                "                 like the firmware's -a N\n"
                "  --ref IDS_FILE  (generation) print 'METRIC ids_equal_ref=0|1 first_diff=P' like the firmware\n"
+               "  --stream BYTES|auto  weight streaming through two buffers of BYTES/2 (auto: the largest matrix each)\n"
+               "  --expert-cache K  MoE: keep K routed experts in RAM (LRU)   --routes  print 'routes: L:E ...'\n"
+               "                 (runtime/STREAMING.md; memcpy in place of the firmware's DMA, same numerics)\n"
                "CIM (host in-memory macros with the simulated preset's geometry; the firmware's -c/-m):\n"
                "  --backend cim   every quantized matrix on CIM (or the image's CIM flags), scalar for the rest\n"
                "  --cim PLACE     wq,wk,wv,wo,w1,w2,w3,wcls | attn | ffn | all | image [:LAYERS]; the rest on --backend\n"
@@ -36,6 +40,7 @@ int main(int argc, char **argv) {
       std::string a = argv[i];
       if (a == "-h" || a == "--help") { usage(stdout); return 0; }
       if (a == "--kv-int8") { o.kv_int8 = true; continue; }
+      if (a == "--routes") { o.routes = true; continue; }
       if (a.rfind("-", 0) != 0) { if (!image.empty()) throw Error("more than one image given ('" + image + "', '" + a + "')"); image = a; continue; }
       if (i + 1 >= argc) throw Error("option " + a + " needs a value");
       std::string v = argv[++i];
@@ -46,6 +51,11 @@ int main(int argc, char **argv) {
       else if (a == "--seed" || a == "-s") o.seed = tllm_cli::parse_uint(a, v, ~0ull);
       else if (a == "--max-seq") o.max_seq = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 1u << 20));
       else if (a == "--ram") o.ram_budget = tllm_cli::parse_uint(a, v, ~0ull);
+      else if (a == "--stream") {
+        o.stream_bytes = v == "auto" ? TLLM_STREAM_AUTO : static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 0xFFFFFFFEu));
+        if (!o.stream_bytes) throw Error("option --stream: expected a positive number of bytes or auto");
+      }
+      else if (a == "--expert-cache") o.expert_slots = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 1u << 20));
       else if (a == "--agree") agree = v;
       else if (a == "--ref") ref = v;
       else if (a == "--cim") { o.cim.enabled = true; o.cim.place = v; }
@@ -100,6 +110,7 @@ int main(int argc, char **argv) {
     std::printf("ids:");
     for (int32_t id : r.ids) std::printf(" %d", id);
     std::printf("\nlogits_fnv: 0x%08x\n", r.logits_hash);
+    std::printf("%s", r.stats.c_str());
     if (!ref.empty()) {
       std::vector<int32_t> rid = read_ids(ref);
       long diff = -1;

@@ -11,18 +11,29 @@
  *             ref[0..N-2], prints "ids:" (the argmax per position), "logits_fnv:", and
  *             "METRIC agreement=<fraction> positions=N". In generation mode a blob 1
  *             gives "METRIC ids_equal_ref=0|1 first_diff=<position or -1>".
- * Output (same format as tinyllm-host): the text, then "ids: ..." and "logits_fnv: 0x........".
+ *   -S BYTES|auto  weight streaming (runtime/STREAMING.md): every weight matrix is copied by the DMA engine
+ *             into two SRAM buffers of BYTES/2 each (auto: each the size of the largest matrix), double-
+ *             buffered; for images in external flash. Prints "METRIC stream_bytes=... stream_blocks=...
+ *             stream_prefetched=... dma_waits=...". Not with CIM.
+ *   -E K      MoE: keep the K most recently used routed experts in SRAM (LRU), DMA on a miss.
+ *   -r        MoE: print "routes: L:E ..." (layer:expert of every routed use, in order).
+ * Output (same format as tinyllm-host): the text, then "ids: ..." and "logits_fnv: 0x........"; MoE
+ * images add "experts: <calls of expert 0> <1> ..." and "METRIC expert_uses=U expert_hits=H
+ * expert_misses=M expert_bytes_read=B" (B: bytes of routed experts' weights read from the image).
  * Exit codes: 0 ok, 2 bad arguments or no/invalid model image, 3 does not fit RAM / prompt too long,
- * 4 backend not available, 5 CIM: not enough macros or a macro error.
- * Regions: token > embed/attention/ffn/classifier (see tinyllm.h). */
+ * 4 backend not available, 5 CIM: not enough macros or a macro error, 6 DMA error while streaming.
+ * Regions: token > embed/attention/ffn/classifier (see tinyllm.h); dma_wait (CPU waiting for a weight
+ * DMA); expert<E> per routed expert (inside ffn, MACs declared). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mcucim/blob.h"
+#include "mcucim/dma.h"
 #include "mcucim/simctrl.h"
 #include "tinyllm/tinyllm.h"
 #include "tinyllm/tllm_cim.h"
+#include "tinyllm/tllm_stream.h"
 #include "xmac.h"
 
 #ifndef TLLM_ARENA_BYTES
@@ -34,6 +45,7 @@ static char prompt_buf[1024];
 #define MAX_MACROS 256u
 static cim_macro macros[MAX_MACROS];
 static tllm_cim cim_ctx;
+static tllm_stream stream_ctx;
 
 /* "%lu.%06lu" of agree/n, rounded to nearest (host tinyllm-host prints the same digits) */
 static void print_fraction(uint32_t agree, uint32_t n) {
@@ -87,6 +99,33 @@ static int parse_float(const char *s, float *out) {
   return digits > 0;
 }
 
+static int stream_failed(uint32_t pos) {
+  printf("\ntinyllm: error: weight DMA failed with error %d at position %lu (%s)\n", tllm_stream_error(&stream_ctx),
+         (unsigned long)pos, tllm_stream_error(&stream_ctx) == DMA_ERR_BUS ? "source or destination not mapped" : "see mcucim/dma.h");
+  return 6;
+}
+
+/* MoE routing and streaming statistics (the same lines as tinyllm-host prints) */
+static void print_stats(const tllm_state *st, int use_stream) {
+  const tllm_model *m = st->m;
+  if (m->n_experts) {
+    if (st->route_log) {
+      printf("routes:");
+      for (uint32_t i = 0; i < st->route_n; i++) printf(" %lu:%lu", (unsigned long)(st->route_log[i] >> 16), (unsigned long)(st->route_log[i] & 0xffffu));
+      printf("\n");
+    }
+    printf("experts:");
+    for (uint32_t e = 0; e < m->n_experts; e++) printf(" %lu", (unsigned long)st->expert_calls[e]);
+    printf("\nMETRIC expert_uses=%llu expert_hits=%llu expert_misses=%llu expert_bytes_read=%llu\n",
+           (unsigned long long)st->expert_uses, (unsigned long long)st->expert_hits,
+           (unsigned long long)st->expert_misses, (unsigned long long)st->expert_bytes_read);
+  }
+  if (use_stream && stream_ctx.streaming)
+    printf("METRIC stream_bytes=%llu stream_blocks=%llu stream_prefetched=%llu dma_waits=%llu\n",
+           (unsigned long long)stream_ctx.bytes_streamed, (unsigned long long)stream_ctx.blocks,
+           (unsigned long long)stream_ctx.prefetch_hits, (unsigned long long)stream_ctx.waits);
+}
+
 int main(int argc, char **argv) {
   uint32_t steps = 256, seed = 1;
   float temperature = 0.0f, topp = 0.9f;
@@ -96,9 +135,12 @@ int main(int argc, char **argv) {
   unsigned open_flags = 0;
   const char *place_spec = 0;
   uint32_t n_macros = 6, agree_n = 0;
+  tllm_stream_config scfg = {0, 0};
+  int print_routes = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "-k")) { kv_int8 = 1; continue; }
+    if (!strcmp(a, "-r")) { print_routes = 1; continue; }
     if (!strcmp(a, "-x")) { open_flags |= TLLM_OPEN_SKIP_CHECKSUM; continue; }
     if (i + 1 >= argc) return fail(2, "option needs a value", a);
     const char *v = argv[++i];
@@ -123,13 +165,19 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "-s")) { if (!parse_u32(v, &seed)) return fail(2, "-s expects an integer, got", v); }
     else if (!strcmp(a, "-c")) place_spec = v;
     else if (!strcmp(a, "-m")) { if (!parse_u32(v, &n_macros) || n_macros > MAX_MACROS) return fail(2, "-m expects the number of CIM macros (0..256), got", v); }
+    else if (!strcmp(a, "-S")) {
+      if (!strcmp(v, "auto")) scfg.buffer_bytes = TLLM_STREAM_AUTO;
+      else if (!parse_u32(v, &scfg.buffer_bytes) || !scfg.buffer_bytes || scfg.buffer_bytes == TLLM_STREAM_AUTO)
+        return fail(2, "-S expects the bytes of the two weight buffers together, or auto; got", v);
+    }
+    else if (!strcmp(a, "-E")) { if (!parse_u32(v, &scfg.expert_slots)) return fail(2, "-E expects a number of expert slots, got", v); }
     else if (!strcmp(a, "-a")) { if (!parse_u32(v, &agree_n) || !agree_n) return fail(2, "-a expects a positive number of positions, got", v); }
     else if (!strcmp(a, "-b")) {
       if (!strcmp(v, "scalar")) backend = TLLM_BACKEND_SCALAR;
       else if (!strcmp(v, "xmac")) backend = TLLM_BACKEND_XMAC;
       else if (!strcmp(v, "cim")) backend = TLLM_BACKEND_CIM;
       else return fail(2, "-b expects scalar, xmac or cim, got", v);
-    } else return fail(2, "unknown option (expected -n -i -t -p -s -b -c -m -a -k -x)", a);
+    } else return fail(2, "unknown option (expected -n -i -t -p -s -b -c -m -a -k -x -S -E -r)", a);
   }
 
   uint32_t addr = 0, size = 0;
@@ -152,6 +200,7 @@ int main(int argc, char **argv) {
     tllm_cim_parse_place(flagged ? "image" : "all", &place, &err);
   }
   tllm_backend fallback = backend == TLLM_BACKEND_CIM ? TLLM_BACKEND_SCALAR : backend;
+  if (use_cim && scfg.buffer_bytes) return fail(2, "-S", "weight streaming is not combined with CIM (-b cim / -c): the CIM tensors are programmed once from the image");
 
   /* reference ids (blob 1) */
   uint32_t ref_addr = 0, ref_size = 0;
@@ -179,13 +228,31 @@ int main(int argc, char **argv) {
     if (!steps) return fail(2, "reference ids (blob 1)", "no ids");
   }
   tok_bytes += cim_bytes;
+  uint32_t route_cap = print_routes && model.n_experts ? steps * model.n_layers * model.top_k : 0u;
+  tok_bytes += ((size_t)route_cap * 4u + 15u) & ~(size_t)15u;
+  if (tok_bytes >= sizeof arena) return fail(3, "-r", "the routing log does not fit the RAM arena (fewer steps)");
+  uint32_t *route_log = (uint32_t *)(void *)(arena + sizeof arena - tok_bytes);
   tllm_config cfg = {steps, kv_int8};
   tllm_plan plan;
   if (tllm_plan_memory(&plan, &model, &cfg, sizeof arena - tok_bytes, &err) != TLLM_OK)
     return fail(3, "memory plan", err.msg);
+  /* weight buffers and expert cache: right after the plan's regions */
+  size_t stream_bytes = 0;
+  int use_stream = scfg.buffer_bytes || scfg.expert_slots;
+  if (use_stream && tllm_stream_size(&model, &scfg, sizeof arena - tok_bytes - plan.total, &stream_bytes, &err) != TLLM_OK)
+    return fail(err.code == TLLM_E_NOMEM ? 3 : 2, scfg.buffer_bytes ? "-S" : "-E", err.msg);
   tllm_state st;
-  if (tllm_state_init(&st, &model, &plan, arena, sizeof arena - tok_bytes, use_cim ? fallback : backend, &err) != TLLM_OK)
+  if (tllm_state_init(&st, &model, &plan, arena, plan.total, use_cim ? fallback : backend, &err) != TLLM_OK)
     return fail(err.code == TLLM_E_BACKEND ? 4 : 3, "state", err.msg);
+  if (use_stream) {
+    if (tllm_stream_attach(&st, &stream_ctx, &scfg, arena + plan.total, stream_bytes, &err) != TLLM_OK)
+      return fail(err.code == TLLM_E_BACKEND ? 4 : 3, "stream", err.msg);
+    printf("stream: %lu weight buffers of %lu bytes, %lu expert slots of %lu bytes\n",
+           (unsigned long)(stream_ctx.streaming ? 2u : 0u), (unsigned long)stream_ctx.buf_bytes,
+           (unsigned long)stream_ctx.n_slots, (unsigned long)stream_ctx.slot_bytes);
+  }
+  st.route_log = route_log;
+  st.route_cap = route_cap;
   if (use_cim) {
     /* macro 0 gives the geometry; open only the macros the placement needs (capacity checked first) */
     if (!n_macros) return fail(5, "CIM", "no macros (-m 0)");
@@ -213,7 +280,7 @@ int main(int argc, char **argv) {
   }
   tllm_sampler sp;
   tllm_sampler_init(&sp, model.vocab_size, temperature, topp, seed, st.probidx);
-  tllm_regions_name();
+  tllm_regions_name_model(&model);
 
   uint32_t hash = TLLM_FNV_OFFSET, produced = 0;
   int32_t token = tokens[0];
@@ -223,6 +290,7 @@ int main(int argc, char **argv) {
     for (uint32_t pos = 0; pos < steps; pos++) {
       float *logits = tllm_forward(&st, (uint32_t)token, pos);
       if (use_cim && tllm_cim_error(&cim_ctx)) { printf("\ntinyllm: error: CIM: macro error %d at position %lu\n", tllm_cim_error(&cim_ctx), (unsigned long)pos); return 5; }
+      if (use_stream && tllm_stream_error(&stream_ctx)) return stream_failed(pos);
       hash = tllm_logits_hash(hash, logits, model.vocab_size);
       int32_t best = (int32_t)tllm_argmax(logits, model.vocab_size);
       sim_token((uint32_t)best);
@@ -235,11 +303,13 @@ int main(int argc, char **argv) {
     printf("\nlogits_fnv: 0x%08lx\nMETRIC agreement=", (unsigned long)hash);
     print_fraction(agree, steps);
     printf(" positions=%lu\nagree: %lu of %lu\n", (unsigned long)steps, (unsigned long)agree, (unsigned long)steps);
+    print_stats(&st, use_stream);
     return 0;
   }
   for (uint32_t pos = 0; pos < steps; pos++) {
     float *logits = tllm_forward(&st, (uint32_t)token, pos);
     if (use_cim && tllm_cim_error(&cim_ctx)) { printf("\ntinyllm: error: CIM: macro error %d at position %lu\n", tllm_cim_error(&cim_ctx), (unsigned long)pos); return 5; }
+    if (use_stream && tllm_stream_error(&stream_ctx)) return stream_failed(pos);
     hash = tllm_logits_hash(hash, logits, model.vocab_size);
     int32_t next = pos + 1u < n ? tokens[pos + 1u] : (int32_t)tllm_sample(&sp, logits);
     sim_token((uint32_t)next);
@@ -257,5 +327,6 @@ int main(int argc, char **argv) {
       if (i >= (uint32_t)n_ref || ids[i] != ref[i]) diff = (long)i;
     printf("METRIC ids_equal_ref=%d first_diff=%ld\n", diff < 0 ? 1 : 0, diff);
   }
+  print_stats(&st, use_stream);
   return 0;
 }

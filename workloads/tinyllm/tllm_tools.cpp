@@ -2,6 +2,7 @@
 #include "tllm_tools.h"
 
 #include "tinyllm/tllm_cim.h"
+#include "tinyllm/tllm_stream.h"
 
 #include <algorithm>
 #include <cmath>
@@ -587,6 +588,23 @@ RunResult generate(const tllm_model &m, const RunOptions &o) {
     r.cim_line = hc.line;
   }
   if (o.tensor_bytes_read) { o.tensor_bytes_read->assign(m.hdr->n_tensors, 0); s.tensor_bytes_read = o.tensor_bytes_read->data(); }
+  tllm_stream stream{};
+  tllm_stream_config scfg{o.stream_bytes, o.expert_slots};
+  const bool use_stream = o.stream_bytes || o.expert_slots;
+  std::unique_ptr<Arena> smem;
+  if (use_stream) {
+    if (o.cim.enabled) { tllm_errorf(&err, TLLM_E_ARG, "weight streaming is not combined with CIM"); return fail(err.code); }
+    size_t need = 0;
+    if (tllm_stream_size(&m, &scfg, o.ram_budget - std::min(o.ram_budget, plan.total), &need, &err) != TLLM_OK) return fail(err.code);
+    smem = std::make_unique<Arena>(need);
+    if (tllm_stream_attach(&s, &stream, &scfg, smem->p, need, &err) != TLLM_OK) return fail(err.code);
+  }
+  std::vector<uint32_t> route_log;
+  if (o.routes && m.n_experts) {
+    route_log.resize(static_cast<size_t>(plan.cfg.max_seq) * m.n_layers * m.top_k);
+    s.route_log = route_log.data();
+    s.route_cap = static_cast<uint32_t>(route_log.size());
+  }
   std::vector<int32_t> toks(o.prompt.size() + 3);
   uint32_t n = 0;
   if (tllm_encode(&m, o.prompt.c_str(), 1, 0, toks.data(), static_cast<uint32_t>(toks.size()), &n, &err) != TLLM_OK) return fail(err.code);
@@ -615,6 +633,23 @@ RunResult generate(const tllm_model &m, const RunOptions &o) {
     r.text += tllm_decode(&m, token, next, bb);
     token = next;
   }
+  // the firmware's lines (tinyllm_fw.c print_stats)
+  std::ostringstream st;
+  if (m.n_experts) {
+    if (s.route_log) {
+      st << "routes:";
+      for (uint32_t i = 0; i < s.route_n; i++) st << ' ' << (s.route_log[i] >> 16) << ':' << (s.route_log[i] & 0xffffu);
+      st << '\n';
+    }
+    st << "experts:";
+    for (uint32_t e = 0; e < m.n_experts; e++) st << ' ' << s.expert_calls[e];
+    st << "\nMETRIC expert_uses=" << s.expert_uses << " expert_hits=" << s.expert_hits << " expert_misses=" << s.expert_misses
+       << " expert_bytes_read=" << s.expert_bytes_read << '\n';
+  }
+  if (use_stream && stream.streaming)
+    st << "METRIC stream_bytes=" << stream.bytes_streamed << " stream_blocks=" << stream.blocks
+       << " stream_prefetched=" << stream.prefetch_hits << " dma_waits=" << stream.waits << '\n';
+  r.stats = st.str();
   return r;
 }
 

@@ -126,6 +126,11 @@ struct RunOptions {
   size_t ram_budget = SIZE_MAX;
   std::vector<uint64_t> *tensor_bytes_read = nullptr;
   CimOptions cim;             // with cim.enabled, `backend` is the fallback for tensors not on CIM
+  // Weight streaming and MoE expert cache (runtime/STREAMING.md; the firmware's -S / -E / -r): the
+  // same runtime code with memcpy in place of the DMA engine.
+  uint32_t stream_bytes = 0;  // both weight buffers; 0 = off; TLLM_STREAM_AUTO = two of the largest matrix
+  uint32_t expert_slots = 0;  // routed experts kept in RAM (LRU); 0 = no cache
+  bool routes = false;        // print "routes: L:E ..." (MoE)
 };
 struct RunResult {
   tllm_status status = TLLM_OK;
@@ -135,6 +140,7 @@ struct RunResult {
   std::string text;
   uint32_t logits_hash = TLLM_FNV_OFFSET;
   std::string cim_line;      // "cim: N tensors on M of K macros (...)" as the firmware prints it
+  std::string stats;         // MoE/streaming lines ("routes:", "experts:", "METRIC expert_...", "METRIC stream_...")
 };
 // llama2.c's generate(): steps positions (capped at max_seq), stop at BOS.
 RunResult generate(const tllm_model &m, const RunOptions &o);

@@ -94,7 +94,7 @@ typedef struct tllm_plan {
   size_t kv_bytes, act_bytes, sampler_bytes;
   /* offsets into the arena */
   size_t o_x, o_xb, o_xb2, o_q, o_k, o_v, o_hb, o_hb2, o_moe, o_att, o_logits, o_kc, o_vc, o_kcs,
-      o_vcs, o_aq, o_as, o_asum, o_router, o_rope, o_probidx;
+      o_vcs, o_aq, o_as, o_asum, o_router, o_rope, o_probidx, o_expert_calls;
 } tllm_plan;
 
 tllm_status tllm_plan_memory(tllm_plan *p, const tllm_model *m, const tllm_config *cfg,
@@ -144,7 +144,12 @@ void tllm_dequant_row(float *out, const tllm_tensor *w, uint32_t r);
 
 /* ---- run state ----------------------------------------------------------------------------- */
 enum { TLLM_REGION_TOKEN = 0x101, TLLM_REGION_ATTENTION = 0x102, TLLM_REGION_FFN = 0x103,
-       TLLM_REGION_CLASSIFIER = 0x104, TLLM_REGION_EMBED = 0x105 };
+       TLLM_REGION_CLASSIFIER = 0x104, TLLM_REGION_EMBED = 0x105,
+       TLLM_REGION_DMA_WAIT = 0x106,     /* the CPU waits for a weight DMA (tllm_stream.h) */
+       TLLM_REGION_EXPERT_BASE = 0x200   /* + e: routed expert e ("expert<e>") of any layer, MACs declared */
+};
+
+struct tllm_stream;
 
 typedef struct tllm_state {
   const tllm_model *m;
@@ -165,12 +170,21 @@ typedef struct tllm_state {
   uint64_t *tensor_bytes_read;
   uint64_t macs;             /* MACs declared so far */
   uint32_t *expert_sel;      /* top_k selected experts of the last MoE layer evaluated */
+  /* MoE accounting (always kept): per routed expert id the times it ran (any layer); uses = their
+   * sum; bytes of routed experts' weights read from the image (every use, or every cache miss). */
+  uint32_t *expert_calls;
+  uint64_t expert_uses, expert_hits, expert_misses, expert_bytes_read;
+  struct tllm_stream *stream; /* weight streaming / expert cache (tllm_stream_attach), or NULL */
+  uint32_t *route_log;       /* optional (caller's memory): layer << 16 | expert of each routed use */
+  uint32_t route_cap, route_n;
 } tllm_state;
 
 tllm_status tllm_state_init(tllm_state *s, const tllm_model *m, const tllm_plan *p, void *arena,
                             size_t arena_size, tllm_backend backend, tllm_error *err);
 /* Name the region ids in the simulator (no-op on the host). */
 void tllm_regions_name(void);
+/* The same plus "expert<e>" for each routed expert of the model. */
+void tllm_regions_name_model(const tllm_model *m);
 /* One position: returns the vocab logits (valid until the next call). 0 <= pos < max_seq. */
 float *tllm_forward(tllm_state *s, uint32_t token, uint32_t pos);
 
