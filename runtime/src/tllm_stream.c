@@ -194,7 +194,6 @@ tllm_status tllm_stream_attach(tllm_state *s, tllm_stream *st, const tllm_stream
   return TLLM_OK;
 }
 
-int tllm_stream_error(const tllm_stream *st) { return st ? st->error : 0; }
 
 /* ---- the DMA queue (one channel; served whenever the runtime polls) ---------------------------- */
 static void kick(tllm_stream *st);
@@ -250,8 +249,9 @@ static void drain(tllm_stream *st) {
 
 /* ---- the double buffer -------------------------------------------------------------------------- */
 static uint32_t rows_per_block(const tllm_stream *st, const tllm_tensor *t) {
-  uint64_t per = block_bytes(t, 1);
-  uint64_t k = st->buf_bytes / per; /* lower bound ignores the alignment slack: shrink until it fits */
+  uint64_t db, sb, ob;
+  part_bytes(t, 1, &db, &sb, &ob);
+  uint64_t k = st->buf_bytes / (db + sb + ob); /* ignores the alignment slack: shrink until it fits */
   if (k > t->rows) k = t->rows;
   while (k > 1 && block_bytes(t, k) > st->buf_bytes) k--;
   return (uint32_t)k;
@@ -374,3 +374,9 @@ void tllm_stream_expert(tllm_state *s, uint32_t layer, uint32_t e, tllm_tensor *
   }
   st->slot_used[slot] = ++st->clock;
 }
+
+void tllm_stream_finish(tllm_stream *st) {
+  if (st) drain(st);
+}
+
+int tllm_stream_error(const tllm_stream *st) { return st ? st->error : 0; }

@@ -108,6 +108,7 @@ static int stream_failed(uint32_t pos) {
 /* MoE routing and streaming statistics (the same lines as tinyllm-host prints) */
 static void print_stats(const tllm_state *st, int use_stream) {
   const tllm_model *m = st->m;
+  if (use_stream) tllm_stream_finish(&stream_ctx); /* the speculative prefetch of the next token lands */
   if (m->n_experts) {
     if (st->route_log) {
       printf("routes:");

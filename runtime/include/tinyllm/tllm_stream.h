@@ -91,6 +91,9 @@ tllm_status tllm_stream_size(const tllm_model *m, const tllm_stream_config *c, s
 tllm_status tllm_stream_attach(tllm_state *s, tllm_stream *st, const tllm_stream_config *c, void *mem,
                                size_t bytes, tllm_error *err);
 int tllm_stream_error(const tllm_stream *st);
+/* Waits for every transfer still queued or in flight (the prefetch of the next token's first block):
+ * call before the program ends or reuses the buffers' memory. */
+void tllm_stream_finish(tllm_stream *st);
 
 /* Used by the forward pass (tllm_forward.c). */
 /* out = W x for a matrix in the image, through the double buffer; `a` is the quantized x (quantized
