@@ -142,12 +142,14 @@ tllm_status tllm_stream_size(const tllm_model *m, const tllm_stream_config *c, s
   if (st != TLLM_OK) return st;
   *need = L.total;
   if (L.total > avail) {
-    tllm_errorf(err, TLLM_E_NOMEM,
-                "weight streaming needs %lu bytes of RAM (2 buffers of %u bytes%s; expert cache %u slots of %u bytes) but only %lu are left after the memory plan%s",
-                (unsigned long)L.total, L.buf_bytes,
-                c->buffer_bytes == TLLM_STREAM_AUTO ? ", each the largest streamed matrix" : "", L.n_slots,
-                L.slot_bytes, (unsigned long)avail,
-                c->buffer_bytes == TLLM_STREAM_AUTO ? ": SRAM cannot hold two copies of the largest matrix, give a smaller buffer size (-S BYTES) to stream row blocks" : "");
+    if (c->buffer_bytes == TLLM_STREAM_AUTO)
+      tllm_errorf(err, TLLM_E_NOMEM,
+                  "streaming needs %lu bytes of RAM (2 buffers of %u = the largest matrix, %u expert slots of %u) but %lu are left after the memory plan: SRAM cannot hold two; -S BYTES streams row blocks",
+                  (unsigned long)L.total, L.buf_bytes, L.n_slots, L.slot_bytes, (unsigned long)avail);
+    else
+      tllm_errorf(err, TLLM_E_NOMEM,
+                  "streaming needs %lu bytes of RAM (2 buffers of %u, %u expert slots of %u) but %lu are left after the memory plan",
+                  (unsigned long)L.total, L.buf_bytes, L.n_slots, L.slot_bytes, (unsigned long)avail);
     return TLLM_E_NOMEM;
   }
   return TLLM_OK;
