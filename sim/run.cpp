@@ -133,11 +133,16 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
   });
 
   const auto t0 = std::chrono::steady_clock::now();
-  // Progress line (simulated time, MIPS, tokens) on a terminal only, at most twice a second.
-  if (opt.progress && isatty(fileno(stderr))) {
+  // At quantum boundaries (the core's counters are consistent there): a progress line on a terminal
+  // (at most twice a second), and power samples for the trace's counter tracks.
+  const bool show_progress = opt.progress && isatty(fileno(stderr));
+  const bool sample_power = opt.energy && !opt.trace_path.empty();
+  if (show_progress || sample_power) {
     auto last = std::make_shared<std::chrono::steady_clock::time_point>(t0);
     const double freq = spec.freq_hz;
-    soc.core().on_quantum = [&soc, &stats, last, t0, freq, &err](uint64_t cycle) {
+    soc.core().on_quantum = [&soc, &stats, last, t0, freq, &err, show_progress, sample_power](uint64_t cycle) {
+      if (sample_power) stats.tick(cycle);
+      if (!show_progress) return;
       const auto now = std::chrono::steady_clock::now();
       if (now - *last < std::chrono::milliseconds(500)) return;
       *last = now;
@@ -148,7 +153,7 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
     };
   }
   soc.run();
-  if (soc.core().on_quantum) err << "\r" << std::string(60, ' ') << "\r" << std::flush;
+  if (show_progress) err << "\r" << std::string(60, ' ') << "\r" << std::flush;
   const double host_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   out.flush();
 

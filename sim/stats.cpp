@@ -75,6 +75,8 @@ void Stats::close_top(const Counters& now) {
     instances_.push_back({o.id, static_cast<uint32_t>(stack_.size()), o.at.cycles, now.cycles});
 }
 
+void Stats::tick(uint64_t cycle) { power_interval(sample(cycle)); }
+
 void Stats::mark(MarkKind kind, uint64_t value, uint64_t cycle) {
   switch (kind) {
     case MarkKind::WorkMacs:

@@ -68,6 +68,9 @@ class Stats {
   // End of run: closes open regions (warnings) and records the final interval. `end` are the
   // counters at the end of the run.
   void finish(const Counters& end);
+  // A periodic power sample (trace counter tracks) at `cycle`, between marks; called at quantum
+  // boundaries.
+  void tick(uint64_t cycle);
 
   // Results (after finish()).
   std::vector<RegionStat> regions() const;  // in order of first begin
