@@ -39,7 +39,7 @@ inline bool quant_option(tllm_tools::QuantPlan &p, const std::string &opt, const
 }
 inline const char *quant_help() {
   return "  --weights P          precision of every weight matrix: fp32 | int8 | int4 | int2, optionally\n"
-         "                       :GROUP[:affine][:clip] (e.g. int4:32, int2:16:affine:clip) [int8:32]\n"
+         "                       :GROUP[:affine][:clip|:mse|:gptq] (e.g. int4:32, int2:16:affine:mse:gptq) [int8:32]\n"
          "  --group G            default group size [32]\n"
          "  --embedding P        token embedding precision (default: --weights)\n"
          "  --classifier P       store a separate classifier with precision P\n"

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cli_common.h"
+#include "tllm_quant.h"
 #include "tllm_tools.h"
 
 using namespace tllm_tools;
@@ -16,6 +17,23 @@ static void usage(FILE *f) {
                "  --cim LIST           flag tensors for the CIM macros (wq,wk,wv,wo,w1,w2,w3,wcls | attn | ffn | all\n"
                "                       [:LAYERS]); their group becomes the row length (one MVM per row)\n"
                "  --cim-keep-groups    keep the group size of the --cim tensors (one MVM per group at run time)\n"
+               "Calibrated quantization (workloads/tinyllm/QUANTIZATION.md); precision suffixes :mse (per-group\n"
+               "scale/offset search, no data needed) and :gptq (error-compensating rounding with calibration):\n"
+               "  --gptq               add :gptq to every quantized precision given (weights, embedding, ...)\n"
+               "  --mse                add :mse to every quantized precision given\n"
+               "  --calib N            calibration sequences sampled from the fp32 model [16]\n"
+               "  --calib-len N        positions per calibration sequence [128]\n"
+               "  --calib-seed N       sampling seed [1]   --calib-temperature T [1.0]\n"
+               "  --gptq-damp F        H += F * mean(diag H) * I [0.1]\n"
+               "  --gptq-emb-identity F  shared embedding: H = H_classifier/mean + F * I (lookup error) [0.5]\n"
+               "  --no-refit           skip the least-squares scale/offset refit under H after GPTQ rounding\n"
+               "  --sequential         collect each H with the earlier tensors already quantized (default: fp32 model)\n"
+               "  --budget-bits B      mixed precision: choose each matrix's precision by measured sensitivity\n"
+               "                       (KL of the logits on the calibration text) so that the image's weights +\n"
+               "                       scales take at most B bits/parameter (overrides --weights etc.)\n"
+               "  --candidates LIST    comma-separated precisions for --budget-bits [int2:8|16|32|256:affine:mse:gptq, int2:256:mse:gptq,\n"
+               "                       int4:16|32|256:affine:mse:gptq, int4:256:mse:gptq, int8:256:mse:gptq]\n"
+               "  --sens-positions N   calibration positions per sensitivity measurement [256]\n"
                "Exit codes: 0 ok, 2 bad input (truncated/inconsistent checkpoint, bad option).\n",
                tllm_cli::quant_help());
 }
@@ -24,18 +42,40 @@ int main(int argc, char **argv) {
   try {
     std::vector<std::string> pos;
     std::string out, cim;
-    bool keep_groups = false;
+    bool keep_groups = false, gptq = false, mse = false;
+    AdvancedQuantOptions aq;
     QuantPlan plan;
     plan.matrices = parse_qspec("int8:32");
     for (int i = 1; i < argc; i++) {
       std::string a = argv[i];
       if (a == "-h" || a == "--help") { usage(stdout); return 0; }
       if (a == "--cim-keep-groups") { keep_groups = true; continue; }
+      if (a == "--gptq") { gptq = true; continue; }
+      if (a == "--mse") { mse = true; continue; }
+      if (a == "--no-refit") { aq.refit = false; continue; }
+      if (a == "--sequential") { aq.sequential = true; continue; }
       if (a.rfind("-", 0) == 0) {
         if (i + 1 >= argc) throw Error("option " + a + " needs a value");
         std::string v = argv[++i];
         if (a == "-o" || a == "--output") out = v;
         else if (a == "--cim") cim = v;
+        else if (a == "--calib") aq.calib.sequences = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 100000));
+        else if (a == "--calib-len") aq.calib.length = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 1u << 20));
+        else if (a == "--calib-seed") aq.calib.seed = tllm_cli::parse_uint(a, v, ~0ull);
+        else if (a == "--calib-temperature") aq.calib.temperature = tllm_cli::parse_float(a, v);
+        else if (a == "--gptq-damp") aq.damp = tllm_cli::parse_float(a, v);
+        else if (a == "--gptq-emb-identity") aq.emb_identity = tllm_cli::parse_float(a, v);
+        else if (a == "--budget-bits") aq.budget_bits = tllm_cli::parse_float(a, v);
+        else if (a == "--sens-positions") aq.sens_positions = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 1u << 20));
+        else if (a == "--candidates") {
+          size_t b = 0;
+          while (b <= v.size()) {
+            size_t e = v.find(',', b);
+            if (e == std::string::npos) e = v.size();
+            aq.candidates.push_back(parse_qspec(v.substr(b, e - b)));
+            b = e + 1;
+          }
+        }
         else if (!tllm_cli::quant_option(plan, a, v)) throw Error("unknown option '" + a + "' (see --help)");
       } else {
         pos.push_back(a);
@@ -44,9 +84,16 @@ int main(int argc, char **argv) {
     if (pos.size() != 2 || out.empty()) { usage(stderr); return 2; }
     Checkpoint ck = load_checkpoint(pos[0]);
     Tokenizer tok = load_tokenizer(pos[1], ck.d.vocab_size);
+    if (aq.damp < 0 || !(aq.budget_bits >= 0)) throw Error("options --gptq-damp and --budget-bits must be >= 0");
+    auto extend = [&](QSpec &q) { if (q.prec != TLLM_FP32) { q.gptq |= gptq; q.mse |= mse; } };
+    extend(plan.matrices);
+    for (auto &kv : plan.by_name) extend(kv.second);
+    for (auto &kv : plan.by_layer) extend(kv.second);
     ModelSpec spec = spec_from_checkpoint(ck, tok, plan);
     if (!cim.empty() && !mark_cim(spec, cim, keep_groups))
       throw Error("option --cim " + cim + ": selects no quantized tensor (fp32 tensors cannot go to CIM)");
+    if (!cim.empty() && aq.budget_bits > 0) throw Error("options --cim and --budget-bits cannot be combined (the budget chooses the group sizes)");
+    if (aq.budget_bits > 0 || needs_calibration(spec)) quantize_calibrated(spec, ck, aq, stdout);
     std::vector<uint8_t> img = build_image(spec);
     write_file(out, img);
     LoadedModel lm;

@@ -2,6 +2,7 @@
 #include "tllm_tools.h"
 
 #include "tinyllm/tllm_cim.h"
+#include "tllm_quant.h"
 #include "tinyllm/tllm_stream.h"
 
 #include <algorithm>
@@ -135,12 +136,14 @@ QSpec parse_qspec(const std::string &s) {
   else if (p == "int8") q.prec = TLLM_INT8;
   else if (p == "int4") q.prec = TLLM_INT4;
   else if (p == "int2") q.prec = TLLM_INT2;
-  else throw Error("precision '" + s + "': expected fp32, int8, int4 or int2 (optionally :GROUP[:affine][:clip])");
+  else throw Error("precision '" + s + "': expected fp32, int8, int4 or int2 (optionally :GROUP[:affine][:clip|:mse|:gptq])");
   for (size_t i = 1; i < parts.size(); i++) {
     const std::string &x = parts[i];
     if (x == "affine") q.mode = QMode::Affine;
     else if (x == "sym") q.mode = QMode::Sym;
     else if (x == "clip") q.clip_search = true;
+    else if (x == "mse") q.mse = true;
+    else if (x == "gptq") q.gptq = true;
     else {
       char *end = nullptr;
       unsigned long g = std::strtoul(x.c_str(), &end, 10);
@@ -158,6 +161,8 @@ std::string qspec_str(const QSpec &q) {
     s += ":" + std::to_string(q.group);
     if (q.mode == QMode::Affine) s += ":affine";
     if (q.clip_search) s += ":clip";
+    if (q.mse) s += ":mse";
+    if (q.gptq) s += ":gptq";
   }
   return s;
 }
@@ -228,6 +233,14 @@ void quantize_tensor(const std::vector<float> &w, uint32_t rows, uint32_t cols, 
   offsets.clear();
   if (q.prec == TLLM_FP32) {
     std::memcpy(data.data(), w.data(), data.size());
+    return;
+  }
+  if (q.mse) {  // weighted search without calibration: H = identity (tllm_quant.cpp)
+    QuantizedTensor t;
+    quantize_tensor_h(w, rows, cols, q, {}, 0.0f, false, t, nullptr);
+    data = std::move(t.data);
+    scales = std::move(t.scales);
+    offsets = std::move(t.offsets);
     return;
   }
   uint32_t G = q.group, ng = tllm_groups_per_row(cols, G);
@@ -423,7 +436,16 @@ std::vector<uint8_t> build_image(const ModelSpec &spec) {
     const TensorSpec &ts = spec.tensors[i];
     std::vector<float> w = ts.source();
     if (w.size() != static_cast<size_t>(ts.rows) * ts.cols) throw Error("tensor " + kind_name(ts.kind) + ": source size mismatch");
-    quantize_tensor(w, ts.rows, ts.cols, ts.q, data, scales, offsets);
+    if (ts.packed) {
+      data = ts.packed->data;
+      scales = ts.packed->scales;
+      offsets = ts.packed->offsets;
+    } else if (ts.q.gptq && ts.q.prec != TLLM_FP32) {
+      throw Error("tensor " + kind_name(ts.kind) + " (layer " + std::to_string(ts.layer) + "): precision " + qspec_str(ts.q) +
+                  " needs calibration data (quantize_calibrated(), run by mcucim-pack); the synthetic generator has none");
+    } else {
+      quantize_tensor(w, ts.rows, ts.cols, ts.q, data, scales, offsets);
+    }
     tllm_tensor_entry e{};
     e.kind = static_cast<uint8_t>(ts.kind);
     e.precision = static_cast<uint8_t>(ts.q.prec);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -46,15 +47,26 @@ struct QSpec {
   uint32_t group = 32;
   QMode mode = QMode::Sym;
   bool clip_search = false;   // search a clipping range per group minimising the squared error
+  bool mse = false;           // per-group scale/offset search + least-squares refit (tllm_quant.h)
+  bool gptq = false;          // error-compensating rounding with calibration data (tllm_quant.h)
   bool cim = false;           // flag the tensor for the CIM macros (TLLM_TFLAG_CIM)
 };
-QSpec parse_qspec(const std::string &s);  // "fp32" | "int8[:G]" | "int4:32:affine" | "int2:16:affine:clip"
+// "fp32" | "int8[:G]" | "int4:32:affine" | "int2:16:affine:clip" | "int2:16:affine:gptq" (mse/gptq:
+// workloads/tinyllm/QUANTIZATION.md)
+QSpec parse_qspec(const std::string &s);
 std::string qspec_str(const QSpec &q);
+
+// A tensor already in the image layout (packed rows, scales, offsets when affine).
+struct QuantizedTensor {
+  std::vector<uint8_t> data;
+  std::vector<float> scales, offsets;
+};
 
 struct TensorSpec {
   uint32_t kind = 0, layer = 0, expert = 0, rows = 0, cols = 0;
   QSpec q;
   std::function<std::vector<float>()> source;  // row-major rows*cols floats
+  std::shared_ptr<const QuantizedTensor> packed;  // if set, written as is (calibrated quantizers)
 };
 
 struct ModelSpec {
