@@ -88,6 +88,7 @@ std::string cim_table(const RunSummary& run) {
       return 0;
     };
     if (d.kind == "dma") {
+      if (stat("bytes_copied") == 0 && stat("bus_transactions") == 0) continue;
       s += fmt::format("\n--- DMA {} ---\n{} bytes copied in {} bus transactions, busy {} cycles\n", d.name,
                        stat("bytes_copied"), stat("bus_transactions"), stat("busy_cycles"));
       continue;

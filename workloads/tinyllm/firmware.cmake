@@ -2,7 +2,8 @@
 # reads the model image from sim-control blob 0. Hard-float and soft-float builds must print the same
 # ids and logits checksum as tinyllm-host. The 448 KiB arena is in .bss (SRAM 512 KiB).
 file(GLOB _tinyllm_runtime_srcs CONFIGURE_DEPENDS ${MCUCIM_SOURCE_DIR}/runtime/src/*.c)
-list(APPEND _tinyllm_runtime_srcs ${MCUCIM_SOURCE_DIR}/runtime/cim.c)
+list(APPEND _tinyllm_runtime_srcs ${MCUCIM_SOURCE_DIR}/runtime/cim.c
+     ${MCUCIM_SOURCE_DIR}/runtime/board/fast_memset.c)  # word-wise memset: start-up clears the arena
 add_firmware(NAME tinyllm SOURCES tinyllm_fw.c ${_tinyllm_runtime_srcs}
              ARCH rv32imfc ABI ilp32f STACK_SIZE 0x4000)
 add_firmware(NAME tinyllm_soft SOURCES tinyllm_fw.c ${_tinyllm_runtime_srcs}
