@@ -132,14 +132,6 @@ static void rmsnorm(float *o, const float *x, const float *weight, uint32_t n, f
   for (uint32_t j = 0; j < n; j++) o[j] = weight[j] * (ss * x[j]);
 }
 
-static void softmax(float *x, uint32_t n) {
-  float mx = x[0];
-  for (uint32_t i = 1; i < n; i++) if (x[i] > mx) mx = x[i];
-  float sum = 0.0f;
-  for (uint32_t i = 0; i < n; i++) { x[i] = tllm_expf(x[i] - mx); sum += x[i]; }
-  for (uint32_t i = 0; i < n; i++) x[i] /= sum;
-}
-
 /* SwiGLU FFN of one expert (or the dense FFN): out = w2 (silu(w1 x) * (w3 x)) */
 static void swiglu(tllm_state *s, float *out, const tllm_tensor *w1, const tllm_tensor *w2,
                    const tllm_tensor *w3, const float *x, uint32_t next) {
@@ -249,7 +241,7 @@ float *tllm_forward(tllm_state *s, uint32_t token, uint32_t pos) {
         score /= inv_sqrt_hs;
         att[t] = score;
       }
-      softmax(att, pos + 1);
+      tllm_softmax(att, pos + 1);
       float *xb = s->xb + h * hs;
       memset(xb, 0, hs * sizeof(float));
       for (uint32_t t = 0; t <= pos; t++) {
@@ -291,7 +283,7 @@ float *tllm_forward(tllm_state *s, uint32_t token, uint32_t pos) {
       int cached = s->stream && s->stream->n_slots;
       uint32_t after_router = m->n_shared ? entry_index(m, TLLM_T_SHX_W1, l, 0) : cached ? after_layer(m, l) : TLLM_NO_NEXT;
       matvec(s, s->router, &wr, s->xb, after_router);
-      softmax(s->router, m->n_experts);
+      tllm_softmax(s->router, m->n_experts);
       float *gate = s->router + m->n_experts;
       float gsum = 0.0f;
       for (uint32_t k = 0; k < m->top_k; k++) {

@@ -134,3 +134,11 @@ float tllm_sqrtf(float x) {
   uint32_t be = (uint32_t)(re + 23 + 127);
   return f_from_bits((be << 23) | (mant & 0x7FFFFFu));
 }
+
+void tllm_softmax(float *x, uint32_t n) {
+  float mx = x[0];
+  for (uint32_t i = 1; i < n; i++) if (x[i] > mx) mx = x[i];
+  float sum = 0.0f;
+  for (uint32_t i = 0; i < n; i++) { x[i] = tllm_expf(x[i] - mx); sum += x[i]; }
+  for (uint32_t i = 0; i < n; i++) x[i] /= sum;
+}

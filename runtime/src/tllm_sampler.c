@@ -28,14 +28,6 @@ uint32_t tllm_argmax(const float *v, uint32_t n) {
   return best;
 }
 
-static void softmax(float *x, uint32_t n) {
-  float mx = x[0];
-  for (uint32_t i = 1; i < n; i++) if (x[i] > mx) mx = x[i];
-  float sum = 0.0f;
-  for (uint32_t i = 0; i < n; i++) { x[i] = tllm_expf(x[i] - mx); sum += x[i]; }
-  for (uint32_t i = 0; i < n; i++) x[i] /= sum;
-}
-
 static uint32_t sample_mult(const float *p, uint32_t n, float coin) {
   float cdf = 0.0f;
   for (uint32_t i = 0; i < n; i++) { cdf += p[i]; if (coin < cdf) return i; }
@@ -71,7 +63,7 @@ uint32_t tllm_sample(tllm_sampler *sp, float *logits) {
   uint32_t n = sp->vocab_size;
   if (sp->temperature == 0.0f) return tllm_argmax(logits, n);
   for (uint32_t q = 0; q < n; q++) logits[q] /= sp->temperature;
-  softmax(logits, n);
+  tllm_softmax(logits, n);
   float coin = tllm_random_f32(&sp->rng_state);
   if (sp->topp <= 0.0f || sp->topp >= 1.0f) return sample_mult(logits, n, coin);
   return sample_topp(logits, n, sp->topp, (probidx *)sp->probidx, coin);

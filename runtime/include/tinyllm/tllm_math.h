@@ -16,6 +16,8 @@ float tllm_expf(float x);
  * |r| <= pi/4), rounded to float: within 1 ulp of the true value for |x| < 2^20. */
 void tllm_cossinf(float x, float *c, float *s);
 float tllm_sqrtf(float x); /* correctly rounded (IEEE sqrt) */
+/* In place: x[i] = e^(x[i] - max) / sum, in index order (attention, MoE router, sampler). */
+void tllm_softmax(float *x, uint32_t n);
 
 #ifdef __cplusplus
 }
