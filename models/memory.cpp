@@ -24,7 +24,7 @@ void Memory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& dela
   }
   if (trans.is_read()) {
     std::memcpy(trans.get_data_ptr(), &storage_[addr], len);
-    delay += p_.cycle * p_.read_wait;
+    delay += p_.cycle * (p_.read_wait + p_.burst_wait * ((len + 3) / 4 - 1));
     transport_reads += (len + 3) / 4;  // in 32-bit words
   } else if (trans.is_write()) {
     if (!p_.program_writable) {
@@ -32,7 +32,7 @@ void Memory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& dela
       return;
     }
     std::memcpy(&storage_[addr], trans.get_data_ptr(), len);
-    delay += p_.cycle * p_.write_wait;
+    delay += p_.cycle * (p_.write_wait + p_.burst_wait * ((len + 3) / 4 - 1));
     transport_writes += (len + 3) / 4;
   }
   trans.set_dmi_allowed(true);

@@ -17,6 +17,8 @@ struct MemoryParams {
   bool program_writable = true;  // false: stores from the program fail (flash); loaders use debug access
   uint32_t read_wait = 0;        // wait states (core cycles) per read access
   uint32_t write_wait = 0;       // wait states per write access
+  uint32_t burst_wait = 0;       // extra cycles per additional 32-bit word of a multi-word bus
+                                 // transaction (a DMA burst): 0 = the rest of the burst streams at bus speed
   sc_core::sc_time cycle = sc_core::sc_time(5, sc_core::SC_NS);  // core clock period
 };
 

@@ -125,6 +125,7 @@ SocSpec read_soc_spec(const Config& cfg) {
     range(p, m.kind, m.size, m.base);
     m.read_wait = cfg.get<uint32_t>(p + ".read_wait", 0);
     m.write_wait = cfg.get<uint32_t>(p + ".write_wait", 0);
+    m.burst_wait = cfg.get<uint32_t>(p + ".burst_wait", 0);
     m.executable = cfg.get<bool>(p + ".executable", m.kind != "mram");
     if (m.size % 4) cfg.fail(p + ".size", "expected a multiple of 4 bytes");
     s.memories.push_back(m);
@@ -227,6 +228,7 @@ Soc::Soc(const SocSpec& spec, std::ostream& out) : spec_(spec) {
     p.program_writable = m.kind != "flash";
     p.read_wait = m.read_wait;
     p.write_wait = m.write_wait;
+    p.burst_wait = m.burst_wait;
     p.cycle = cycle;
     mems_.push_back(std::make_unique<models::Memory>(m.name.c_str(), p));
     router_->map({m.name, m.base, m.size});

@@ -41,7 +41,7 @@ struct MemorySpec {
   std::string name, kind;
   uint32_t base = 0;
   uint64_t size = 0;
-  uint32_t read_wait = 0, write_wait = 0;
+  uint32_t read_wait = 0, write_wait = 0, burst_wait = 0;
   bool executable = false;
 };
 struct DeviceSpec {

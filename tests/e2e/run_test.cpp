@@ -260,3 +260,16 @@ TEST(Run, TracePowerTracksAreSampledBetweenMarks) {
   // ~3.6 ms simulated in 100 us quanta: dozens of samples (plus the closing zero).
   EXPECT_GT(core_samples, 20u);
 }
+
+TEST(Run, BurstWaitChargesEveryFurtherWordOfADmaBurst) {
+  auto a = mcucim(run_args("dma_copy", "-q"));
+  auto b = mcucim(run_args("dma_copy", "-q --set soc.memories.flash.burst_wait=3"));
+  ASSERT_EQ(a.code, 0) << a.err;
+  ASSERT_EQ(b.code, 0) << b.err;
+  unsigned da = 0, db = 0, m = 0;
+  ASSERT_EQ(sscanf(a.out.c_str(), "dma %u cycles, memcpy %u", &da, &m), 2);
+  ASSERT_EQ(sscanf(b.out.c_str(), "dma %u cycles, memcpy %u", &db, &m), 2);
+  // 4 KiB in 32-byte bursts from flash: 128 bursts x 7 further words x 3 cycles, as seen by a core
+  // that polls STATUS (one poll iteration of uncertainty, well under 32 cycles).
+  EXPECT_NEAR(double(db) - double(da), 128.0 * 7 * 3, 32.0);
+}
