@@ -2,8 +2,8 @@
 # Generates the model images and reference ids the LLM sweeps load (configs/sweeps/cim-array-adc.yaml,
 # configs/sweeps/weight-precision.yaml) into sweeps/models/ (beside configs/, ignored by git):
 #   stories260K_int8_ffncim.tllm  INT8, group 32, FFN (w1 w2 w3) flagged for CIM with group = row length
-#   stories260K_w32.tllm, _w8, _w4, _w2  fp32, INT8 (group 32), INT4 (group 32), INT2 (group 16, affine,
-#                                 clipped): configs/sweeps/weight-precision.yaml's param wbits
+#   stories260K_w32.tllm, _w8, _w4, _w2  fp32, INT8 (group 32), INT4 (group 32), INT2 (group 32, affine,
+#                                 MSE-fitted, GPTQ rounding): configs/sweeps/weight-precision.yaml's param wbits
 #   oracle.ids                    the fp32 greedy oracle (../shared/oracles), teacher-forcing reference
 # Usage: scripts/prepare-sweep-models.sh BUILD_DIR [SHARED_DIR]   (SHARED_DIR default: ../shared)
 set -eu
@@ -29,6 +29,6 @@ p stories260K_int8_ffncim.tllm --weights int8:32 --cim ffn
 p stories260K_w32.tllm --weights fp32
 p stories260K_w8.tllm --weights int8:32
 p stories260K_w4.tllm --weights int4:32
-p stories260K_w2.tllm --weights int2:16:affine:clip
+p stories260K_w2.tllm --weights int2:32:affine:mse:gptq
 cp "$oracle" "$out/oracle.ids"
 echo "prepare-sweep-models: wrote $out"
