@@ -273,3 +273,16 @@ TEST(Run, BurstWaitChargesEveryFurtherWordOfADmaBurst) {
   // that polls STATUS (one poll iteration of uncertainty, well under 32 cycles).
   EXPECT_NEAR(double(db) - double(da), 128.0 * 7 * 3, 32.0);
 }
+
+TEST(Run, XmacMatvecBenchmarkReachesThreeMacsPerCycleInTheInnerLoop) {
+  auto r = mcucim(run_args("bench_matvec", "-q --set soc.core.isa=rv32imc_xmac --set soc.core.timing=cv32e40p "
+                                           "--set soc.core.fetch_buffer.lines=256"));
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("bench_matvec: PASS"));
+  const auto p = r.out.find("int8 inner loop");
+  ASSERT_NE(p, std::string::npos) << r.out;
+  unsigned cycles = 0, whole = 0, frac = 0;
+  ASSERT_EQ(sscanf(r.out.c_str() + p, "int8 inner loop %u cycles %u.%u MACs/cycle", &cycles, &whole, &frac), 3);
+  // 65536 MACs with a 4-lane unit (simulated cycles, deterministic): at least 3 MACs per cycle.
+  EXPECT_GE(65536.0 / cycles, 3.0) << r.out;
+}
