@@ -245,7 +245,16 @@ Soc::Soc(const SocSpec& spec, std::ostream& out) : spec_(spec) {
     } else if (d.kind == "cim") {
       auto c = std::make_unique<models::CimMacro>(d.name.c_str(), d.cim, lat);
       core_->add_irq_source(c.get());
-      c->set_mem_reader([this](uint32_t a, void* p, uint32_t n) { return core_->cpu().debug_read(a, p, n); });
+      // Weight programming reads memory like a bus master: the words read are counted by the memory
+      // (energy), though the data moves by debug access (no timing: programming time is the macro's).
+      c->set_mem_reader([this](uint32_t a, void* p, uint32_t n) {
+        if (!core_->cpu().debug_read(a, p, n)) return false;
+        for (size_t i = 0; i < spec_.memories.size(); ++i) {
+          const auto& m = spec_.memories[i];
+          if (a >= m.base && uint64_t(a) + n <= uint64_t(m.base) + m.size) mems_[i]->transport_reads += (n + 3) / 4;
+        }
+        return true;
+      });
       dev = std::move(c);
     } else if (d.kind == "uart") {
       dev = std::make_unique<models::Uart>(d.name.c_str(), out, lat);
