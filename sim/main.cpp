@@ -2,7 +2,7 @@
 //   mcucim run -c CONFIG --elf FILE [--set k=v]... [--max-cycles N] [--report out.json]
 //              [--trace trace.json] [--quiet]
 //   mcucim memmap -c CONFIG [--set k=v]...     (linker --defsym flags for the config's memory map)
-//   mcucim sweep SPEC [-j N] [--out DIR] ...   (design-space sweeps, sim/sweep.h)
+//   mcucim sweep SPEC [-j N] [--out DIR] ...   (design-space sweeps, sweep/)
 //   mcucim plot DIR                            (charts of a sweep's results)
 #include <chrono>
 #include <cstdlib>
@@ -17,7 +17,7 @@
 #include <systemc>
 
 #include "sim/run.h"
-#include "sim/sweep.h"
+#include "sweep/cli.h"
 
 namespace po = boost::program_options;
 using namespace mcucim;
@@ -116,8 +116,8 @@ int sc_main(int argc, char** argv) {
   try {
     if (cmd == "run") return cmd_run(argc - 1, argv + 1);
     if (cmd == "memmap") return cmd_memmap(argc - 1, argv + 1);
-    if (cmd == "sweep") return sim::cmd_sweep(argc - 1, argv + 1);
-    if (cmd == "plot") return sim::cmd_plot(argc - 1, argv + 1);
+    if (cmd == "sweep") return sweep::cmd_sweep(argc - 1, argv + 1);
+    if (cmd == "plot") return sweep::cmd_plot(argc - 1, argv + 1);
     if (cmd == "--version") {
       std::cout << "mcucim 0.1\n";
       return 0;

@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "../e2e/e2e_util.h"
-#include "sim/sweep.h"
+#include "sweep/spec.h"
 
 using testing::HasSubstr;
 
@@ -193,10 +193,10 @@ TEST(LlmCim, SweepPathPatternSetsEveryMacro) {
     f << "base: " << e2e::cfg("mcu-cim") << "\nworkload:\n  firmware: " << e2e::fw("tinyllm")
       << "\naxes:\n  - path: soc.devices.cim*.adc.bits\n    values: [4, 9]\n";
   }
-  mcucim::sim::SweepSpec s = mcucim::sim::load_sweep_spec(spec);
+  mcucim::sweep::Spec s = mcucim::sweep::load_spec(spec);
   ASSERT_EQ(s.points.size(), 2u);
   ASSERT_EQ(s.axes[0].targets.size(), 6u);  // mcu-cim.yaml lists cim0..cim5
-  auto argv = mcucim::sim::sweep_point_argv(s, s.points[1], "mcucim", "r.json");
+  auto argv = mcucim::sweep::point_argv(s, s.points[1], "mcucim", "r.json");
   int sets = 0;
   for (size_t i = 0; i + 1 < argv.size(); ++i)
     if (argv[i] == "--set" && argv[i + 1].rfind("soc.devices.cim", 0) == 0 && argv[i + 1].find(".adc.bits=9") != std::string::npos) ++sets;
@@ -207,7 +207,7 @@ TEST(LlmCim, SweepPathPatternSetsEveryMacro) {
       << "\naxes:\n  - path: soc.devices.dac*.adc.bits\n    values: [4, 9]\n";
   }
   try {
-    mcucim::sim::load_sweep_spec(spec);
+    mcucim::sweep::load_spec(spec);
     ADD_FAILURE() << "a pattern matching nothing was accepted";
   } catch (const mcucim::sim::ConfigError& e) {
     EXPECT_THAT(e.what(), HasSubstr("matches no key"));
@@ -227,16 +227,16 @@ TEST(LlmCim, SweepParamAxisPicksALoadedFile) {
       << values << "\n";
   };
   write("[8, 4]");
-  mcucim::sim::SweepSpec s = mcucim::sim::load_sweep_spec(spec);
+  mcucim::sweep::Spec s = mcucim::sweep::load_spec(spec);
   ASSERT_EQ(s.points.size(), 2u);
-  auto argv = mcucim::sim::sweep_point_argv(s, s.points[1], "mcucim", "r.json");
+  auto argv = mcucim::sweep::point_argv(s, s.points[1], "mcucim", "r.json");
   const std::string joined = [&] { std::string j; for (auto& a : argv) j += a + " "; return j; }();
   EXPECT_THAT(joined, HasSubstr("--load " + dir + "/m_w4.bin@0x20100000"));
   EXPECT_THAT(joined, HasSubstr("--args -a 4 "));
   EXPECT_THAT(joined, testing::Not(HasSubstr("--set wbits")));
   write("[8, 2]");  // m_w2.bin does not exist
   try {
-    mcucim::sim::load_sweep_spec(spec);
+    mcucim::sweep::load_spec(spec);
     ADD_FAILURE() << "a missing per-point file was accepted";
   } catch (const mcucim::sim::ConfigError& e) {
     EXPECT_THAT(e.what(), HasSubstr("m_w2.bin"));

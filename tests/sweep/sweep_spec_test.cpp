@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "sim/sweep.h"
+#include "sweep/spec.h"
 
-using namespace mcucim::sim;
+using namespace mcucim::sweep;
 namespace fs = std::filesystem;
 
 namespace {
@@ -33,15 +33,15 @@ std::string write_spec(const std::string& name, const std::string& body) {
   return path;
 }
 
-SweepSpec load(const std::string& path, bool validate = true) {
-  SweepLoadOptions o;
+Spec load(const std::string& path, bool validate = true) {
+  LoadOptions o;
   o.firmware_dir = MCUCIM_FIRMWARE_DIR;
   o.validate_paths = validate;
-  return load_sweep_spec(path, o);
+  return load_spec(path, o);
 }
 
 // The points as "v1|v2|..." strings.
-std::vector<std::string> values(const SweepSpec& s) {
+std::vector<std::string> values(const Spec& s) {
   std::vector<std::string> out;
   for (const auto& p : s.points) {
     std::string x;
@@ -63,7 +63,7 @@ std::string error_of(const std::string& path) {
 }  // namespace
 
 TEST(SweepSpec, ProductLastAxisFastest) {
-  SweepSpec s = load(write_spec("product", R"(axes:
+  Spec s = load(write_spec("product", R"(axes:
   - path: soc.clock.freq_hz
     values: [50e6, 100e6]
   - path: soc.core.timing
@@ -79,7 +79,7 @@ TEST(SweepSpec, ProductLastAxisFastest) {
 }
 
 TEST(SweepSpec, RangeValues) {
-  SweepSpec s = load(write_spec("range", R"(axes:
+  Spec s = load(write_spec("range", R"(axes:
   - path: soc.power.voltage_v
     range: {from: 0.6, to: 0.9, step: 0.1}
   - path: soc.xmac.lanes
@@ -92,7 +92,7 @@ TEST(SweepSpec, RangeValues) {
 }
 
 TEST(SweepSpec, Zip) {
-  SweepSpec s = load(write_spec("zip", R"(axes:
+  Spec s = load(write_spec("zip", R"(axes:
   - path: soc.clock.freq_hz
     values: [50e6, 100e6, 200e6]
   - path: soc.power.voltage_v
@@ -118,7 +118,7 @@ combine: zip
 TEST(SweepSpec, Constraints) {
   // 3 x 4 = 12 points; exclude f > (V - 0.5) * 500 MHz (by hand: V=0.6 allows 50; 0.7 allows 50, 100;
   // 0.8 allows 50, 100; 0.9 allows all three), and the corner 50e6 at 0.9 by a string/and rule.
-  SweepSpec s = load(write_spec("constraints", R"(axes:
+  Spec s = load(write_spec("constraints", R"(axes:
   - path: soc.clock.freq_hz
     values: [50e6, 100e6, 200e6]
   - path: soc.power.voltage_v
@@ -133,7 +133,7 @@ exclude:
 
 TEST(SweepSpec, ConstraintArithmeticAndBaseValues) {
   // soc.memories.sram.size is 512KiB in the base config: 512 KiB / 1024 = 512.
-  SweepSpec s = load(write_spec("constraints2", R"Y(axes:
+  Spec s = load(write_spec("constraints2", R"Y(axes:
   - path: soc.xmac.lanes
     values: [1, 2, 4, 8, 16]
 exclude:
@@ -175,12 +175,12 @@ combine: {random: {count: 7, seed: SEED}}
     b.replace(b.find("SEED"), 4, seed);
     return load(write_spec(name, b));
   };
-  SweepSpec a = with_seed("rnd1", "42"), b = with_seed("rnd2", "42"), c = with_seed("rnd3", "43");
+  Spec a = with_seed("rnd1", "42"), b = with_seed("rnd2", "42"), c = with_seed("rnd3", "43");
   EXPECT_EQ(values(a), values(b));
   EXPECT_EQ(a.points.size(), 7u);
   EXPECT_NE(values(a), values(c));  // 24 choose 7 samples: two seeds giving the same one would be a bug
   // A subset of the product, without repeats, in product order.
-  SweepSpec all = load(write_spec("rndall", R"(axes:
+  Spec all = load(write_spec("rndall", R"(axes:
   - path: soc.xmac.lanes
     values: [1, 2, 3, 4, 5, 6]
   - path: soc.power.voltage_v
@@ -197,7 +197,7 @@ combine: {random: {count: 7, seed: SEED}}
     EXPECT_TRUE(seen.insert(v).second) << v;
   }
   // count larger than the product: every point once.
-  SweepSpec big = with_seed("rndbig", "1");
+  Spec big = with_seed("rndbig", "1");
   std::string b2 = body;
   b2.replace(b2.find("count: 7"), 8, "count: 100");
   b2.replace(b2.find("SEED"), 4, "5");
@@ -205,7 +205,7 @@ combine: {random: {count: 7, seed: SEED}}
 }
 
 TEST(SweepSpec, RandomRespectsConstraints) {
-  SweepSpec s = load(write_spec("rndc", R"(axes:
+  Spec s = load(write_spec("rndc", R"(axes:
   - path: soc.xmac.lanes
     values: [1, 2, 3, 4, 5, 6, 7, 8]
 combine: {random: {count: 3, seed: 9}}
@@ -215,13 +215,13 @@ exclude: ["soc.xmac.lanes > 2"]
 }
 
 TEST(SweepSpec, IdsAreStableAndIndependentOfAxisOrder) {
-  SweepSpec a = load(write_spec("ida", R"(axes:
+  Spec a = load(write_spec("ida", R"(axes:
   - path: soc.clock.freq_hz
     values: [50e6]
   - path: soc.power.voltage_v
     values: [0.7]
 )"));
-  SweepSpec b = load(write_spec("idb", R"(axes:
+  Spec b = load(write_spec("idb", R"(axes:
   - path: soc.power.voltage_v
     values: [0.7]
   - path: soc.clock.freq_hz
@@ -229,10 +229,10 @@ TEST(SweepSpec, IdsAreStableAndIndependentOfAxisOrder) {
 )"));
   ASSERT_EQ(a.points.size(), 1u);
   EXPECT_EQ(a.points[0].id, b.points[0].id);
-  EXPECT_EQ(a.points[0].id, sweep_point_id({"soc.clock.freq_hz=50e6", "soc.power.voltage_v=0.7"}));
+  EXPECT_EQ(a.points[0].id, point_id({"soc.clock.freq_hz=50e6", "soc.power.voltage_v=0.7"}));
   EXPECT_EQ(a.points[0].id.size(), 16u);
   // Fixed sets are part of the point's overrides, hence of its id.
-  SweepSpec c = load(write_spec("idc", R"(set: ["soc.core.timing=ibex"]
+  Spec c = load(write_spec("idc", R"(set: ["soc.core.timing=ibex"]
 axes:
   - path: soc.power.voltage_v
     values: [0.7]
@@ -256,7 +256,7 @@ TEST(SweepSpec, UnknownPathNamesTheAxisAndLine) {
 
 TEST(SweepSpec, KeysReadWithDefaultsAreKnown) {
   // soc.bus.latency_cycles is not in mcu-base.yaml, but elaboration reads it (default 0).
-  SweepSpec s = load(write_spec("defaults", R"(axes:
+  Spec s = load(write_spec("defaults", R"(axes:
   - path: soc.bus.latency_cycles
     values: [0, 1]
 )"));
@@ -305,7 +305,7 @@ TEST(SweepSpec, TypeMismatchNamesTheAxisAndValue) {
 )"));
   EXPECT_NE(e.find("a map"), std::string::npos) << e;
   // A map value for a map key is fine (given to --set as a flow map).
-  SweepSpec s = load(write_spec("type5", R"(axes:
+  Spec s = load(write_spec("type5", R"(axes:
   - path: soc.core.fetch_buffer
     values: [{lines: 4, line_bytes: 16}]
 )"));
@@ -339,7 +339,7 @@ TEST(SweepSpec, ShippedExamplesParse) {
   // The examples that do not depend on issues 5/6 (the CIM placeholders are not tested).
   for (const char* name : {"freq-voltage", "xmac-lanes", "timing-profiles"}) {
     SCOPED_TRACE(name);
-    SweepSpec s = load(std::string(MCUCIM_SOURCE_DIR) + "/configs/sweeps/" + name + ".yaml");
+    Spec s = load(std::string(MCUCIM_SOURCE_DIR) + "/configs/sweeps/" + name + ".yaml");
     EXPECT_GT(s.points.size(), 1u);
   }
 }
@@ -348,15 +348,15 @@ TEST(SweepSpec, PointCommandLine) {
   const std::string p = tmpdir() + "/cmd.yaml";
   std::ofstream(p) << "base: " << base_cfg() << "\nworkload:\n  firmware: selfcheck\n  args: [--max-cycles, 1000]\n"
                    << "set: [soc.core.isa=rv32imc]\naxes:\n  - path: soc.xmac.lanes\n    values: [2]\n";
-  SweepSpec s = load(p);
+  Spec s = load(p);
   ASSERT_EQ(s.points.size(), 1u);
-  const auto argv = sweep_point_argv(s, s.points[0], "/bin/mcucim", "/o/points/x.json");
+  const auto argv = point_argv(s, s.points[0], "/bin/mcucim", "/o/points/x.json");
   const std::vector<std::string> want = {"/bin/mcucim", "run", "-c", base_cfg(), "--elf",
                                          std::string(MCUCIM_FIRMWARE_DIR) + "/selfcheck.elf", "--set",
                                          "soc.core.isa=rv32imc", "--set", "soc.xmac.lanes=2", "--report",
                                          "/o/points/x.json", "-q", "--no-progress", "--max-cycles", "1000"};
   EXPECT_EQ(argv, want);
-  const std::string line = sweep_point_shell(s, s.points[0], "/bin/mcucim", "/o");
+  const std::string line = point_shell(s, s.points[0], "/bin/mcucim", "/o");
   const std::string id = s.points[0].id;
   EXPECT_NE(line.find("--report /o/points/" + id + ".json"), std::string::npos) << line;
   EXPECT_NE(line.find("> /o/points/" + id + ".out 2> /o/points/" + id + ".err; echo $? > /o/points/" + id + ".rc"),

@@ -1,0 +1,79 @@
+// Sweep specs: a YAML spec (base config, workload, axes, how to combine them, constraints) is parsed,
+// validated and expanded into points; each point is one self-contained `mcucim run` command line whose
+// result is a file, DIR/points/<id>.json. The format: docs/SWEEPS.md.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sweep/expr.h"
+#include "sweep/util.h"
+
+namespace mcucim::sweep {
+
+// One axis: a dotted config path and the values it takes, as written (the text is what --set gets).
+// A path may contain * and ? in its segments after the first (e.g. soc.devices.cim*.adc.bits): it
+// then stands for every matching key of the base config, all set to the same value (`targets`).
+struct Axis {
+  std::string path;
+  std::vector<std::string> values;
+  Origin origin;  // spec file:line of the axis entry
+  std::vector<std::string> targets;  // the config paths --set for this axis (the path itself unless a pattern)
+  // `param: NAME` instead of `path:`: not a config key; each value replaces {NAME} in workload.args
+  // and workload.loads (e.g. one model image per weight precision). `path` holds NAME.
+  bool param = false;
+};
+
+struct Point {
+  std::string id;                                            // stable hash of the overrides (16 hex)
+  std::vector<std::pair<std::string, std::string>> values;  // axis path -> value, in axis order
+};
+
+struct Spec {
+  std::string file;                 // the spec file
+  std::string base_config;          // absolute path of the base config
+  std::string firmware;             // absolute path of the ELF
+  std::vector<std::string> sets;    // fixed overrides for every point ("path=value")
+  std::vector<std::string> args;    // extra `mcucim run` arguments for every point
+  double timeout_s = 0;             // per point, 0 = none
+  std::vector<std::string> metrics; // declared metrics: "name" (a METRIC line) or "report:dotted.path"
+  std::string combine = "product";  // product | zip | random
+  uint64_t random_count = 0, random_seed = 0;
+  std::vector<Axis> axes;
+  std::vector<Constraint> constraints;  // `exclude:`: points for which one is true are dropped
+  std::vector<Point> points;        // after combining and excluding, in a deterministic order
+};
+
+struct LoadOptions {
+  // Where bare firmware names resolve ("selfcheck" -> <firmware_dir>/selfcheck.elf). Empty: the
+  // directory `firmware` beside the running mcucim binary, or $MCUCIM_FIRMWARE_DIR when set.
+  std::string firmware_dir;
+  // Check every axis path (and the spec's fixed `set:` entries) against the base config by reading
+  // it the way `mcucim run` does. Tests of pure combination logic may turn it off.
+  bool validate_paths = true;
+  // Run the spec's `prepare:` command (a shell command, once, before the workload is checked).
+  bool run_prepare = true;
+};
+
+// Parse and validate a spec; every problem is a ConfigError naming the spec's file:line and the axis
+// or key (unknown path, empty axis, a value the key's type cannot take, zip lengths, bad constraint).
+Spec load_spec(const std::string& path, const LoadOptions& opt = {});
+
+// The id of a point: FNV-1a 64 (then the MurmurHash3 fmix64 finalizer) over its sorted "path=value"
+// overrides (axis values and the spec's fixed sets), as 16 hex digits. The same overrides give the
+// same id whatever the axis order.
+std::string point_id(std::vector<std::string> overrides);
+
+// Evaluate an `exclude:` constraint for a point (true = exclude): names are the point's axis values,
+// else the base config's values. Throws ConfigError for a missing name.
+bool constraint_true(const Constraint& c, const Point& p, const Config& base);
+
+// The point's `mcucim run` argument vector (argv[0] = binary) writing its report to `report_path`.
+std::vector<std::string> point_argv(const Spec& s, const Point& p, const std::string& binary,
+                                    const std::string& report_path);
+// The point's self-contained shell command line (for --list / Slurm): the argv above with the report
+// at DIR/points/<id>.json, stdout/stderr to DIR/points/<id>.out/.err and the exit code to <id>.rc.
+std::string point_shell(const Spec& s, const Point& p, const std::string& binary, const std::string& out_dir);
+
+}  // namespace mcucim::sweep
