@@ -16,10 +16,10 @@ namespace mcucim::models {
 
 class SimCtrl : public Device {
  public:
-  enum class EventKind { Exit, RegionBegin, RegionEnd, Token, WorkMacs };
+  enum class EventKind { Exit, RegionBegin, RegionEnd, Token, WorkMacs, TokenCount };
   struct Event {
     EventKind kind;
-    uint64_t value;  // exit code, region id, token id, or MACs
+    uint64_t value;  // exit code, region id, token id, MACs, or positions the next token mark stands for
     sc_core::sc_time time;
   };
   using Listener = std::function<void(const Event&)>;
@@ -40,7 +40,7 @@ class SimCtrl : public Device {
     if (off == 0x2C) { v = blob_index_ < blobs_.size() ? blobs_[blob_index_].first : 0; return true; }
     if (off == 0x30) { v = blob_index_ < blobs_.size() ? blobs_[blob_index_].second : 0; return true; }
     v = 0;
-    return off < 0x34;
+    return off < 0x38;
   }
   bool write(uint64_t off, unsigned, uint32_t v, const sc_core::sc_time& now) override {
     switch (off) {
@@ -53,6 +53,7 @@ class SimCtrl : public Device {
       case 0x18: emit({EventKind::WorkMacs, (uint64_t(macs_hi_) << 32) | v, now}); macs_hi_ = 0; return true;
       case 0x1C: macs_hi_ = v; return true;
       case 0x28: blob_index_ = v; return true;
+      case 0x34: emit({EventKind::TokenCount, v, now}); return true;
       case 0x20: out_.put(static_cast<char>(v & 0xff)); if ((v & 0xff) == '\n') out_.flush(); return true;
       default: return false;
     }

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 #include <systemc>
 
+#include "sim/build_info.h"
 #include "sim/run.h"
 #include "sweep/cli.h"
 
@@ -32,6 +33,7 @@ const char* kUsage =
     "  memmap  print linker flags for a config's memory map:  mcucim memmap -c CONFIG\n"
     "  sweep   run a design-space sweep:  mcucim sweep SPEC [-j N] [--out DIR] [--list] (docs/SWEEPS.md)\n"
     "  plot    charts and index.html for a sweep's results:  mcucim plot DIR\n"
+    "  --version  version and git commit of this build\n"
     "exit codes: the program's exit code; 2 usage/config/ELF error; 124 cycle limit;\n"
     "            125 fault in the simulated program (trap report on stderr); 126 deadlock\n";
 
@@ -63,6 +65,8 @@ int cmd_memmap(int argc, char** argv) {
                            flash->base, flash->size, ram->base, ram->size);
   return 0;
 }
+
+std::vector<std::string> g_argv;  // the full command line (for the report's provenance)
 
 int cmd_run(int argc, char** argv) {
   po::options_description opts("run options");
@@ -100,6 +104,7 @@ int cmd_run(int argc, char** argv) {
   if (vm.count("args")) ro.args = vm["args"].as<std::string>();
   ro.progress = vm.count("no-progress") == 0;
   ro.energy = vm.count("no-energy") == 0;
+  ro.argv = g_argv;
   return sim::run_program(ro, std::cout, std::cerr);
 }
 
@@ -113,13 +118,14 @@ int sc_main(int argc, char** argv) {
     return argc < 2 ? sim::kExitUsage : 0;
   }
   const std::string cmd = argv[1];
+  g_argv.assign(argv, argv + argc);
   try {
     if (cmd == "run") return cmd_run(argc - 1, argv + 1);
     if (cmd == "memmap") return cmd_memmap(argc - 1, argv + 1);
     if (cmd == "sweep") return sweep::cmd_sweep(argc - 1, argv + 1);
     if (cmd == "plot") return sweep::cmd_plot(argc - 1, argv + 1);
     if (cmd == "--version") {
-      std::cout << "mcucim 0.1\n";
+      std::cout << sim::version_line() << "\n";
       return 0;
     }
     std::cerr << "mcucim: unknown command '" << cmd << "'\n" << kUsage;

@@ -40,30 +40,46 @@ json breakdown_json(const EnergyBreakdown& e) {
           {"components", parts}};
 }
 
-struct TokenSummary {
-  size_t count = 0;
-  double lat_mean = 0, lat_min = 0, lat_max = 0, e_mean = 0, e_min = 0, e_max = 0, lat_sum = 0, tokens_per_s = 0;
+// Summary of a set of values: mean, min, max and nearest-rank percentiles (p-th percentile = the
+// smallest value with at least p% of the values at or below it).
+struct Dist {
+  size_t n = 0;
+  double mean = 0, min = 0, max = 0, p50 = 0, p90 = 0, sum = 0;
 };
-TokenSummary summarize_tokens(const Stats& st) {
-  TokenSummary s;
-  const auto& t = st.tokens();
-  s.count = t.size();
-  if (t.empty()) return s;
-  s.lat_min = s.e_min = INFINITY;
-  double e_sum = 0;
-  for (const auto& k : t) {
-    const double lat = (k.end_cycle - k.begin_cycle) / st.freq_hz();
-    s.lat_sum += lat;
-    e_sum += k.energy_j;
-    s.lat_min = std::min(s.lat_min, lat);
-    s.lat_max = std::max(s.lat_max, lat);
-    s.e_min = std::min(s.e_min, k.energy_j);
-    s.e_max = std::max(s.e_max, k.energy_j);
+Dist distribution(std::vector<double> v) {
+  Dist d;
+  d.n = v.size();
+  if (v.empty()) return d;
+  std::sort(v.begin(), v.end());
+  for (double x : v) d.sum += x;
+  d.mean = d.sum / v.size();
+  d.min = v.front();
+  d.max = v.back();
+  auto rank = [&](double p) { return v[static_cast<size_t>(std::max(1.0, std::ceil(p / 100.0 * v.size()))) - 1]; };
+  d.p50 = rank(50);
+  d.p90 = rank(90);
+  return d;
+}
+
+struct TokenGroup {
+  size_t count = 0;
+  Dist latency, energy;
+  double tokens_per_s = 0;
+};
+// The tokens of one phase (or all tokens, with all = true).
+TokenGroup summarize_tokens(const Stats& st, bool all, TokenPhase phase) {
+  std::vector<double> lat, e;
+  for (const auto& k : st.tokens()) {
+    if (!all && k.phase != phase) continue;
+    lat.push_back((k.end_cycle - k.begin_cycle) / st.freq_hz());
+    e.push_back(k.energy_j);
   }
-  s.lat_mean = s.lat_sum / t.size();
-  s.e_mean = e_sum / t.size();
-  s.tokens_per_s = s.lat_sum > 0 ? t.size() / s.lat_sum : 0;
-  return s;
+  TokenGroup g;
+  g.count = lat.size();
+  g.latency = distribution(lat);
+  g.energy = distribution(e);
+  g.tokens_per_s = g.latency.sum > 0 ? g.count / g.latency.sum : 0;
+  return g;
 }
 
 std::string si(double v, const char* unit) {
@@ -176,24 +192,43 @@ json report_json(const RunSummary& run, const Stats& st) {
   }
   j["regions"] = regions;
 
-  const TokenSummary ts = summarize_tokens(st);
   json each = json::array();
-  for (const auto& k : st.tokens())
+  for (const auto& k : st.tokens()) {
+    const char* ph = token_phase_name(k.phase);
     each.push_back({{"id", k.id},
+                    {"phase", ph ? json(ph) : json(nullptr)},
+                    {"position", k.position >= 0 ? json(k.position) : json(nullptr)},
                     {"begin_s", k.begin_cycle / st.freq_hz()},
                     {"cycles", k.end_cycle - k.begin_cycle},
                     {"latency_s", (k.end_cycle - k.begin_cycle) / st.freq_hz()},
                     {"instret", k.instret},
                     {"energy_j", k.energy_j}});
-  auto stat3 = [&](double mean, double mn, double mx) -> json {
-    if (!ts.count) return nullptr;
-    return {{"mean", mean}, {"min", mn}, {"max", mx}};
+  }
+  auto dist = [](const TokenGroup& g, const Dist& d) -> json {
+    if (!g.count) return nullptr;
+    return {{"mean", d.mean}, {"p50", d.p50}, {"p90", d.p90}, {"min", d.min}, {"max", d.max}};
   };
-  j["tokens"] = {{"count", ts.count},
-                 {"latency_s", stat3(ts.lat_mean, ts.lat_min, ts.lat_max)},
-                 {"energy_j_per_token", stat3(ts.e_mean, ts.e_min, ts.e_max)},
-                 {"tokens_per_s", ts.tokens_per_s},
-                 {"each", each}};
+  auto group = [&](const TokenGroup& g) -> json {
+    return {{"count", g.count},
+            {"tokens_per_s", g.tokens_per_s},
+            {"latency_s", dist(g, g.latency)},
+            {"energy_j_per_token", dist(g, g.energy)}};
+  };
+  const TokenGroup all = summarize_tokens(st, true, TokenPhase::None);
+  const TokenGroup pre = summarize_tokens(st, false, TokenPhase::Prefill);
+  const TokenGroup dec = summarize_tokens(st, false, TokenPhase::Decode);
+  json tokens = group(all);
+  const auto p0 = st.phase_start_cycle(), d1 = st.first_decode_end_cycle();
+  tokens["startup_s"] = p0 ? json(*p0 / st.freq_hz()) : json(nullptr);
+  tokens["ttft_s"] = p0 && d1 ? json((*d1 - *p0) / st.freq_hz()) : json(nullptr);
+  if (pre.count + dec.count)
+    tokens["context"] = {{"start", pre.count}, {"end", pre.count + dec.count}};
+  else
+    tokens["context"] = nullptr;
+  tokens["prefill"] = group(pre);
+  tokens["decode"] = group(dec);
+  tokens["each"] = each;
+  j["tokens"] = tokens;
 
   j["macs"] = {{"declared", st.declared_macs()},
                {"hardware", c.hw_macs()},
@@ -202,6 +237,7 @@ json report_json(const RunSummary& run, const Stats& st) {
   j["tops_per_w_hw"] = tops_per_w(c.hw_macs(), run.energy.total_j());
   j["warnings"] = st.warnings();
   j["sim"] = {{"host_s", run.host_s}, {"mips", run.mips}};
+  j["provenance"] = run.provenance;
   return j;
 }
 
@@ -237,13 +273,31 @@ std::string report_table(const RunSummary& run, const Stats& st) {
                        r.declared_macs ? fmt::format("{:.4f}", tops_per_w(r.declared_macs, e)) : std::string("-"));
     }
   }
-  const TokenSummary ts = summarize_tokens(st);
-  if (ts.count) {
-    s += fmt::format("\ntokens         {} ({:.2f} tokens/s)\n", ts.count, ts.tokens_per_s);
-    s += fmt::format("latency        mean {}  min {}  max {}\n", si(ts.lat_mean, "s"), si(ts.lat_min, "s"),
-                     si(ts.lat_max, "s"));
-    s += fmt::format("energy/token   mean {}  min {}  max {}\n", si(ts.e_mean, "J"), si(ts.e_min, "J"),
-                     si(ts.e_max, "J"));
+  const TokenGroup all = summarize_tokens(st, true, TokenPhase::None);
+  if (all.count) {
+    const TokenGroup pre = summarize_tokens(st, false, TokenPhase::Prefill);
+    const TokenGroup dec = summarize_tokens(st, false, TokenPhase::Decode);
+    s += fmt::format("\ntokens         {} ({:.2f} tokens/s)", all.count, all.tokens_per_s);
+    if (pre.count + dec.count)
+      s += fmt::format(": {} prefill + {} decode, context {} -> {}", pre.count, dec.count, pre.count,
+                       pre.count + dec.count);
+    s += "\n";
+    const auto p0 = st.phase_start_cycle(), d1 = st.first_decode_end_cycle();
+    if (p0 && d1)
+      s += fmt::format("ttft           {} (prompt included; start-up {} excluded)\n", si((*d1 - *p0) / st.freq_hz(), "s"),
+                       si(*p0 / st.freq_hz(), "s"));
+    s += fmt::format("{:<8} {:>6} {:>10}  {:>10} {:>10} {:>10} {:>10}  {:>10} {:>10} {:>10} {:>10}\n", "", "count",
+                     "tokens/s", "latency", "p50", "p90", "max", "energy/tok", "p50", "p90", "max");
+    auto line = [&](const char* name, const TokenGroup& g) {
+      if (!g.count) return;
+      s += fmt::format("{:<8} {:>6} {:>10.2f}  {:>10} {:>10} {:>10} {:>10}  {:>10} {:>10} {:>10} {:>10}\n", name,
+                       g.count, g.tokens_per_s, si(g.latency.mean, "s"), si(g.latency.p50, "s"),
+                       si(g.latency.p90, "s"), si(g.latency.max, "s"), si(g.energy.mean, "J"), si(g.energy.p50, "J"),
+                       si(g.energy.p90, "J"), si(g.energy.max, "J"));
+    };
+    line("prefill", pre);
+    line("decode", dec);
+    line("all", all);
   }
   s += cim_table(run);
   for (const auto& w : st.warnings()) s += "warning: " + w + "\n";

@@ -19,6 +19,7 @@ struct RunSummary {
   double time_s = 0, host_s = 0, mips = 0;
   Counters counters;       // at the end of the run
   EnergyBreakdown energy;  // of the whole run
+  nlohmann::json provenance;  // sim/provenance.h (null: left out)
 };
 
 // TOPS/W on `macs` MACs (2 operations each) for `energy_j`; 0 if either is 0.

@@ -13,6 +13,7 @@
 
 #include "isa/disasm.h"
 #include "sim/energy.h"
+#include "sim/provenance.h"
 #include "sim/report.h"
 #include "sim/stats.h"
 
@@ -101,6 +102,9 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
     spec.blobs.push_back(b);
   }
   ElfImage elf = load_elf(opt.elf_path);
+  // The report's provenance: the files this run read, hashed when the report is written.
+  std::vector<InputFile> inputs = {{"config", opt.config_path, std::nullopt}, {"elf", opt.elf_path, std::nullopt}};
+  for (const auto& b : spec.blobs) inputs.push_back({"load", b.file, b.addr});
 
   spec.core.cpu.profile = opt.profile;
   Soc soc(spec, out);
@@ -128,6 +132,7 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
       case K::RegionEnd: stats.mark(MarkKind::RegionEnd, e.value, cycle); break;
       case K::Token: stats.mark(MarkKind::Token, e.value, cycle); break;
       case K::WorkMacs: stats.mark(MarkKind::WorkMacs, e.value, cycle); break;
+      case K::TokenCount: stats.mark(MarkKind::TokenCount, e.value, cycle); break;
       default: break;
     }
   });
@@ -215,7 +220,8 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
     if (!opt.report_path.empty()) {
       nlohmann::json j = {{"config", cfg.to_json()}, {"status", status},   {"exit_code", code},
                           {"cycles", cycles},        {"instret", instret}, {"time_s", time_s},
-                          {"energy_j", nullptr},     {"sim", {{"host_s", host_s}, {"mips", mips}}}};
+                          {"energy_j", nullptr},     {"sim", {{"host_s", host_s}, {"mips", mips}}},
+                          {"provenance", provenance_json(opt.argv, inputs)}};
       std::ofstream f(opt.report_path);
       if (!f) throw ConfigError(fmt::format("--report {}: cannot open for writing", opt.report_path));
       f << j.dump(2) << "\n";
@@ -240,6 +246,7 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
 
   if (!opt.report_path.empty()) {
     sum.config = cfg.to_json();
+    sum.provenance = provenance_json(opt.argv, inputs);
     std::ofstream f(opt.report_path);
     if (!f) throw ConfigError(fmt::format("--report {}: cannot open for writing", opt.report_path));
     f << report_json(sum, stats).dump(2) << "\n";

@@ -23,6 +23,7 @@ struct RunOptions {
   bool progress = true;      // progress line on a terminal (never when stderr is not a terminal)
   std::string trace_path;   // Chrome trace-event JSON ("" = none)
   bool quiet = false;       // no summary
+  std::vector<std::string> argv;  // the full command line, for the report's provenance
 };
 
 // Returns the process exit code (the program's, or one of sim::ExitCode). Throws ConfigError/ElfError

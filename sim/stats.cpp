@@ -22,6 +22,14 @@ Counters zero_like(const Counters& like) {
 }
 }  // namespace
 
+const char* token_phase_name(TokenPhase p) {
+  switch (p) {
+    case TokenPhase::Prefill: return "prefill";
+    case TokenPhase::Decode: return "decode";
+    default: return nullptr;
+  }
+}
+
 Stats::Stats(const EnergyModel& model, Sampler sampler, NameOf name_of)
     : model_(model), sampler_(std::move(sampler)), name_of_(std::move(name_of)) {}
 
@@ -91,12 +99,21 @@ void Stats::mark(MarkKind kind, uint64_t value, uint64_t cycle) {
         RegionStat r;
         r.id = id;
         r.parent = stack_.empty() ? -1 : int64_t(stack_.back().id);
-        r.depth = static_cast<uint32_t>(stack_.size());
         regions_[id] = r;
         order_.push_back(id);
+      } else {
+        RegionStat& r = regions_[id];
+        if (r.parent != (stack_.empty() ? -1 : int64_t(stack_.back().id))) r.mixed_parent = true;
       }
-      if (name_of_ && name_of_(id) == "generate") token_start_ = now;
-      stack_.push_back({id, std::move(now), 0});
+      // Phase regions: the first token inside is measured from their begin; start-up ends at the first.
+      const std::string name = name_of_ ? name_of_(id) : std::string();
+      const TokenPhase phase =
+          name == "prefill" ? TokenPhase::Prefill : name == "decode" ? TokenPhase::Decode : TokenPhase::None;
+      if (phase != TokenPhase::None || name == "generate") {
+        token_start_ = now;
+        if (!phase_start_) phase_start_ = now.cycles;
+      }
+      stack_.push_back({id, std::move(now), 0, phase});
       return;
     }
     case MarkKind::RegionEnd: {
@@ -117,18 +134,32 @@ void Stats::mark(MarkKind kind, uint64_t value, uint64_t cycle) {
       close_top(now);
       return;
     }
+    case MarkKind::TokenCount:
+      pending_count_ = value;
+      return;
     case MarkKind::Token: {
       Counters now = sample(cycle);
       power_interval(now);
       const Counters start = token_start_ ? *token_start_ : zero_like(now);
       const Counters d = now - start;
-      TokenStat t;
-      t.id = static_cast<uint32_t>(value);
-      t.begin_cycle = start.cycles;
-      t.end_cycle = now.cycles;
-      t.instret = d.instret;
-      t.energy_j = model_.compute(d).total_j();
-      tokens_.push_back(t);
+      TokenPhase phase = TokenPhase::None;
+      for (auto it = stack_.rbegin(); it != stack_.rend() && phase == TokenPhase::None; ++it) phase = it->phase;
+      // One mark may stand for n positions processed together: n tokens sharing the interval evenly.
+      const uint64_t n = std::max<uint64_t>(1, pending_count_);
+      pending_count_ = 1;
+      const double e = model_.compute(d).total_j();
+      for (uint64_t k = 0; k < n; ++k) {
+        TokenStat t;
+        t.id = static_cast<uint32_t>(value);
+        t.begin_cycle = start.cycles + d.cycles * k / n;
+        t.end_cycle = start.cycles + d.cycles * (k + 1) / n;
+        t.instret = d.instret * (k + 1) / n - d.instret * k / n;
+        t.energy_j = e / double(n);
+        t.phase = phase;
+        if (phase != TokenPhase::None) t.position = next_position_++;
+        if (phase == TokenPhase::Decode && !first_decode_end_) first_decode_end_ = t.end_cycle;
+        tokens_.push_back(t);
+      }
       token_start_ = std::move(now);
       return;
     }
@@ -148,8 +179,21 @@ void Stats::finish(const Counters& end) {
 
 std::vector<RegionStat> Stats::regions() const {
   std::vector<RegionStat> v;
+  // A region entered from different enclosing regions is shown at top level; depth follows parents.
+  std::map<uint32_t, int64_t> parent;
+  for (uint32_t id : order_) {
+    const RegionStat& r = regions_.at(id);
+    parent[id] = r.mixed_parent ? -1 : r.parent;
+  }
+  auto depth = [&](uint32_t id) {
+    uint32_t d = 0;
+    for (int64_t p = parent[id]; p >= 0 && d < parent.size(); p = parent[uint32_t(p)]) ++d;
+    return d;
+  };
   for (uint32_t id : order_) {
     RegionStat r = regions_.at(id);
+    r.parent = parent[id];
+    r.depth = depth(id);
     if (name_of_) r.name = name_of_(id);
     if (r.name.empty()) r.name = fmt::format("region{}", id);
     if (r.calls == 0) r.min_cycles = 0;

@@ -12,8 +12,15 @@
 // - Unbalanced marks never stop the run; each becomes a warning in the report:
 //   an end without a begin is ignored; an end of a region that is open but not innermost first closes
 //   the inner regions at that point; regions still open at the end of the run are closed there.
-// - Token latency: from the previous token mark; the first token after a region named "generate"
-//   begins is measured from that begin; the first token of a run without one from cycle 0.
+// - Token latency: from the previous token mark; the first token after a phase region begins (a
+//   region named "prefill", "decode" or "generate") is measured from that begin; the first token of a
+//   run without one from cycle 0.
+// - Token phases: a token marked inside a region named "prefill" (innermost such region) is a
+//   prefill token (a prompt position), inside "decode" a decode token (a generated position).
+//   Start-up is everything before the first phase region begins: it is part of no token. The time
+//   to first token (TTFT) runs from that begin to the end of the first decode token.
+// - A TOKEN_COUNT mark n before a token mark makes that mark stand for n positions processed
+//   together (batched prefill): its interval is split evenly into n tokens.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -26,13 +33,19 @@
 
 namespace mcucim::sim {
 
-enum class MarkKind { RegionBegin, RegionEnd, Token, WorkMacs };
+enum class MarkKind { RegionBegin, RegionEnd, Token, WorkMacs, TokenCount };
+
+// What a token is, from the phase region it was marked in (see above).
+enum class TokenPhase : uint8_t { None, Prefill, Decode };
+const char* token_phase_name(TokenPhase p);  // "prefill", "decode", or nullptr
 
 struct RegionStat {
   uint32_t id = 0;
   std::string name;
-  int64_t parent = -1;  // id of the enclosing region at the first call (-1: top level)
-  uint32_t depth = 0;   // nesting depth at the first call (0: top level)
+  int64_t parent = -1;  // id of the enclosing region if every call had the same one (-1: top level,
+                        // or calls from different regions, e.g. `token` inside `prefill` and `decode`)
+  uint32_t depth = 0;   // nesting depth along `parent` (0: top level)
+  bool mixed_parent = false;  // calls came from different enclosing regions
   uint64_t calls = 0;
   uint64_t cycles = 0, instret = 0;
   uint64_t min_cycles = UINT64_MAX, max_cycles = 0;  // per call
@@ -49,6 +62,8 @@ struct TokenStat {
   uint32_t id = 0;  // the value written to SIMCTRL_TOKEN
   uint64_t begin_cycle = 0, end_cycle = 0, instret = 0;
   double energy_j = 0;
+  TokenPhase phase = TokenPhase::None;
+  int64_t position = -1;  // context position of a prefill/decode token (0 = the first), -1 otherwise
 };
 
 // Power of each component over an interval between two marks (for trace counter tracks).
@@ -79,6 +94,10 @@ class Stats {
   const std::vector<PowerSample>& power() const { return power_; }
   const std::vector<std::string>& warnings() const { return warnings_; }
   uint64_t declared_macs() const { return declared_total_; }
+  // Cycle at which the first phase region began (the end of start-up), if any.
+  std::optional<uint64_t> phase_start_cycle() const { return phase_start_; }
+  // End cycle of the first decode token, if any (TTFT = this - phase_start_cycle()).
+  std::optional<uint64_t> first_decode_end_cycle() const { return first_decode_end_; }
   const EnergyModel& model() const { return model_; }
   double freq_hz() const { return model_.op().freq_hz; }
 
@@ -90,6 +109,7 @@ class Stats {
     uint32_t id;
     Counters at;
     uint64_t declared = 0;
+    TokenPhase phase = TokenPhase::None;
   };
   Counters sample(uint64_t cycle);
   void close_top(const Counters& now);
@@ -110,6 +130,9 @@ class Stats {
   std::optional<Counters> last_;         // last snapshot, for power samples
   uint64_t declared_total_ = 0;
   size_t dropped_warnings_ = 0;
+  uint64_t pending_count_ = 1;  // positions the next token mark stands for (TOKEN_COUNT)
+  int64_t next_position_ = 0;   // context position of the next prefill/decode token
+  std::optional<uint64_t> phase_start_, first_decode_end_;
 };
 
 }  // namespace mcucim::sim

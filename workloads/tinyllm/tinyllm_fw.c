@@ -23,7 +23,10 @@
  * Exit codes: 0 ok, 2 bad arguments or no/invalid model image, 3 does not fit RAM / prompt too long,
  * 4 backend not available, 5 CIM: not enough macros or a macro error, 6 DMA error while streaming.
  * Regions: token > embed/attention/ffn/classifier (see tinyllm.h); dma_wait (CPU waiting for a weight
- * DMA); expert<E> per routed expert (inside ffn, MACs declared). */
+ * DMA); expert<E> per routed expert (inside ffn, MACs declared). Phases (mcucim/simctrl.h): startup
+ * (main up to the first position), prefill (positions whose input is a prompt token and whose output
+ * is the next prompt token; teacher-forced positions with -a), decode (positions that produce a
+ * generated token); every position marks one token, so the report counts start-up in no token. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +141,8 @@ int main(int argc, char **argv) {
   uint32_t n_macros = 6, agree_n = 0;
   tllm_stream_config scfg = {0, 0};
   int print_routes = 0;
+  sim_name_phases();
+  sim_region_begin(SIM_REGION_STARTUP);
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "-k")) { kv_int8 = 1; continue; }
@@ -286,8 +291,10 @@ int main(int argc, char **argv) {
   uint32_t hash = TLLM_FNV_OFFSET, produced = 0;
   int32_t token = tokens[0];
   char bb[2];
-  if (agree_n) { /* teacher forcing against the reference */
+  sim_region_end(SIM_REGION_STARTUP);
+  if (agree_n) { /* teacher forcing against the reference: every position's input is known (prefill) */
     uint32_t agree = 0;
+    sim_region_begin(SIM_REGION_PREFILL);
     for (uint32_t pos = 0; pos < steps; pos++) {
       float *logits = tllm_forward(&st, (uint32_t)token, pos);
       if (use_cim && tllm_cim_error(&cim_ctx)) { printf("\ntinyllm: error: CIM: macro error %d at position %lu\n", tllm_cim_error(&cim_ctx), (unsigned long)pos); return 5; }
@@ -299,6 +306,7 @@ int main(int argc, char **argv) {
       agree += best == ref[pos];
       token = ref[pos];
     }
+    sim_region_end(SIM_REGION_PREFILL);
     printf("ids:");
     for (uint32_t i = 0; i < produced; i++) printf(" %ld", (long)ids[i]);
     printf("\nlogits_fnv: 0x%08lx\nMETRIC agreement=", (unsigned long)hash);
@@ -307,7 +315,16 @@ int main(int argc, char **argv) {
     print_stats(&st, use_stream);
     return 0;
   }
+  /* positions 0..n-2 read prompt tokens and predict the next prompt token (prefill); from n-1 on
+   * each position produces a generated token (decode) */
+  uint32_t phase = n > 1u ? SIM_REGION_PREFILL : SIM_REGION_DECODE;
+  sim_region_begin(phase);
   for (uint32_t pos = 0; pos < steps; pos++) {
+    if (pos + 1u == n && phase == SIM_REGION_PREFILL) {
+      sim_region_end(phase);
+      phase = SIM_REGION_DECODE;
+      sim_region_begin(phase);
+    }
     float *logits = tllm_forward(&st, (uint32_t)token, pos);
     if (use_cim && tllm_cim_error(&cim_ctx)) { printf("\ntinyllm: error: CIM: macro error %d at position %lu\n", tllm_cim_error(&cim_ctx), (unsigned long)pos); return 5; }
     if (use_stream && tllm_stream_error(&stream_ctx)) return stream_failed(pos);
@@ -319,6 +336,7 @@ int main(int argc, char **argv) {
     fputs(tllm_decode(&model, token, next, bb), stdout);
     token = next;
   }
+  sim_region_end(phase);
   printf("\nids:");
   for (uint32_t i = 0; i < produced; i++) printf(" %ld", (long)ids[i]);
   printf("\nlogits_fnv: 0x%08lx\n", (unsigned long)hash);

@@ -22,6 +22,17 @@
 #define SIMCTRL_BLOB_INDEX    0x28u /* W: select data blob i (files placed by --load / soc.load, in order) */
 #define SIMCTRL_BLOB_ADDR     0x2Cu /* R: address of the selected blob (0 if there is none) */
 #define SIMCTRL_BLOB_SIZE     0x30u /* R: size in bytes of the selected blob (0 if there is none) */
+#define SIMCTRL_TOKEN_COUNT   0x34u /* W: the next TOKEN mark stands for n positions processed together
+                                       (batched prefill): its interval is split evenly into n tokens */
+
+/* Token phases (docs/REPORT.md, "Regions and tokens"): the simulator recognises regions by these names.
+ * A token marked inside a region named "prefill" is a prompt position, inside "decode" a generated
+ * position; everything before the first of them begins is start-up, counted in no token. The ids
+ * below are suggestions any firmware may use (name them with sim_name_phases()); "startup" is an
+ * ordinary region that shows the start-up cost in the region table. */
+#define SIM_REGION_STARTUP    0x7fff0001u
+#define SIM_REGION_PREFILL    0x7fff0002u
+#define SIM_REGION_DECODE     0x7fff0003u
 
 #ifdef __cplusplus
 extern "C" {
@@ -48,6 +59,16 @@ static inline void sim_work_macs(uint64_t macs) {
   simctrl_write(SIMCTRL_WORK_MACS_LO, (uint32_t)macs);
 }
 static inline void sim_putc(char c) { simctrl_write(SIMCTRL_PUTC, (uint8_t)c); }
+/* n positions processed together end here (n >= 1): n tokens with the id `token` */
+static inline void sim_tokens(uint32_t token, uint32_t n) {
+  simctrl_write(SIMCTRL_TOKEN_COUNT, n);
+  simctrl_write(SIMCTRL_TOKEN, token);
+}
+static inline void sim_name_phases(void) {
+  sim_region_name(SIM_REGION_STARTUP, "startup");
+  sim_region_name(SIM_REGION_PREFILL, "prefill");
+  sim_region_name(SIM_REGION_DECODE, "decode");
+}
 #else
 /* Host builds: region marks and tokens are no-ops; exit is the C library's. */
 static inline void sim_region_name(uint32_t id, const char *name) { (void)id; (void)name; }
@@ -55,6 +76,8 @@ static inline void sim_region_begin(uint32_t id) { (void)id; }
 static inline void sim_region_end(uint32_t id) { (void)id; }
 static inline void sim_token(uint32_t token) { (void)token; }
 static inline void sim_work_macs(uint64_t macs) { (void)macs; }
+static inline void sim_tokens(uint32_t token, uint32_t n) { (void)token; (void)n; }
+static inline void sim_name_phases(void) {}
 #endif
 
 #ifdef __cplusplus
