@@ -97,6 +97,7 @@ void Cpu::reset(uint32_t pc) {
   mstatus_ = kMstatusMPP;
   mie_ = mip_ = mtvec_ = mepc_ = mcause_ = mtval_ = mscratch_ = mcountinhibit_ = 0;
   load_rd_ = xmac_rd_ = 0;
+  redirect_ = 1;
   semihost_pending_ = false;
 }
 
@@ -228,6 +229,7 @@ bool Cpu::take_trap(uint32_t cause, uint32_t tval, uint32_t epc) {
   pc_ = target;
   cycle_ += cfg_.timing.trap_entry;
   load_rd_ = xmac_rd_ = 0;
+  redirect_ = 1;
   return true;
 }
 
@@ -341,6 +343,81 @@ bool Cpu::csr_write(uint32_t csr, uint32_t v) {
   return false;
 }
 
+// Misaligned split (TimingProfile::misaligned = Split): the first transaction carries the bytes up to
+// the word boundary, the second the rest. Each goes to whatever holds its bytes (a memory through DMI,
+// or the bus) and is counted as one access of the instruction's size. As on Ibex, the second
+// transaction is issued even if the first fails; the fault reported is the first failing part.
+bool Cpu::split_load(uint32_t addr, unsigned len, uint32_t& value, uint64_t& cyc, bool& device,
+                     uint32_t& fault_addr) {
+  const uint32_t first = 4 - (addr & 3);
+  const uint32_t part_addr[2] = {addr, addr + first};
+  const uint32_t part_len[2] = {first, len - first};
+  uint8_t bytes[4] = {0, 0, 0, 0};
+  bool ok = true;
+  for (int i = 0; i < 2; ++i) {
+    if (MemRegion* r = find_region(part_addr[i], part_len[i])) {
+      std::memcpy(bytes + (part_addr[i] - addr), r->host + (part_addr[i] - r->base), part_len[i]);
+      r->reads[size_index(len)]++;
+      cyc += r->read_wait;
+      counters_.mem_wait_cycles += r->read_wait;
+    } else {
+      uint32_t d = 0, v = 0;
+      device = true;
+      if (!bus_ || !bus_->read(part_addr[i], &v, part_len[i], cyc, d)) {
+        if (ok) fault_addr = part_addr[i];
+        ok = false;
+        continue;
+      }
+      std::memcpy(bytes + (part_addr[i] - addr), &v, part_len[i]);
+      cyc += d;
+      counters_.mem_wait_cycles += d;
+      counters_.device_reads++;
+    }
+  }
+  counters_.misaligned_splits++;
+  std::memcpy(&value, bytes, 4);
+  if (len < 4) value &= (1u << (8 * len)) - 1;
+  return ok;
+}
+
+bool Cpu::split_store(uint32_t addr, unsigned len, uint32_t value, uint64_t& cyc, bool& device,
+                      uint32_t& fault_addr) {
+  const uint32_t first = 4 - (addr & 3);
+  const uint32_t part_addr[2] = {addr, addr + first};
+  const uint32_t part_len[2] = {first, len - first};
+  uint8_t bytes[4];
+  std::memcpy(bytes, &value, 4);
+  bool ok = true;
+  for (int i = 0; i < 2; ++i) {
+    const uint8_t* src = bytes + (part_addr[i] - addr);
+    MemRegion* r = find_region(part_addr[i], part_len[i]);
+    if (r && r->writable) {
+      std::memcpy(r->host + (part_addr[i] - r->base), src, part_len[i]);
+      if (r->executable) invalidate_code(*r, part_addr[i] - r->base, part_len[i]);
+      r->writes[size_index(len)]++;
+      cyc += r->write_wait;
+      counters_.mem_wait_cycles += r->write_wait;
+    } else if (r) {
+      if (ok) fault_addr = part_addr[i];  // read-only memory (flash)
+      ok = false;
+    } else {
+      uint32_t d = 0, v = 0;
+      std::memcpy(&v, src, part_len[i]);
+      device = true;
+      if (!bus_ || !bus_->write(part_addr[i], &v, part_len[i], cyc, d)) {
+        if (ok) fault_addr = part_addr[i];
+        ok = false;
+        continue;
+      }
+      cyc += d;
+      counters_.mem_wait_cycles += d;
+      counters_.device_writes++;
+    }
+  }
+  counters_.misaligned_splits++;
+  return ok;
+}
+
 void Cpu::finish_semihost(uint32_t result) {
   x_[10] = result;
   pc_ += 4;  // past the ebreak; the srai x0 that follows executes as a no-op
@@ -368,6 +445,11 @@ Stop Cpu::run_impl(uint64_t limit) {
   const uint32_t hist_mask = static_cast<uint32_t>(history_.size() - 1);
   const uint32_t fetch_mask = static_cast<uint32_t>(fetch_tags_.size() - 1);
   const uint32_t lanes = cfg_.xmac.lanes ? cfg_.xmac.lanes : 1;
+  // Fetch alignment (timing.h): a 32-bit instruction straddles when pc % width + 4 > width.
+  const uint32_t fw = T.fetch_width, fw_mask = T.fetch_width - 1;
+  const uint32_t c_strad_seq = T.straddle_sequential, c_strad_target = T.straddle_target;
+  const uint32_t c_fallthrough = T.branch_fallthrough_straddle;
+  uint32_t redirect = redirect_;  // this instruction was reached by a control transfer
   uint64_t cyc = cycle_;
   uint32_t pc = pc_;
   uint32_t* const X = x_;
@@ -379,10 +461,12 @@ Stop Cpu::run_impl(uint64_t limit) {
     cycle_ = cyc;                                  \
     if (!take_trap((cause), (tval), pc)) {         \
       pc_ = pc;                                    \
+      redirect_ = redirect;                        \
       return Stop::Fatal;                          \
     }                                              \
     pc = pc_;                                      \
     cyc = cycle_;                                  \
+    redirect = 1;                                  \
     goto next;                                     \
   } while (0)
 
@@ -435,6 +519,14 @@ Stop Cpu::run_impl(uint64_t limit) {
         }
       }
     }
+    // Fetch alignment: a 32-bit instruction that straddles two fetch words needs a second beat, unless
+    // the core's prefetcher already holds it (in sequence); after a control transfer it never does.
+    if (MC_UNLIKELY((pc & fw_mask) + in.len > fw)) {
+      const uint32_t extra = redirect ? c_strad_target : c_strad_seq;
+      cyc += extra;
+      counters_.fetch_align_cycles += extra;
+    }
+    redirect = 0;
     // Load-use hazard: the previous instruction loaded into a register this one reads.
     if (MC_UNLIKELY(load_rd_ != 0)) {
       const uint8_t m = kIntSources.mask[static_cast<size_t>(in.op)];
@@ -468,17 +560,32 @@ Stop Cpu::run_impl(uint64_t limit) {
   do {                                                                                              \
     const uint32_t a_ = (addr_expr);                                                                \
     if (MC_UNLIKELY(a_ & ((len) - 1))) {                                                            \
-      /* Emulated as two accesses to one memory (devices: access fault). */                        \
-      if (!cfg_.misaligned_emulate) TRAP(kLoadMisaligned, a_);                                      \
-      MemRegion* mr_ = find_region(a_, (len));                                                      \
-      if (!mr_) TRAP(kLoadAccessFault, a_);                                                         \
-      uint32_t v_ = load_le(mr_->host + (a_ - mr_->base), (len));                                   \
-      if (signext) v_ = (len) == 1 ? uint32_t(int32_t(int8_t(v_))) : uint32_t(int32_t(int16_t(v_))); \
-      dest_expr = v_;                                                                               \
-      mr_->reads[size_index(len)] += 2;                                                             \
-      cyc += T.base[size_t(TClass::LOAD)] + 2 * mr_->read_wait;                                     \
-      counters_.mem_wait_cycles += 2 * mr_->read_wait;                                              \
-      break;                                                                                        \
+      if (cfg_.misaligned == Misaligned::Trap) TRAP(kLoadMisaligned, a_);                           \
+      if (cfg_.misaligned == Misaligned::Emulate) {                                                 \
+        /* Emulated as two accesses to one memory (devices: access fault). */                      \
+        MemRegion* mr_ = find_region(a_, (len));                                                    \
+        if (!mr_) TRAP(kLoadAccessFault, a_);                                                       \
+        uint32_t v_ = load_le(mr_->host + (a_ - mr_->base), (len));                                 \
+        if (signext) v_ = (len) == 1 ? uint32_t(int32_t(int8_t(v_))) : uint32_t(int32_t(int16_t(v_))); \
+        dest_expr = v_;                                                                             \
+        mr_->reads[size_index(len)] += 2;                                                           \
+        cyc += T.base[size_t(TClass::LOAD)] + 2 * mr_->read_wait;                                   \
+        counters_.mem_wait_cycles += 2 * mr_->read_wait;                                            \
+        break;                                                                                      \
+      }                                                                                             \
+      if ((a_ & 3) + (len) > 4) {                                                                   \
+        /* Split: two word-aligned transactions (a misaligned access within one word is one). */   \
+        uint32_t v_ = 0;                                                                            \
+        bool dev_ = false;                                                                          \
+        uint32_t f_ = 0;                                                                            \
+        const bool ok_ = split_load(a_, (len), v_, cyc, dev_, f_);                                  \
+        if (dev_) limit = 0;                                                                        \
+        if (!ok_) TRAP(kLoadAccessFault, f_);                                                       \
+        if (signext) v_ = (len) == 1 ? uint32_t(int32_t(int8_t(v_))) : uint32_t(int32_t(int16_t(v_))); \
+        dest_expr = v_;                                                                             \
+        cyc += T.misaligned_split_cycles;                                                           \
+        break;                                                                                      \
+      }                                                                                             \
     }                                                                                               \
     MemRegion* r_ = region_of(a_);                                                                  \
     if (MC_LIKELY(r_ != nullptr) && MC_LIKELY(a_ - r_->base <= r_->size - (len))) {                 \
@@ -505,16 +612,28 @@ Stop Cpu::run_impl(uint64_t limit) {
     const uint32_t a_ = (addr_expr);                                                      \
     const uint32_t v_ = (value_expr);                                                     \
     if (MC_UNLIKELY(a_ & ((len) - 1))) {                                                  \
-      /* Emulated as two accesses to one writable memory (devices: access fault). */      \
-      if (!cfg_.misaligned_emulate) TRAP(kStoreMisaligned, a_);                           \
-      MemRegion* mr_ = find_region(a_, (len));                                            \
-      if (!mr_ || !mr_->writable) TRAP(kStoreAccessFault, a_);                            \
-      store_le(mr_->host + (a_ - mr_->base), v_, (len));                                  \
-      if (mr_->executable) invalidate_code(*mr_, a_ - mr_->base, (len));                  \
-      mr_->writes[size_index(len)] += 2;                                                  \
-      cyc += T.base[size_t(TClass::STORE)] + 2 * mr_->write_wait;                         \
-      counters_.mem_wait_cycles += 2 * mr_->write_wait;                                   \
-      break;                                                                              \
+      if (cfg_.misaligned == Misaligned::Trap) TRAP(kStoreMisaligned, a_);                \
+      if (cfg_.misaligned == Misaligned::Emulate) {                                       \
+        /* Emulated as two accesses to one writable memory (devices: access fault). */    \
+        MemRegion* mr_ = find_region(a_, (len));                                          \
+        if (!mr_ || !mr_->writable) TRAP(kStoreAccessFault, a_);                          \
+        store_le(mr_->host + (a_ - mr_->base), v_, (len));                                \
+        if (mr_->executable) invalidate_code(*mr_, a_ - mr_->base, (len));                \
+        mr_->writes[size_index(len)] += 2;                                                \
+        cyc += T.base[size_t(TClass::STORE)] + 2 * mr_->write_wait;                       \
+        counters_.mem_wait_cycles += 2 * mr_->write_wait;                                 \
+        break;                                                                            \
+      }                                                                                   \
+      if ((a_ & 3) + (len) > 4) {                                                         \
+        /* Split: two word-aligned transactions (within one word: one). */                \
+        bool dev_ = false;                                                                \
+        uint32_t f_ = 0;                                                                  \
+        const bool ok_ = split_store(a_, (len), v_, cyc, dev_, f_);                       \
+        if (dev_) limit = 0;                                                              \
+        if (!ok_) TRAP(kStoreAccessFault, f_);                                            \
+        cyc += T.misaligned_split_cycles;                                                 \
+        break;                                                                            \
+      }                                                                                   \
     }                                                                                     \
     MemRegion* r_ = region_of(a_);                                                        \
     if (MC_LIKELY(r_ != nullptr) && MC_LIKELY(a_ - r_->base <= r_->size - (len))) {       \
@@ -550,11 +669,13 @@ Stop Cpu::run_impl(uint64_t limit) {
           npc = pc + uint32_t(imm);
           if (MC_UNLIKELY((npc & 2) && !cfg_.features.c)) TRAP(kInsnMisaligned, npc);
           WR(pc + in.len);
+          redirect = 1;
           break;
         case Op::JALR:
           npc = (rs1v + uint32_t(imm)) & ~1u;
           if (MC_UNLIKELY((npc & 2) && !cfg_.features.c)) TRAP(kInsnMisaligned, npc);
           WR(pc + in.len);
+          redirect = 1;
           break;
 
 #define BRANCH(cond)                                                           \
@@ -563,6 +684,8 @@ Stop Cpu::run_impl(uint64_t limit) {
     if (MC_UNLIKELY((npc & 2) && !cfg_.features.c)) TRAP(kInsnMisaligned, npc); \
     cyc += c_taken;                                                            \
     counters_.branches_taken++;                                                \
+    redirect = 1;                                                              \
+    if (MC_UNLIKELY(c_fallthrough != 0)) cyc += fallthrough_penalty(off + in.len, pc + in.len, c_fallthrough, fw); \
   }                                                                            \
   break;
         case Op::BEQ: BRANCH(rs1v == rs2v)
@@ -625,8 +748,13 @@ Stop Cpu::run_impl(uint64_t limit) {
           else WR(rs1v % rs2v);
           break;
 
-        case Op::FENCE: break;
+        case Op::FENCE:
+          cyc = cyc - T.base[size_t(TClass::SYSTEM)] + T.fence;
+          redirect = T.fence_flushes_fetch;
+          break;
         case Op::FENCE_I:
+          cyc = cyc - T.base[size_t(TClass::SYSTEM)] + T.fence_i;
+          redirect = 1;
           flush_decode_cache();
           std::fill(fetch_tags_.begin(), fetch_tags_.end(), ~0u);
           limit = 0;
@@ -640,6 +768,7 @@ Stop Cpu::run_impl(uint64_t limit) {
             instret_++;
             pc_ = pc;
             cycle_ = cyc;
+            redirect_ = redirect;
             semihost_pending_ = true;
             return Stop::Semihost;
           }
@@ -650,6 +779,7 @@ Stop Cpu::run_impl(uint64_t limit) {
           mstatus_ = (mstatus_ & ~kMstatusMIE) | (mpie ? kMstatusMIE : 0) | kMstatusMPIE | kMstatusMPP;
           npc = cfg_.features.c ? mepc_ & ~1u : mepc_ & ~3u;
           cyc += T.mret;
+          redirect = 1;
           limit = 0;  // interrupts may have become enabled
           break;
         }
@@ -658,6 +788,7 @@ Stop Cpu::run_impl(uint64_t limit) {
             instret_++;
             pc_ = npc;
             cycle_ = cyc;
+            redirect_ = redirect;
             return Stop::Wfi;
           }
           break;
@@ -802,6 +933,7 @@ Stop Cpu::run_impl(uint64_t limit) {
   }
   pc_ = pc;
   cycle_ = cyc;
+  redirect_ = redirect;
   return stop;
 #undef TRAP
 #undef LOAD

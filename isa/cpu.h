@@ -79,7 +79,7 @@ struct CpuConfig {
   IsaFeatures features;
   TimingProfile timing;
   XmacUnit xmac;
-  bool misaligned_emulate = false;  // false: misaligned loads/stores trap
+  Misaligned misaligned = Misaligned::Trap;  // misaligned loads/stores (soc.core.misaligned)
   uint32_t fetch_lines = 1;         // fetch buffer/I-cache lines (power of two) for regions with wait states
   uint32_t fetch_line_bytes = 16;   // power of two, >= 4
   uint32_t history = 16;            // last PCs kept for trap reports (power of two)
@@ -101,6 +101,8 @@ struct CpuCounters {
   uint64_t branches_taken = 0;
   uint64_t load_use_stalls = 0;     // stall cycles
   uint64_t fetch_stall_cycles = 0;  // wait-state cycles spent on instruction fetch
+  uint64_t fetch_align_cycles = 0;  // cycles lost to 32-bit instructions straddling fetch words (profile)
+  uint64_t misaligned_splits = 0;   // misaligned loads/stores split into two bus transactions
   uint64_t mem_wait_cycles = 0;     // wait-state cycles spent on data accesses (memories and devices)
   uint64_t xmac_stall_cycles = 0;
   uint64_t device_reads = 0, device_writes = 0;
@@ -189,7 +191,22 @@ class Cpu {
     return i ? regions_[i - 1].get() : nullptr;
   }
   bool take_trap(uint32_t cause, uint32_t tval, uint32_t epc);  // false: fatal (no handler)
+  // A misaligned load/store that crosses a 32-bit word boundary, as two word-aligned transactions (each
+  // to whatever memory or device holds its bytes). Adds the wait states / device latency to `cyc` and
+  // counts one access per transaction. Returns false if a part faulted (`fault_addr`: the first one).
+  // `device` is set if a part went to the bus (the caller must then return to sync).
+  bool split_load(uint32_t addr, unsigned len, uint32_t& value, uint64_t& cyc, bool& device,
+                  uint32_t& fault_addr);
+  bool split_store(uint32_t addr, unsigned len, uint32_t value, uint64_t& cyc, bool& device,
+                   uint32_t& fault_addr);
   bool select_code_region(uint32_t pc);
+  // Extra cycles of a taken branch whose fall-through instruction (at `addr`, offset `off` in the
+  // current code region) is a 32-bit instruction straddling two fetch words of `fw` bytes.
+  uint32_t fallthrough_penalty(uint32_t off, uint32_t addr, uint32_t cycles, uint32_t fw) {
+    if ((addr & (fw - 1)) + 4 <= fw || off + 2 > code_size_ || (code_->host[off] & 3) != 3) return 0;
+    counters_.fetch_align_cycles += cycles;
+    return cycles;
+  }
   void invalidate_code(MemRegion& r, uint32_t off, uint32_t len);
   uint32_t misa() const;
   bool fp_enabled() const { return (mstatus_ & kMstatusFS) != 0; }
@@ -210,6 +227,7 @@ class Cpu {
   // Timing state carried between instructions.
   uint8_t load_rd_ = 0;   // rd of the previous instruction if it was an integer load (0: none)
   uint8_t xmac_rd_ = 0;   // rd of the previous Xmac instruction (0: none)
+  uint32_t redirect_ = 1; // the next instruction is fetched after a control transfer (nothing prefetched)
   std::vector<uint32_t> fetch_tags_;  // fetch buffer / I-cache line tags (~0u: empty)
   uint32_t fetch_line_shift_ = 4;
   // Memory.

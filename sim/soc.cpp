@@ -52,26 +52,57 @@ isa::TimingProfile load_timing(const Config& cfg, const std::string& profile) {
   const std::string path = resolve_preset(cfg, "soc.core.timing", "timing", "timing profile");
   Config p = Config::load(path);
   isa::TimingProfile t;
-  // A key in the main config under `timing.` overrides the profile's value.
-  auto u32 = [&](const std::string& key) -> uint32_t {
+  // A key in the main config under `timing.` overrides the profile's value. `src` names the config
+  // that supplied it (for range errors).
+  auto src = [&](const std::string& key) -> const Config& {
     if (cfg.has("timing." + key)) {
       if (p.has("timing." + key)) p.mark_used("timing." + key);  // overridden, not unknown
-      return cfg.get<uint32_t>("timing." + key);
+      return cfg;
     }
-    return p.get<uint32_t>("timing." + key);
+    return p;
   };
+  auto u32 = [&](const std::string& key, uint32_t lo, uint32_t hi) -> uint32_t {
+    const Config& c = src(key);
+    const uint32_t v = c.get<uint32_t>("timing." + key);
+    if (v < lo || v > hi)
+      c.fail("timing." + key, fmt::format("expected {}..{} cycles, found {}", lo, hi, v));
+    return v;
+  };
+  // Cycle counts: any class or penalty must stay far below the 64-bit cycle counter's range.
+  constexpr uint32_t kMaxCycles = 100000;
   t.name = p.get<std::string>("timing.name");
   if (cfg.has("timing.name")) t.name = cfg.get<std::string>("timing.name");
   for (size_t i = 0; i < static_cast<size_t>(isa::TClass::COUNT); ++i)
-    t.base[i] = u32(std::string("cycles.") + isa::kTimingClassNames[i]);
-  t.branch_taken_penalty = u32("branch_taken_penalty");
-  t.load_use_stall = u32("load_use_stall");
-  t.shift_per_4 = u32("shift_per_4");
-  t.shift_per_1 = u32("shift_per_1");
-  t.div_fast_zero = u32("div_fast_zero");
-  t.wfi_wakeup = u32("wfi_wakeup");
-  t.trap_entry = u32("trap_entry");
-  t.mret = u32("mret");
+    t.base[i] = u32(std::string("cycles.") + isa::kTimingClassNames[i], 1, kMaxCycles);
+  t.branch_taken_penalty = u32("branch_taken_penalty", 0, kMaxCycles);
+  t.load_use_stall = u32("load_use_stall", 0, kMaxCycles);
+  t.shift_per_4 = u32("shift_per_4", 0, kMaxCycles);
+  t.shift_per_1 = u32("shift_per_1", 0, kMaxCycles);
+  t.div_fast_zero = u32("div_fast_zero", 0, kMaxCycles);
+  t.wfi_wakeup = u32("wfi_wakeup", 0, kMaxCycles);
+  t.trap_entry = u32("trap_entry", 0, kMaxCycles);
+  t.mret = u32("mret", 0, kMaxCycles);
+  t.fence = u32("fence", 1, kMaxCycles);
+  t.fence_i = u32("fence_i", 1, kMaxCycles);
+  t.fence_flushes_fetch = src("fence_flushes_fetch").get<bool>("timing.fence_flushes_fetch");
+  {
+    const Config& c = src("fetch.width_bytes");
+    t.fetch_width = c.get<uint32_t>("timing.fetch.width_bytes");
+    if (t.fetch_width < 4 || t.fetch_width > 64 || (t.fetch_width & (t.fetch_width - 1)))
+      c.fail("timing.fetch.width_bytes",
+             fmt::format("expected a power of two between 4 and 64 bytes, found {}", t.fetch_width));
+  }
+  t.straddle_sequential = u32("fetch.straddle_sequential", 0, kMaxCycles);
+  t.straddle_target = u32("fetch.straddle_target", 0, kMaxCycles);
+  t.branch_fallthrough_straddle = u32("fetch.branch_fallthrough_straddle", 0, kMaxCycles);
+  {
+    const Config& c = src("misaligned.mode");
+    c.get<std::string>("timing.misaligned.mode");  // required
+    const std::string m = c.get_enum("timing.misaligned.mode", {"trap", "split", "emulate"}, "");
+    t.misaligned = m == "split" ? isa::Misaligned::Split : m == "emulate" ? isa::Misaligned::Emulate
+                                                                          : isa::Misaligned::Trap;
+  }
+  t.misaligned_split_cycles = u32("misaligned.split_cycles", 0, kMaxCycles);
   p.check_all_used();
   return t;
 }
@@ -90,7 +121,15 @@ SocSpec read_soc_spec(const Config& cfg) {
   const double quantum_ns = cfg.get<double>("soc.core.quantum_ns", 1e6);
   if (!(quantum_ns > 0)) cfg.fail("soc.core.quantum_ns", "expected a positive duration in ns");
   c.quantum = sc_core::sc_time(quantum_ns, sc_core::SC_NS);
-  c.cpu.misaligned_emulate = cfg.get_enum("soc.core.misaligned", {"trap", "emulate"}, "trap") == "emulate";
+  // The core's own behaviour (from its timing profile) unless the config says otherwise.
+  {
+    const char* def = c.cpu.timing.misaligned == isa::Misaligned::Split     ? "split"
+                      : c.cpu.timing.misaligned == isa::Misaligned::Emulate ? "emulate"
+                                                                            : "trap";
+    const std::string m = cfg.get_enum("soc.core.misaligned", {"trap", "split", "emulate"}, def);
+    c.cpu.misaligned = m == "split" ? isa::Misaligned::Split : m == "emulate" ? isa::Misaligned::Emulate
+                                                                              : isa::Misaligned::Trap;
+  }
   c.cpu.history = cfg.get<uint32_t>("soc.core.trap_history", 16);
   if (c.cpu.history == 0 || c.cpu.history > 4096)
     cfg.fail("soc.core.trap_history", "expected 1..4096 PCs");

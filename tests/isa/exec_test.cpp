@@ -455,7 +455,7 @@ TEST(Misaligned, NaturallyAlignedSubwordsDoNotTrap) {
 
 TEST(Misaligned, EmulatedAccessesComplete) {
   isa::CpuConfig cfg = default_config();
-  cfg.misaligned_emulate = true;
+  cfg.misaligned = isa::Misaligned::Emulate;
   Machine m(cfg);
   const uint8_t data[8] = {0x10, 0x21, 0x32, 0x43, 0x54, 0x65, 0x76, 0x87};
   m.cpu().debug_write(kData, data, 8);
@@ -493,7 +493,7 @@ TEST(Misaligned, EmulatedAccessesComplete) {
 
 TEST(Misaligned, EmulatedLoadSignExtends) {
   isa::CpuConfig cfg = default_config();
-  cfg.misaligned_emulate = true;
+  cfg.misaligned = isa::Misaligned::Emulate;
   Machine m(cfg);
   const uint8_t data[4] = {0x00, 0x00, 0x00, 0x80};
   m.cpu().debug_write(kData + 4, data, 4);
@@ -912,7 +912,7 @@ TEST(SelfModifyingCode, StoreOverNextInstructionInStraightLineCode) {
 
 TEST(Misaligned, EmulatedAccessesCountTwoAccessesAndRespectWritability) {
   isa::CpuConfig cfg = default_config();
-  cfg.misaligned_emulate = true;
+  cfg.misaligned = isa::Misaligned::Emulate;
   Machine m(cfg);
   Asm p(kRamBase);
   p(lw(10, 1, 1)).halt();

@@ -208,15 +208,37 @@ inline uint32_t yaml_u32(const YAML::Node& n, const std::string& file, const std
   }
 }
 
-// Parse a shipped timing profile independently of sim/ (the test follows the file's numbers).
-inline isa::TimingProfile load_profile(const std::string& name) {
-  const std::string file = source_dir() + "/configs/timing/" + name + ".yaml";
+// Merge `over` into `base` (maps recursively, scalars replace), as a profile's `include:` does.
+inline YAML::Node yaml_merge(YAML::Node base, const YAML::Node& over) {
+  if (!base || !base.IsMap() || !over.IsMap()) return YAML::Clone(over);
+  YAML::Node out = YAML::Clone(base);
+  for (const auto& kv : over) {
+    const std::string k = kv.first.as<std::string>();
+    out[k] = out[k] ? yaml_merge(out[k], kv.second) : YAML::Clone(kv.second);
+  }
+  return out;
+}
+
+inline YAML::Node load_profile_yaml(const std::string& file) {
   YAML::Node root;
   try {
     root = YAML::LoadFile(file);
   } catch (const YAML::Exception& e) {
     throw std::runtime_error(file + ": cannot read timing profile: " + e.what());
   }
+  if (root["include"]) {
+    const std::string inc = file.substr(0, file.rfind('/') + 1) + root["include"].as<std::string>();
+    YAML::Node own = YAML::Clone(root);
+    own.remove("include");
+    return yaml_merge(load_profile_yaml(inc), own);
+  }
+  return root;
+}
+
+// Parse a shipped timing profile independently of sim/ (the test follows the file's numbers).
+inline isa::TimingProfile load_profile(const std::string& name) {
+  const std::string file = source_dir() + "/configs/timing/" + name + ".yaml";
+  const YAML::Node root = load_profile_yaml(file);
   const YAML::Node t = root["timing"];
   if (!t) throw std::runtime_error(file + ": no top-level key 'timing'");
   isa::TimingProfile p;
@@ -233,6 +255,23 @@ inline isa::TimingProfile load_profile(const std::string& name) {
   p.wfi_wakeup = yaml_u32(t["wfi_wakeup"], file, "timing.wfi_wakeup");
   p.trap_entry = yaml_u32(t["trap_entry"], file, "timing.trap_entry");
   p.mret = yaml_u32(t["mret"], file, "timing.mret");
+  p.fence = yaml_u32(t["fence"], file, "timing.fence");
+  p.fence_i = yaml_u32(t["fence_i"], file, "timing.fence_i");
+  if (!t["fence_flushes_fetch"]) throw std::runtime_error(file + ": key 'timing.fence_flushes_fetch' is missing");
+  p.fence_flushes_fetch = t["fence_flushes_fetch"].as<bool>();
+  p.fetch_width = yaml_u32(t["fetch"]["width_bytes"], file, "timing.fetch.width_bytes");
+  p.straddle_sequential = yaml_u32(t["fetch"]["straddle_sequential"], file, "timing.fetch.straddle_sequential");
+  p.straddle_target = yaml_u32(t["fetch"]["straddle_target"], file, "timing.fetch.straddle_target");
+  p.branch_fallthrough_straddle =
+      yaml_u32(t["fetch"]["branch_fallthrough_straddle"], file, "timing.fetch.branch_fallthrough_straddle");
+  if (!t["misaligned"] || !t["misaligned"]["mode"])
+    throw std::runtime_error(file + ": key 'timing.misaligned.mode' is missing");
+  const std::string mode = t["misaligned"]["mode"].as<std::string>();
+  if (mode == "trap") p.misaligned = isa::Misaligned::Trap;
+  else if (mode == "split") p.misaligned = isa::Misaligned::Split;
+  else if (mode == "emulate") p.misaligned = isa::Misaligned::Emulate;
+  else throw std::runtime_error(file + ": timing.misaligned.mode is '" + mode + "', expected trap, split or emulate");
+  p.misaligned_split_cycles = yaml_u32(t["misaligned"]["split_cycles"], file, "timing.misaligned.split_cycles");
   return p;
 }
 

@@ -24,6 +24,7 @@ class Timing : public ::testing::TestWithParam<std::string> {
   isa::CpuConfig config() const {
     isa::CpuConfig cfg = default_config();
     cfg.timing = T;
+    cfg.misaligned = T.misaligned;  // the core's own behaviour, as sim/soc.cpp defaults it
     cfg.features.xmac = true;
     return cfg;
   }
@@ -218,10 +219,230 @@ TEST_P(Timing, Shifts) {
 TEST_P(Timing, CsrAndSystem) {
   Asm p(kRamBase);
   p(csrr(a0, kMscratch));
-  p(fence());
+  p(ecall());  // no handler needed: mtvec is set to the wfi below
   p(wfi());
-  EXPECT_EQ(cycles(p), uint64_t(c(TClass::CSR)) + 2 * sys());
+  const uint64_t n = cycles(p, [](Machine& m) { m.cpu().csr_write(kMtvec, kRamBase + 8); });
+  EXPECT_EQ(n, uint64_t(c(TClass::CSR)) + sys() + T.trap_entry + sys());
 }
+
+TEST_P(Timing, Fence) {
+  {
+    Asm p(kRamBase);
+    p(fence())(wfi());
+    EXPECT_EQ(cycles(p), uint64_t(T.fence) + sys());
+  }
+  {
+    Asm p(kRamBase);
+    p(fence_i())(wfi());
+    EXPECT_EQ(cycles(p), uint64_t(T.fence_i) + sys());
+  }
+  if (GetParam().rfind("picorv32", 0) == 0) EXPECT_EQ(T.fence, 3u) << "PicoRV32 RTL: fence takes 3 cycles";
+}
+
+// ---- fetch alignment ------------------------------------------------------------------------------
+// A 32-bit instruction at an address 2 mod 4 straddles two 32-bit fetch words (all shipped profiles
+// fetch 4 bytes at a time). Programs start at kRamBase (0 mod 4); offsets are written beside each line.
+
+TEST_P(Timing, StraddlingInstructionsInSequence) {
+  ASSERT_EQ(T.fetch_width, 4u);
+  Asm p(kRamBase);
+  p(c_nop());            // +0
+  p(addi(t0, t0, 1));    // +2: straddles, reached in sequence
+  p(addi(t0, t0, 1));    // +6: straddles, in sequence
+  p(c_nop());            // +10
+  p(wfi());              // +12
+  EXPECT_EQ(cycles(p), 4ull * c(TClass::ALU) + 2 * T.straddle_sequential + sys());
+  EXPECT_EQ(last().cpu().counters().fetch_align_cycles, 2ull * T.straddle_sequential);
+  if (GetParam().rfind("picorv32", 0) == 0) EXPECT_EQ(cycles(p), 4u * 3 + 2 + 4) << "PicoRV32: +1 per straddle";
+}
+
+TEST_P(Timing, CompressedInstructionsAtHalfwordsCostNothingExtra) {
+  Asm p(kRamBase);
+  for (int i = 0; i < 4; ++i) p(c_addi(a0, 1));  // +0, +2, +4, +6
+  p(wfi());                                      // +8
+  EXPECT_EQ(cycles(p), 4ull * c(TClass::ALU) + sys());
+  EXPECT_EQ(last().cpu().counters().fetch_align_cycles, 0u);
+}
+
+TEST_P(Timing, StraddlingJumpTarget) {
+  {
+    Asm p(kRamBase);
+    p(jal(zero, 10));      // +0 -> +10
+    p(nop());              // +4  (skipped)
+    p(c_nop());            // +8  (skipped)
+    p(addi(t0, t0, 1));    // +10: straddles, a jump target
+    p(c_nop());            // +14
+    p(wfi());              // +16
+    EXPECT_EQ(cycles(p), uint64_t(c(TClass::JAL)) + 2 * c(TClass::ALU) + T.straddle_target + sys());
+  }
+  {
+    // The same through jalr, and a compressed target at 2 mod 4 for contrast (no penalty).
+    Asm p(kRamBase);
+    p(jalr(ra, t1, 0));    // +0 -> +10
+    p(nop());              // +4
+    p(c_nop());            // +8
+    p(c_addi(a0, 1));      // +10: compressed target
+    p(wfi());              // +12
+    EXPECT_EQ(cycles(p, [](Machine& m) { m.cpu().set_x(t1, kRamBase + 10); }),
+              uint64_t(c(TClass::JALR)) + c(TClass::ALU) + sys());
+  }
+  {
+    Asm p(kRamBase);
+    p(jalr(ra, t1, 0));    // +0 -> +6
+    p(c_nop());            // +4 (skipped)
+    p(addi(t0, t0, 1));    // +6: straddles, jalr target
+    p(c_nop());            // +10
+    p(wfi());              // +12
+    EXPECT_EQ(cycles(p, [](Machine& m) { m.cpu().set_x(t1, kRamBase + 6); }),
+              uint64_t(c(TClass::JALR)) + 2 * c(TClass::ALU) + T.straddle_target + sys());
+  }
+}
+
+TEST_P(Timing, TakenBranchWithStraddlingFallThrough) {
+  auto set_s0 = [](uint32_t v) { return [v](Machine& m) { m.cpu().set_x(s0, v); }; };
+  {
+    Asm p(kRamBase);
+    auto target = p.label();
+    p.c_beqz(s0, target);  // +0: taken (s0 = 0)
+    p(addi(t0, t0, 1));    // +2: fall-through, straddles (not executed)
+    p(c_nop());            // +6
+    p.bind(target);
+    p(wfi());              // +8
+    EXPECT_EQ(cycles(p, set_s0(0)),
+              uint64_t(c(TClass::BRANCH)) + T.branch_taken_penalty + T.branch_fallthrough_straddle + sys());
+    EXPECT_EQ(last().cpu().counters().fetch_align_cycles, T.branch_fallthrough_straddle);
+    // Not taken: the fall-through executes in sequence (and pays the in-sequence straddle).
+    EXPECT_EQ(cycles(p, set_s0(1)),
+              uint64_t(c(TClass::BRANCH)) + c(TClass::ALU) + T.straddle_sequential + c(TClass::ALU) + sys());
+  }
+  {
+    // Compressed fall-through at 2 mod 4: no penalty.
+    Asm p(kRamBase);
+    auto target = p.label();
+    p.c_beqz(s0, target);  // +0
+    p(c_nop());            // +2
+    p(c_nop());            // +4
+    p(c_nop());            // +6
+    p.bind(target);
+    p(wfi());              // +8
+    EXPECT_EQ(cycles(p, set_s0(0)), uint64_t(c(TClass::BRANCH)) + T.branch_taken_penalty + sys());
+  }
+  {
+    // A 32-bit branch at +0: its fall-through at +4 is aligned.
+    Asm p(kRamBase);
+    auto target = p.label();
+    p.beq(s0, zero, target);  // +0
+    p(addi(t0, t0, 1));       // +4
+    p.bind(target);
+    p(wfi());                 // +8
+    EXPECT_EQ(cycles(p, set_s0(0)), uint64_t(c(TClass::BRANCH)) + T.branch_taken_penalty + sys());
+  }
+  {
+    // Jumps do not wait for a fall-through prefetch (PicoRV32: jal is handled in fetch, jalr does not
+    // prefetch).
+    Asm p(kRamBase);
+    auto target = p.label();
+    p.c_j(target);         // +0
+    p(addi(t0, t0, 1));    // +2: straddles, not executed
+    p(c_nop());            // +6
+    p.bind(target);
+    p(wfi());              // +8
+    EXPECT_EQ(cycles(p), uint64_t(c(TClass::JAL)) + sys());
+  }
+  if (GetParam().rfind("picorv32", 0) == 0) {
+    // Hand count (picorv32): taken branch 5 + fall-through straddle 1 + wfi 4.
+    Asm p(kRamBase);
+    auto target = p.label();
+    p.c_beqz(s0, target);
+    p(addi(t0, t0, 1));
+    p(c_nop());
+    p.bind(target);
+    p(wfi());
+    EXPECT_EQ(cycles(p, set_s0(0)), 5u + 1 + 4);
+  }
+}
+
+TEST_P(Timing, StraddlingInstructionAfterFence) {
+  for (bool is_fence_i : {false, true}) {
+    Asm p(kRamBase);
+    p(c_nop());                             // +0
+    p(is_fence_i ? fence_i() : fence());    // +2: straddles, in sequence
+    p(addi(t0, t0, 1));                     // +6: straddles; after a fetch flush for fence.i
+    p(c_nop());                             // +10
+    p(wfi());                               // +12
+    const bool flushed = is_fence_i || T.fence_flushes_fetch;
+    EXPECT_EQ(cycles(p), 3ull * c(TClass::ALU) + (is_fence_i ? T.fence_i : T.fence) + T.straddle_sequential +
+                             (flushed ? T.straddle_target : T.straddle_sequential) + sys())
+        << (is_fence_i ? "fence.i" : "fence");
+  }
+}
+
+TEST_P(Timing, MretToStraddlingAddress) {
+  Asm p(kRamBase);
+  p(ecall());              // +0
+  p(c_nop());              // +4 (skipped: the handler returns to +6)
+  p(addi(t0, t0, 1));      // +6: straddles, reached by mret
+  p(c_nop());              // +10
+  p(wfi());                // +12
+  Asm h(kHandler);
+  h(csrr(t1, kMepc))(addi(t1, t1, 6))(csrw(kMepc, t1))(mret());
+  const uint64_t n = cycles(p, [&](Machine& m) {
+    m.write(h);
+    m.cpu().csr_write(kMtvec, kHandler);
+  });
+  EXPECT_EQ(n, uint64_t(sys()) + T.trap_entry + 2 * c(TClass::CSR) + c(TClass::ALU) + sys() + T.mret +
+                   2 * c(TClass::ALU) + T.straddle_target + sys());
+}
+
+// ---- misaligned loads/stores split into two transactions -------------------------------------------
+TEST_P(Timing, MisalignedSplitCosts) {
+  isa::CpuConfig cfg = config();
+  cfg.misaligned = isa::Misaligned::Split;
+  auto at = [](uint32_t a) { return [a](Machine& m) { m.cpu().set_x(a0, a); }; };
+  const uint32_t split = T.misaligned_split_cycles;
+  {
+    Asm p(kRamBase);
+    p(lw(t0, a0, 1))(wfi());  // crosses a word boundary: two transactions
+    EXPECT_EQ(cycles(p, at(kData), cfg), uint64_t(c(TClass::LOAD)) + split + sys());
+    EXPECT_EQ(last().cpu().region(last().ram_index).reads[2], 2u) << "each transaction is an access";
+    EXPECT_EQ(last().cpu().counters().misaligned_splits, 1u);
+  }
+  {
+    Asm p(kRamBase);
+    p(lh(t0, a0, 1))(wfi());  // misaligned but within one word: one transaction
+    EXPECT_EQ(cycles(p, at(kData), cfg), uint64_t(c(TClass::LOAD)) + sys());
+    EXPECT_EQ(last().cpu().region(last().ram_index).reads[1], 1u);
+    EXPECT_EQ(last().cpu().counters().misaligned_splits, 0u);
+  }
+  {
+    Asm p(kRamBase);
+    p(lhu(t0, a0, 3))(sw(t0, a0, 6))(sh(t0, a0, 0x13))(wfi());  // three splits
+    EXPECT_EQ(cycles(p, at(kData), cfg),
+              uint64_t(c(TClass::LOAD)) + T.load_use_stall + 2 * c(TClass::STORE) + 3 * split + sys());
+    EXPECT_EQ(last().cpu().region(last().ram_index).reads[1], 2u);
+    EXPECT_EQ(last().cpu().region(last().ram_index).writes[2], 2u);
+    EXPECT_EQ(last().cpu().region(last().ram_index).writes[1], 2u);
+  }
+  {
+    // Each transaction pays the memory's wait states.
+    Asm p(kRamBase);
+    p(lw(t0, a0, 2))(sw(t0, a0, 5))(wfi());
+    const uint64_t n = cycles(p, [](Machine& m) {
+      m.add_region("slow", 0x90000000u, 0x1000, true, false, 3, 2);
+      m.cpu().set_x(a0, 0x90000000u);
+    }, cfg);
+    EXPECT_EQ(n, uint64_t(c(TClass::LOAD)) + split + 2 * 3 + T.load_use_stall + c(TClass::STORE) + split + 2 * 2 +
+                     sys());
+    EXPECT_EQ(last().cpu().counters().mem_wait_cycles, 2u * 3 + 2 * 2);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Profiles, Timing, ::testing::Values("cv32e40p", "ibex", "picorv32", "picorv32-fastmul"),
+                         [](const ::testing::TestParamInfo<std::string>& i) {
+                           std::string n = i.param;
+                           for (char& ch : n) if (ch == '-') ch = '_';
+                           return n;
+                         });
 
 TEST_P(Timing, DataWaitStates) {
   const uint32_t rw = 3, ww = 2;
@@ -343,7 +564,8 @@ TEST_P(Timing, FetchOfInstructionStraddlingTwoLines) {
   p(wfi());                                 // +18
   const auto r = run_from_flash(cfg, p);
   EXPECT_EQ(r.second, 2u);
-  EXPECT_EQ(r.first, 8ull * c(TClass::ALU) + sys() + 2 * kFetchWait);
+  // The addi and the wfi are 32-bit at 2 mod 4: each also straddles a fetch word.
+  EXPECT_EQ(r.first, 8ull * c(TClass::ALU) + sys() + 2 * kFetchWait + 2 * T.straddle_sequential);
 }
 
 TEST_P(Timing, ZeroWaitCodeHasNoFetchStalls) {
@@ -494,8 +716,6 @@ TEST_P(Timing, InterruptEntry) {
   EXPECT_EQ(last().cpu().mepc(), kRamBase);
 }
 
-INSTANTIATE_TEST_SUITE_P(Profiles, Timing, ::testing::Values("cv32e40p", "ibex", "picorv32"),
-                         [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 
 TEST(TimingProfileFile, MissingFileIsReportedWithItsPath) {
   try {
