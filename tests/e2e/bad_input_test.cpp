@@ -105,6 +105,15 @@ TEST(BadInput, UnknownTimingProfile) {
   expect_usage_error(r, "pentium");
 }
 
+TEST(BadInput, TimingProfileParameterOfWrongTypeOrOutOfRange) {
+  auto r = mcucim(e2e::run_args("hello", "--set timing.fetch.straddle_target=soon"));
+  expect_usage_error(r, "timing.fetch.straddle_target");
+  r = mcucim(e2e::run_args("hello", "--set timing.fetch.width_bytes=6"));
+  expect_usage_error(r, "power of two");
+  r = mcucim(e2e::run_args("hello", "--set soc.core.misaligned=sometimes"));
+  expect_usage_error(r, "soc.core.misaligned");
+}
+
 TEST(BadInput, BadIsaString) {
   auto r = mcucim(e2e::run_args("hello", "--set soc.core.isa=rv32gc"));
   expect_usage_error(r, "soc.core.isa");

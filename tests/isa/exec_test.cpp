@@ -514,6 +514,146 @@ TEST(Misaligned, EmulatedLoadSignExtends) {
   EXPECT_EQ(m2.cpu().x(3), 0xffff80ffu);
 }
 
+// ---- misaligned split into two transactions (soc.core.misaligned: split) ---------------------------
+TEST(MisalignedSplit, ValuesLikeTheEmulationAndNoTrap) {
+  isa::CpuConfig cfg = default_config();
+  cfg.misaligned = isa::Misaligned::Split;
+  Machine m(cfg);
+  const uint8_t data[8] = {0x10, 0x21, 0x32, 0x43, 0x54, 0x65, 0x76, 0x87};
+  m.cpu().debug_write(kData, data, 8);
+  Asm p(kRamBase);
+  p(lw(10, 1, 1));    // bytes 1..4: 0x54433221
+  p(lw(11, 1, 3));    // bytes 3..6: 0x76655443
+  p(lh(12, 1, 5));    // bytes 5,6 (within one word): 0x7665
+  p(lh(13, 1, 7));    // byte 7 and 8 (8 is 0): 0x0087
+  p(lb(14, 1, 7));    // 0x87 sign-extended
+  p(lhu(15, 1, 3));   // 0x5443
+  p(lh(16, 1, 3));    // 0x5443 (positive)
+  p(sw(2, 1, 0x11));  // kData+0x11..0x14
+  p(sh(2, 1, 0x1b));  // kData+0x1b..0x1c (crosses)
+  p.halt();
+  m.load(p);
+  m.halt_on_trap();
+  m.cpu().set_x(1, kData);
+  m.cpu().set_x(2, 0xa1b2c3d4);
+  ASSERT_EQ(m.run(), Stop::Semihost);
+  EXPECT_EQ(m.cpu().pc(), kRamBase + 9 * 4 + 4) << "no trap was taken";
+  EXPECT_EQ(m.cpu().x(10), 0x54433221u);
+  EXPECT_EQ(m.cpu().x(11), 0x76655443u);
+  EXPECT_EQ(m.cpu().x(12), 0x7665u);
+  EXPECT_EQ(m.cpu().x(13), 0x0087u);
+  EXPECT_EQ(m.cpu().x(14), 0xffffff87u);
+  EXPECT_EQ(m.cpu().x(15), 0x5443u);
+  EXPECT_EQ(m.cpu().x(16), 0x5443u);
+  EXPECT_EQ(m.peek32(kData + 0x10), 0xb2c3d400u);
+  EXPECT_EQ(m.peek32(kData + 0x14), 0x000000a1u);
+  EXPECT_EQ(m.peek32(kData + 0x18), 0xd4000000u);
+  EXPECT_EQ(m.peek32(kData + 0x1c), 0x000000c3u);
+  // Word-crossing accesses: lw x2, lh +7, lhu/lh +3, sw, sh = 7 splits; lh +5 and lb are single.
+  EXPECT_EQ(m.cpu().counters().misaligned_splits, 7u);
+}
+
+TEST(MisalignedSplit, SignExtendsAHalfwordAcrossWords) {
+  isa::CpuConfig cfg = default_config();
+  cfg.misaligned = isa::Misaligned::Split;
+  Machine m(cfg);
+  const uint8_t d[8] = {0, 0, 0, 0xff, 0x80, 0, 0, 0};
+  m.cpu().debug_write(kData, d, 8);
+  Asm p(kRamBase);
+  p(lh(3, 1, 3)).halt();  // 0x80ff -> 0xffff80ff
+  m.load(p);
+  m.cpu().set_x(1, kData);
+  ASSERT_EQ(m.run(), Stop::Semihost);
+  EXPECT_EQ(m.cpu().x(3), 0xffff80ffu);
+}
+
+TEST(MisalignedSplit, AcrossTwoMemoriesEachCountsOneAccess) {
+  isa::CpuConfig cfg = default_config();
+  cfg.misaligned = isa::Misaligned::Split;
+  Machine m(cfg);
+  const size_t a = m.add_region("a", 0x90000000u, 0x1000, true, false, 1, 0);
+  const size_t b = m.add_region("b", 0x90001000u, 0x1000, true, false, 4, 0);
+  m.poke32(0x90000ffcu, 0x44332211u);
+  m.poke32(0x90001000u, 0x88776655u);
+  Asm p(kRamBase);
+  p(lw(3, 1, -2))(sw(4, 1, -1)).halt();  // 0x90000ffe..0x90001001, then 0x90000fff..0x90001002
+  m.load(p);
+  m.cpu().set_x(1, 0x90001000u);
+  m.cpu().set_x(4, 0xdeadbeefu);
+  ASSERT_EQ(m.run(), Stop::Semihost);
+  EXPECT_EQ(m.cpu().x(3), 0x66554433u);
+  EXPECT_EQ(m.cpu().region(a).reads[2], 1u);
+  EXPECT_EQ(m.cpu().region(b).reads[2], 1u);
+  EXPECT_EQ(m.cpu().region(a).writes[2], 1u);
+  EXPECT_EQ(m.cpu().region(b).writes[2], 1u);
+  EXPECT_EQ(m.peek32(0x90000ffcu), 0xef332211u);
+  EXPECT_EQ(m.peek32(0x90001000u), 0x88deadbeu);
+  EXPECT_EQ(m.cpu().counters().mem_wait_cycles, 1u + 4u) << "each part pays its memory's wait states";
+}
+
+TEST(MisalignedSplit, DevicePartsAreBusTransactions) {
+  isa::CpuConfig cfg = default_config();
+  cfg.misaligned = isa::Misaligned::Split;
+  Machine m(cfg);
+  for (int i = 0; i < 8; ++i) m.bus.dev[i] = uint8_t(0x10 + i);
+  Asm p(kRamBase);
+  p(lw(3, 1, 1))(sh(2, 1, 7)).halt();
+  m.load(p);
+  m.cpu().set_x(1, kDevBase);
+  m.cpu().set_x(2, 0xbeef);
+  ASSERT_EQ(m.run(), Stop::Semihost);
+  EXPECT_EQ(m.cpu().x(3), 0x14131211u);
+  ASSERT_GE(m.bus.log.size(), 4u);
+  // lw: [1..3] then [4]; sh: [7] then [8]
+  EXPECT_EQ(m.bus.log[0].addr, kDevBase + 1);
+  EXPECT_EQ(m.bus.log[0].len, 3u);
+  EXPECT_EQ(m.bus.log[1].addr, kDevBase + 4);
+  EXPECT_EQ(m.bus.log[1].len, 1u);
+  EXPECT_TRUE(m.bus.log[2].write);
+  EXPECT_EQ(m.bus.log[2].addr, kDevBase + 7);
+  EXPECT_EQ(m.bus.log[2].len, 1u);
+  EXPECT_EQ(m.bus.log[3].addr, kDevBase + 8);
+  EXPECT_EQ(m.bus.dev[7], 0xefu);
+  EXPECT_EQ(m.bus.dev[8], 0xbeu);
+}
+
+TEST(MisalignedSplit, FaultingPartIsAnAccessFaultWithItsAddress) {
+  isa::CpuConfig cfg = default_config();
+  cfg.misaligned = isa::Misaligned::Split;
+  {
+    // Load: the second word is unmapped (RAM ends at kRamBase + kRamSize).
+    Machine m(cfg);
+    Asm p(kRamBase);
+    p(lw(3, 1, 0)).halt();
+    m.load(p);
+    m.halt_on_trap();
+    m.cpu().set_x(1, kRamBase + kRamSize - 2);
+    m.cpu().set_x(3, 0x1234);
+    ASSERT_EQ(m.run(), Stop::Semihost);
+    EXPECT_EQ(m.cpu().mcause(), uint32_t(isa::kLoadAccessFault));
+    EXPECT_EQ(m.cpu().mtval(), kRamBase + kRamSize) << "the part that faulted";
+    EXPECT_EQ(m.cpu().x(3), 0x1234u) << "destination unchanged";
+  }
+  {
+    // Store: the second part lands in read-only memory: a store access fault; as on Ibex the other
+    // transaction has been issued (its bytes are written).
+    Machine m(cfg);
+    m.add_region("rw", 0x90000000u, 0x1000, true, false);
+    m.add_region("ro", 0x90001000u, 0x1000, false, false);
+    Asm p(kRamBase);
+    p(sw(2, 1, -2)).halt();
+    m.load(p);
+    m.halt_on_trap();
+    m.cpu().set_x(1, 0x90001000u);
+    m.cpu().set_x(2, 0xa1b2c3d4u);
+    ASSERT_EQ(m.run(), Stop::Semihost);
+    EXPECT_EQ(m.cpu().mcause(), uint32_t(isa::kStoreAccessFault));
+    EXPECT_EQ(m.cpu().mtval(), 0x90001000u);
+    EXPECT_EQ(m.peek32(0x90000ffcu), 0xc3d40000u);
+    EXPECT_EQ(m.peek32(0x90001000u), 0u);
+  }
+}
+
 // ---- access faults ---------------------------------------------------------------------------------
 TEST(AccessFault, StoreToReadOnlyRegion) {
   for (uint32_t insn : {sw(2, 1, 0), sh(2, 1, 0), sb(2, 1, 0)}) {
