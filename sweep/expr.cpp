@@ -65,7 +65,17 @@ class ExprParser {
         i = j;
       } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
         size_t j = i;
-        while (j < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[j])) || s_[j] == '_' || s_[j] == '.')) ++j;
+        while (j < s_.size()) {
+          if (std::isalnum(static_cast<unsigned char>(s_[j])) || s_[j] == '_' || s_[j] == '.') {
+            ++j;
+          } else if (s_[j] == '[') {  // a report column such as regions[name=ffn].cycles
+            const size_t close = s_.find(']', j);
+            if (close == std::string::npos) fail("unterminated '['");
+            j = close + 1;
+          } else {
+            break;
+          }
+        }
         std::string w = s_.substr(i, j - i);
         if (w == "and") toks_.push_back({Tok::Op, "&&"});
         else if (w == "or") toks_.push_back({Tok::Op, "||"});

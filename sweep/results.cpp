@@ -5,6 +5,7 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 
@@ -80,12 +81,51 @@ std::vector<std::pair<std::string, std::string>> parse_metric_lines(const std::s
 
 }  // namespace
 
+namespace {
+
+// What index.html opens with: the spec (axes, combine, constraints), the counts and the run history
+// (DIR/sweep.json, written by the backends).
+json summary_json(const Spec& s, const std::string& out_dir, const Results& r) {
+  json axes = json::array();
+  for (const auto& a : s.axes) axes.push_back({{"path", a.path}, {"values", a.values}, {"param", a.param}});
+  json constraints = json::array(), excludes = json::array();
+  for (const auto& c : s.constraints) constraints.push_back(c.text);
+  for (const auto& c : s.excludes) excludes.push_back(c.text);
+  json runs = json::array();
+  try {
+    const json m = json::parse(slurp((fs::path(out_dir) / "sweep.json").string()));
+    if (m.contains("runs") && m["runs"].is_array()) runs = m["runs"];
+  } catch (const json::exception&) {
+  }
+  return {{"name", s.name},          {"spec", fs::absolute(s.file).lexically_normal().string()},
+          {"base_config", s.base_config}, {"firmware", s.firmware},
+          {"args", s.args},          {"combine", s.combine},
+          {"axes", axes},            {"excludes", excludes},
+          {"excluded", s.excluded},  {"constraints", constraints},
+          {"points", s.points.size()}, {"ok", r.ok},
+          {"failed", r.failed},      {"missing", r.missing},
+          {"infeasible", r.infeasible}, {"timeout_s", s.timeout_s},
+          {"runs", runs},            {"written", now_utc()},
+          {"report_columns", [&] {
+             json v = json::array();
+             for (const auto& rm : s.report_metrics) v.push_back(rm.column);
+             return v;
+           }()}};
+}
+
+}  // namespace
+
 Results collect_results(const Spec& s, const std::string& out_dir) {
   Results r;
   const fs::path pdir = fs::path(out_dir) / "points";
-  std::vector<std::string> components, metric_names;
-  for (const auto& m : s.metrics)
-    if (m.compare(0, 7, "report:") != 0) metric_names.push_back(m);
+  std::vector<std::string> components, metric_names = s.metrics, prov_columns;
+  struct LongRow {
+    std::string point;
+    const Point* p;
+    std::string component, kind;
+    double dynamic_j, leakage_j;
+  };
+  std::vector<LongRow> long_rows;
   std::vector<std::map<std::string, json>> rows;
   for (const auto& p : s.points) {
     std::map<std::string, json> row;
@@ -111,6 +151,10 @@ Results collect_results(const Spec& s, const std::string& out_dir) {
       exit_code = code;
       status = code == 0 ? "error" : status_for_exit(code);
       if (code == 0) error = "exit code 0 but no report";
+      if (code == 124) {  // no report: coreutils' timeout (a cycle limit writes its report)
+        status = "timeout";
+        error = fmt::format("killed after {} s (workload.timeout_s)", s.timeout_s);
+      }
     } else {
       status = "missing";
     }
@@ -145,8 +189,32 @@ Results collect_results(const Spec& s, const std::string& out_dir) {
             components.push_back(it.key());
           row["energy_j." + it.key()] = it.value();
         }
-      for (const auto& m : s.metrics)
-        if (m.compare(0, 7, "report:") == 0) row[m.substr(7)] = jget(rec, m.substr(7));
+      for (const auto& rm : s.report_metrics) {
+        const json* v = select(rec, rm.sel);
+        row[rm.column] = v ? *v : json(nullptr);
+      }
+      if (const json* comps = jpath(rec, "energy_j.components"); comps && comps->is_array() && status == "ok")
+        for (const auto& cj : *comps)
+          long_rows.push_back({p.id, &p, cj.value("name", ""), cj.value("kind", ""), cj.value("dynamic_j", 0.0),
+                               cj.value("leakage_j", 0.0)});
+      // Provenance of the run (docs/REPORT.md): the nested object in results.jsonl; in results.csv its
+      // scalar fields as provenance.<key> columns (objects flattened: provenance.mcucim.commit), lists
+      // as compact JSON (provenance.inputs).
+      if (const json* pv = jpath(rec, "provenance"); pv && pv->is_object()) {
+        row["provenance"] = *pv;
+        std::function<void(const json&, const std::string&)> flatten = [&](const json& o, const std::string& pre) {
+          for (auto it = o.begin(); it != o.end(); ++it) {
+            const std::string col = pre + "." + it.key();
+            if (it.value().is_object()) {
+              flatten(it.value(), col);
+              continue;
+            }
+            if (std::find(prov_columns.begin(), prov_columns.end(), col) == prov_columns.end()) prov_columns.push_back(col);
+            row[col] = it.value().is_array() ? json(it.value().dump()) : it.value();
+          }
+        };
+        flatten(*pv, "provenance");
+      }
     }
     for (const auto& kv : parse_metric_lines(slurp(base + ".out"))) {
       if (std::find(metric_names.begin(), metric_names.end(), kv.first) == metric_names.end())
@@ -157,16 +225,49 @@ Results collect_results(const Spec& s, const std::string& out_dir) {
     rows.push_back(std::move(row));
   }
 
+  // constraints: feasible = every constraint holds (ok points only; empty otherwise)
+  if (!s.constraints.empty()) {
+    for (auto& row : rows) {
+      if (row["status"] != "ok") continue;
+      std::string violated;
+      for (const auto& c : s.constraints) {
+        bool holds = false;
+        std::string missing;
+        try {
+          holds = constraint_true(c, [&](const std::string& name) -> Value {
+            auto it = row.find(name);
+            if (it == row.end() || it->second.is_null()) {
+              missing = name;
+              throw ConfigError("missing");
+            }
+            const json& v = it->second;
+            if (v.is_number()) return Value{true, v.get<double>(), ""};
+            if (v.is_boolean()) return Value{true, v.get<bool>() ? 1.0 : 0.0, ""};
+            return value_of_text(v.is_string() ? v.get<std::string>() : v.dump());
+          });
+        } catch (const ConfigError& e) {
+          holds = false;
+          if (missing.empty()) missing = e.what();
+        }
+        if (!holds) violated += (violated.empty() ? "" : "; ") + c.text + (missing.empty() ? "" : " (" + missing + ": no value)");
+      }
+      row["feasible"] = violated.empty();
+      row["violated"] = violated.empty() ? json(nullptr) : json(violated);
+      if (!violated.empty()) r.infeasible++;
+    }
+  }
+
   r.columns = {"id"};
   for (const auto& a : s.axes) r.columns.push_back(a.path);
-  for (const char* c : {"status", "exit_code", "error", "cycles", "instret", "time_s", "energy_j", "energy_dynamic_j",
-                        "energy_leakage_j", "power_w", "tokens", "latency_per_token_s", "energy_per_token_j",
-                        "tokens_per_s", "tops_per_w", "macs", "macs_hw"})
-    r.columns.push_back(c);
+  for (size_t i = 1; i < fixed_columns().size(); ++i) r.columns.push_back(fixed_columns()[i]);
+  if (!s.constraints.empty()) {
+    r.columns.push_back("feasible");
+    r.columns.push_back("violated");
+  }
   for (const auto& c : components) r.columns.push_back("energy_j." + c);
   for (const auto& m : metric_names) r.columns.push_back("metric." + m);
-  for (const auto& m : s.metrics)
-    if (m.compare(0, 7, "report:") == 0) r.columns.push_back(m.substr(7));
+  for (const auto& rm : s.report_metrics) r.columns.push_back(rm.column);
+  for (const auto& c : prov_columns) r.columns.push_back(c);
   r.columns.push_back("host_s");
 
   std::string csv, jsonl;
@@ -178,21 +279,37 @@ Results collect_results(const Spec& s, const std::string& out_dir) {
       auto it = row.find(r.columns[i]);
       const json v = it == row.end() ? json(nullptr) : it->second;
       csv += (i ? "," : "") + csv_field(v);
-      o[r.columns[i]] = v;
+      if (r.columns[i].compare(0, 11, "provenance.") != 0) o[r.columns[i]] = v;
     }
     csv += "\n";
-    // In results.jsonl, numeric axis values are numbers (the CSV keeps them as written).
+    // In results.jsonl, numeric axis values are numbers (the CSV keeps them as written), and the
+    // provenance is one nested object.
     for (const auto& a : s.axes) {
       const std::string t = o[a.path].get<std::string>();
       double d;
       if (!is_bool_text(t) && to_number(t, d)) o[a.path] = d;
     }
+    if (row.count("provenance")) o["provenance"] = row["provenance"];
     jsonl += o.dump() + "\n";
     r.rows.push_back(std::move(o));
   }
+
+  // Long format: one row per point and energy component (ok points).
+  std::string lcsv = "point";
+  for (const auto& a : s.axes) lcsv += "," + csv_field(a.path);
+  lcsv += ",component,kind,dynamic_j,leakage_j\n";
+  for (const auto& lr : long_rows) {
+    lcsv += lr.point;
+    for (const auto& kv : lr.p->values) lcsv += "," + csv_field(kv.second);
+    lcsv += "," + csv_field(lr.component) + "," + csv_field(lr.kind) + "," + csv_field(lr.dynamic_j) + "," +
+            csv_field(lr.leakage_j) + "\n";
+  }
+
   fs::create_directories(out_dir);
   write_atomic((fs::path(out_dir) / "results.csv").string(), csv);
   write_atomic((fs::path(out_dir) / "results.jsonl").string(), jsonl);
+  write_atomic((fs::path(out_dir) / "results_long.csv").string(), lcsv);
+  write_atomic((fs::path(out_dir) / "summary.json").string(), summary_json(s, out_dir, r).dump(2) + "\n");
   return r;
 }
 

@@ -1,4 +1,5 @@
-// The local backend: child processes N at a time, timeouts, crash-safe point files, resume.
+// Running points: the child-process pool (timeouts, crash-safe point files, stop on signals), the
+// output directory's lock/manifest/log, the local backend and the Slurm array task.
 #include "sweep/runner.h"
 
 #include <fcntl.h>
@@ -24,8 +25,6 @@ namespace mcucim::sweep {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// ------------------------------------------------------------------------------------------------
-// The runner.
 namespace {
 
 volatile sig_atomic_t g_stop = 0;
@@ -33,7 +32,7 @@ void on_stop_signal(int) { g_stop = 1; }
 
 struct Running {
   pid_t pid = -1;
-  size_t point = 0;
+  size_t job = 0;
   std::chrono::steady_clock::time_point start;
   std::string tmp_report;
   bool timed_out = false;
@@ -71,66 +70,38 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& out, const 
 }
 
 void log_line(int fd, const std::string& s) {
+  if (fd < 0) return;
   const std::string line = s + "\n";
   (void)!::write(fd, line.data(), line.size());
 }
 
+// The argv with its --report value replaced by `report`.
+std::vector<std::string> with_report(std::vector<std::string> argv, const std::string& report) {
+  for (size_t i = 0; i + 1 < argv.size(); ++i)
+    if (argv[i] == "--report") argv[i + 1] = report;
+  return argv;
+}
+
 }  // namespace
 
-int run_local(const Spec& s, const RunOptions& opt, std::ostream& err) {
-  const fs::path dir = opt.out_dir;
-  const fs::path pdir = dir / "points";
+std::vector<Job> jobs_for(const Spec& s, const std::vector<size_t>& points, const std::string& out_dir,
+                          const std::string& binary) {
+  const fs::path pdir = fs::absolute(fs::path(out_dir) / "points").lexically_normal();
+  std::vector<Job> jobs;
+  for (size_t i : points)
+    jobs.push_back({s.points[i].id, point_argv(s, s.points[i], binary, (pdir / (s.points[i].id + ".json")).string())});
+  return jobs;
+}
+
+PoolResult run_jobs(const std::vector<Job>& jobs, const std::string& out_dir, const PoolOptions& opt, int log_fd,
+                    std::ostream& err) {
+  const fs::path pdir = fs::path(out_dir) / "points";
   fs::create_directories(pdir);
-
-  // One sweep per directory at a time.
-  const std::string lock_path = (dir / ".lock").string();
-  const int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) != 0)
-    throw ConfigError("--out " + dir.string() + ": another sweep is running in this directory (" + lock_path + ")");
-
-  // The manifest: what the point files of this directory were computed with.
-  json manifest = {{"spec", fs::absolute(s.file).string()}, {"base_config", s.base_config},
-                   {"firmware", s.firmware}, {"args", s.args}};
-  const std::string mpath = (dir / "sweep.json").string();
-  json old;
-  if (fs::exists(mpath)) {
-    try {
-      old = json::parse(slurp(mpath));
-    } catch (const json::exception&) {
-    }
-    for (const char* k : {"base_config", "firmware", "args"})
-      if (old.is_object() && old.contains(k) && old[k] != manifest[k])
-        throw ConfigError("--out " + dir.string() + " holds results of a different sweep: " + k + " was " +
-                          old[k].dump() + ", now " + manifest[k].dump() +
-                          " (use another --out directory, or delete " + dir.string() + ")");
-  }
-  write_atomic(mpath, manifest.dump(2) + "\n");
-
-  // Leftovers of a killed sweep.
-  for (const auto& e : fs::directory_iterator(pdir))
-    if (e.path().filename().string().find(".tmp.") != std::string::npos) fs::remove(e.path());
-
+  PoolResult res;
   std::vector<size_t> todo;
-  size_t already = 0;
-  for (size_t i = 0; i < s.points.size(); ++i) {
-    json rec;
-    const std::string f = (pdir / (s.points[i].id + ".json")).string();
-    if (read_point_file(f, rec)) {
-      const bool ok = rec["status"] == "exit" && rec.value("exit_code", -1) == 0;
-      if (!opt.retry_failed || ok) {
-        ++already;
-        continue;
-      }
-    }
-    todo.push_back(i);
-  }
-  std::reverse(todo.begin(), todo.end());  // pop from the back = spec order
+  for (size_t i = jobs.size(); i-- > 0;) todo.push_back(i);  // pop from the back = given order
 
-  const std::string log_path = (dir / "sweep.log").string();
-  const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  log_line(log_fd, fmt::format("sweep {} points {} already {} pid {}", s.file, s.points.size(), already, getpid()));
-
-  unsigned jobs = opt.jobs ? opt.jobs : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned n = std::max(1u, opt.jobs);
   const bool tty = opt.progress && isatty(fileno(stderr));
   struct sigaction sa {}, old_int {}, old_term {};
   sa.sa_handler = on_stop_signal;
@@ -141,39 +112,44 @@ int run_local(const Spec& s, const RunOptions& opt, std::ostream& err) {
 
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<Running> running;
-  size_t done = 0, failed = 0;
-  const size_t to_run = todo.size();
   auto last_draw = t0 - std::chrono::seconds(1);
-  std::vector<std::string> failures;
 
   auto draw = [&](bool force) {
     if (!tty) return;
     const auto now = std::chrono::steady_clock::now();
     if (!force && now - last_draw < std::chrono::milliseconds(250)) return;
     last_draw = now;
-    const size_t total = s.points.size(), finished = already + done;
+    const size_t total = opt.total ? opt.total : jobs.size(), finished = opt.already + res.ran;
     const int width = 24;
-    const int fill = total ? static_cast<int>(width * finished / total) : width;
+    const int fill = total ? static_cast<int>(width * std::min(finished, total) / total) : width;
     std::string eta = "-";
-    if (done > 0) {
+    if (res.ran > 0) {
       const double el = std::chrono::duration<double>(now - t0).count();
-      eta = fmt_duration(el / done * (to_run - done));
+      eta = fmt_duration(el / res.ran * (jobs.size() - res.ran));
     }
     err << fmt::format("\r[sweep] [{}{}] {}/{} done, {} failed, {} running, ETA {}   ", std::string(fill, '#'),
-                       std::string(width - fill, '.'), finished, total, failed, running.size(), eta)
+                       std::string(width - fill, '.'), finished, total, res.failed, running.size(), eta)
         << std::flush;
   };
 
+  // A child has ended: record it (or not, when it was stopped from outside).
   auto finish = [&](Running& r, int st) {
-    const Point& p = s.points[r.point];
-    const std::string base = (pdir / p.id).string();
+    const Job& job = jobs[r.job];
+    const std::string base = (pdir / job.id).string();
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - r.start).count();
+    std::error_code ec;
+    const bool stopped = !r.timed_out && WIFSIGNALED(st) && (WTERMSIG(st) == SIGTERM || WTERMSIG(st) == SIGINT);
+    if (stopped || (g_stop && !r.timed_out && !WIFEXITED(st))) {
+      fs::remove(r.tmp_report, ec);
+      log_line(log_fd, "stopped " + job.id);
+      return;
+    }
     json rec;
     std::string status;
     if (r.timed_out) {
       status = "timeout";
       rec = {{"status", status}, {"exit_code", nullptr},
-             {"error", fmt::format("killed after {} s (workload.timeout_s)", s.timeout_s)}};
+             {"error", fmt::format("killed after {} s (workload.timeout_s)", opt.timeout_s)}};
     } else if (read_point_file(r.tmp_report, rec)) {
       const int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
       status = rec["status"] == "exit" ? status_for_exit(rec.value("exit_code", code)) : rec["status"].get<std::string>();
@@ -192,27 +168,27 @@ int run_local(const Spec& s, const RunOptions& opt, std::ostream& err) {
       rec["wall_s"] = wall;
       write_atomic(base + ".json", rec.dump(2) + "\n");
     }
-    std::error_code ec;
     fs::remove(r.tmp_report, ec);
-    ++done;
+    fs::remove(base + ".rc", ec);  // a stale exit code of a --list run
+    ++res.ran;
     if (status != "ok") {
-      ++failed;
-      failures.push_back(fmt::format("{} ({}): {}", p.id, status, first_lines(slurp(base + ".err"), 1, 200)));
+      ++res.failed;
+      res.failures.push_back(fmt::format("{} ({}): {}", job.id, status, first_lines(slurp(base + ".err"), 1, 200)));
     }
-    log_line(log_fd, fmt::format("done {} {} {:.3f}", p.id, status, wall));
+    log_line(log_fd, fmt::format("done {} {} {:.3f}", job.id, status, wall));
   };
 
   while ((!todo.empty() || !running.empty()) && !g_stop) {
-    while (running.size() < jobs && !todo.empty() && !g_stop) {
+    while (running.size() < n && !todo.empty() && !g_stop) {
       Running r;
-      r.point = todo.back();
+      r.job = todo.back();
       todo.pop_back();
-      const Point& p = s.points[r.point];
-      const std::string base = (pdir / p.id).string();
+      const Job& job = jobs[r.job];
+      const std::string base = (pdir / job.id).string();
       r.tmp_report = base + ".json.tmp." + std::to_string(getpid());
       r.start = std::chrono::steady_clock::now();
-      log_line(log_fd, "start " + p.id);
-      r.pid = spawn(point_argv(s, p, opt.binary, r.tmp_report), base + ".out", base + ".err");
+      log_line(log_fd, "start " + job.id);
+      r.pid = spawn(with_report(job.argv, r.tmp_report), base + ".out", base + ".err");
       running.push_back(r);
     }
     for (size_t i = 0; i < running.size();) {
@@ -223,8 +199,8 @@ int run_local(const Spec& s, const RunOptions& opt, std::ostream& err) {
         running.erase(running.begin() + i);
         continue;
       }
-      if (s.timeout_s > 0 && !running[i].timed_out &&
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - running[i].start).count() > s.timeout_s) {
+      if (opt.timeout_s > 0 && !running[i].timed_out &&
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - running[i].start).count() > opt.timeout_s) {
         kill(running[i].pid, SIGKILL);
         running[i].timed_out = true;
       }
@@ -233,8 +209,8 @@ int run_local(const Spec& s, const RunOptions& opt, std::ostream& err) {
     draw(false);
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  const bool interrupted = g_stop != 0;
-  if (interrupted) {
+  res.interrupted = g_stop != 0;
+  if (res.interrupted) {
     // Stop the running points; they are not recorded and run again next time.
     for (auto& r : running) kill(r.pid, SIGTERM);
     for (auto& r : running) {
@@ -247,31 +223,169 @@ int run_local(const Spec& s, const RunOptions& opt, std::ostream& err) {
       }
       std::error_code ec;
       fs::remove(r.tmp_report, ec);
-      log_line(log_fd, "stopped " + s.points[r.point].id);
+      log_line(log_fd, "stopped " + jobs[r.job].id);
     }
   }
   draw(true);
   if (tty) err << "\n";
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
+  return res;
+}
 
-  Results res = collect_results(s, dir.string());
+std::vector<size_t> pending_points(const Spec& s, const std::string& out_dir, bool retry_failed, size_t& already) {
+  const fs::path pdir = fs::path(out_dir) / "points";
+  std::vector<size_t> todo;
+  already = 0;
+  for (size_t i = 0; i < s.points.size(); ++i) {
+    json rec;
+    if (read_point_file((pdir / (s.points[i].id + ".json")).string(), rec)) {
+      const bool ok = rec["status"] == "exit" && rec.value("exit_code", -1) == 0;
+      if (!retry_failed || ok) {
+        ++already;
+        continue;
+      }
+    }
+    todo.push_back(i);
+  }
+  return todo;
+}
+
+// ------------------------------------------------------------------------------------------------
+// The output directory.
+OutDir::OutDir(const Spec& s, const std::string& dir) : dir_(dir) {
+  const fs::path d = dir;
+  fs::create_directories(d / "points");
+  const std::string lock_path = (d / ".lock").string();
+  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0 || flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+    throw ConfigError("--out " + dir + ": another sweep is running in this directory (" + lock_path + ")");
+  }
+  // The manifest: what the point files of this directory were computed with (and the run history).
+  json manifest = {{"spec", fs::absolute(s.file).string()}, {"base_config", s.base_config},
+                   {"firmware", s.firmware}, {"args", s.args}, {"runs", json::array()}};
+  const std::string mpath = (d / "sweep.json").string();
+  if (fs::exists(mpath)) {
+    json old;
+    try {
+      old = json::parse(slurp(mpath));
+    } catch (const json::exception&) {
+    }
+    for (const char* k : {"base_config", "firmware", "args"})
+      if (old.is_object() && old.contains(k) && old[k] != manifest[k]) {
+        ::close(lock_fd_);
+        throw ConfigError("--out " + dir + " holds results of a different sweep: " + k + " was " + old[k].dump() +
+                          ", now " + manifest[k].dump() + " (use another --out directory, or delete " + dir + ")");
+      }
+    if (old.is_object() && old.contains("runs") && old["runs"].is_array()) manifest["runs"] = old["runs"];
+  }
+  write_atomic(mpath, manifest.dump(2) + "\n");
+  log_fd_ = ::open((d / "sweep.log").string().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+OutDir::~OutDir() {
+  if (log_fd_ >= 0) ::close(log_fd_);
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+void OutDir::log(const std::string& line) const { log_line(log_fd_, line); }
+
+void OutDir::record_run(const json& run) const {
+  const std::string mpath = (fs::path(dir_) / "sweep.json").string();
+  json m;
+  try {
+    m = json::parse(slurp(mpath));
+  } catch (const json::exception&) {
+    return;
+  }
+  if (!m.contains("runs") || !m["runs"].is_array()) m["runs"] = json::array();
+  m["runs"].push_back(run);
+  write_atomic(mpath, m.dump(2) + "\n");
+}
+
+// ------------------------------------------------------------------------------------------------
+// The local backend.
+int run_local(const Spec& s, const RunOptions& opt, std::ostream& err) {
+  OutDir out(s, opt.out_dir);
+  const fs::path pdir = fs::path(opt.out_dir) / "points";
+  // Leftovers of a killed sweep.
+  for (const auto& e : fs::directory_iterator(pdir))
+    if (e.path().filename().string().find(".tmp.") != std::string::npos) fs::remove(e.path());
+
+  size_t already = 0;
+  const std::vector<size_t> todo = pending_points(s, opt.out_dir, opt.retry_failed, already);
+  out.log(fmt::format("sweep {} points {} already {} pid {}", s.file, s.points.size(), already, getpid()));
+
+  PoolOptions po;
+  po.jobs = opt.jobs ? opt.jobs : std::max(1u, std::thread::hardware_concurrency());
+  po.timeout_s = s.timeout_s;
+  po.progress = opt.progress;
+  po.total = s.points.size();
+  po.already = already;
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string started = now_utc();
+  PoolResult pr = run_jobs(jobs_for(s, todo, opt.out_dir, opt.binary), opt.out_dir, po, out.log_fd(), err);
   const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  log_line(log_fd, fmt::format("end ran {} ok {} failed {} missing {}{}", done, res.ok, res.failed, res.missing,
-                               interrupted ? " interrupted" : ""));
-  ::close(log_fd);
+  out.record_run({{"backend", "local"}, {"started", started}, {"jobs", po.jobs}, {"ran", pr.ran},
+                  {"failed", pr.failed}, {"wall_s", el}, {"interrupted", pr.interrupted}});
+
+  Results res = collect_results(s, opt.out_dir);
+  out.log(fmt::format("end ran {} ok {} failed {} missing {}{}", pr.ran, res.ok, res.failed, res.missing,
+                      pr.interrupted ? " interrupted" : ""));
   err << fmt::format("mcucim sweep: {} points: {} ok, {} failed{} ({} run now in {:.1f} s, {} already done); "
                      "results: {}\n",
                      s.points.size(), res.ok, res.failed, res.missing ? fmt::format(", {} not run", res.missing) : "",
-                     done, el, already, (dir / "results.csv").string());
-  for (size_t i = 0; i < failures.size() && i < 10; ++i) err << "  failed: " << failures[i] << "\n";
-  if (failures.size() > 10) err << "  ... (" << failures.size() - 10 << " more; see results.csv)\n";
-  ::close(lock_fd);
-  if (interrupted) {
+                     pr.ran, el, already, (fs::path(opt.out_dir) / "results.csv").string());
+  if (res.infeasible) err << fmt::format("  {} ok points do not meet the constraints (column feasible)\n", res.infeasible);
+  for (size_t i = 0; i < pr.failures.size() && i < 10; ++i) err << "  failed: " << pr.failures[i] << "\n";
+  if (pr.failures.size() > 10) err << "  ... (" << pr.failures.size() - 10 << " more; see results.csv)\n";
+  if (pr.interrupted) {
     err << "mcucim sweep: interrupted; run the same command again to resume\n";
     return 130;
   }
   return res.failed || res.missing ? 1 : 0;
+}
+
+// ------------------------------------------------------------------------------------------------
+// One Slurm array task.
+int run_task(const std::string& task_file, long index, std::ostream& err) {
+  json t;
+  try {
+    t = json::parse(slurp(task_file));
+  } catch (const json::exception& e) {
+    throw ConfigError("mcucim sweep --task: " + task_file + " is not a task file (" + e.what() + ")");
+  }
+  if (!t.is_object() || !t.contains("points") || !t["points"].is_array() || !t.contains("out_dir"))
+    throw ConfigError("mcucim sweep --task: " + task_file + " is not a task file (expected out_dir and points)");
+  const size_t chunk = std::max<size_t>(1, t.value("chunk", size_t(1)));
+  const size_t n = t["points"].size();
+  if (index < 0 || size_t(index) * chunk >= n)
+    throw ConfigError(fmt::format("mcucim sweep --task: index {} is outside the {} tasks of {}", index,
+                                  (n + chunk - 1) / chunk, task_file));
+  std::vector<Job> jobs;
+  for (size_t i = size_t(index) * chunk; i < std::min(n, size_t(index + 1) * chunk); ++i) {
+    const json& p = t["points"][i];
+    jobs.push_back({p.at("id").get<std::string>(), p.at("argv").get<std::vector<std::string>>()});
+  }
+  const std::string out_dir = t["out_dir"];
+  // Points already recorded (e.g. a requeued task) are not run again.
+  std::vector<Job> todo;
+  for (auto& j : jobs) {
+    json rec;
+    if (!read_point_file((fs::path(out_dir) / "points" / (j.id + ".json")).string(), rec)) todo.push_back(std::move(j));
+  }
+  PoolOptions po;
+  po.jobs = 1;
+  po.timeout_s = t.value("timeout_s", 0.0);
+  err << fmt::format("mcucim sweep --task {} {}: {} points ({} already done) on {}\n", task_file, index, todo.size(),
+                     jobs.size() - todo.size(), host_name());
+  const auto t0 = std::chrono::steady_clock::now();
+  PoolResult pr = run_jobs(todo, out_dir, po, fileno(stderr), err);
+  err << fmt::format("mcucim sweep --task: {} run, {} failed, {:.1f} s{}\n", pr.ran, pr.failed,
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                     pr.interrupted ? ", stopped" : "");
+  return pr.interrupted ? 130 : 0;
 }
 
 }  // namespace mcucim::sweep

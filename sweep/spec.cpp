@@ -20,6 +20,7 @@
 namespace mcucim::sweep {
 
 namespace fs = std::filesystem;
+using nlohmann::json;
 using sim::read_soc_spec;
 
 bool constraint_true(const Constraint& c, const Point& p, const Config& base) {
@@ -185,12 +186,81 @@ std::string resolve_relative(const std::string& name, const fs::path& spec_dir) 
 
 }  // namespace
 
+const std::vector<std::string>& fixed_columns() {
+  static const std::vector<std::string> cols = {
+      "id", "status", "exit_code", "error", "cycles", "instret", "time_s", "energy_j", "energy_dynamic_j",
+      "energy_leakage_j", "power_w", "tokens", "latency_per_token_s", "energy_per_token_j", "tokens_per_s",
+      "tops_per_w", "macs", "macs_hw"};
+  return cols;
+}
+
+namespace {
+
+// The report's JSON schema (docs/report.schema.json in the source tree), to check report: selectors;
+// null when it is not there (an installed binary without the source tree checks nothing).
+const json& report_schema() {
+  static const json schema = [] {
+    const fs::path p = fs::path(MCUCIM_SOURCE_DIR) / "docs" / "report.schema.json";
+    try {
+      return fs::exists(p) ? json::parse(slurp(p.string())) : json(nullptr);
+    } catch (const json::exception&) {
+      return json(nullptr);
+    }
+  }();
+  return schema;
+}
+
+// The energy components of the base config: core, bus, each memory, each device (as the report names them).
+std::vector<std::string> component_names(const std::string& base, const std::vector<std::string>& sets) {
+  std::vector<std::string> names = {"core", "bus"};
+  try {
+    Config c = Config::load(base, sets);
+    const sim::SocSpec soc = read_soc_spec(c);
+    for (const auto& m : soc.memories) names.push_back(m.name);
+    for (const auto& d : soc.devices) names.push_back(d.name);
+  } catch (const ConfigError&) {
+  }
+  return names;
+}
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+std::string list_text(const std::vector<std::string>& v, size_t max = 12) {
+  std::string out;
+  for (size_t i = 0; i < v.size() && i < max; ++i) out += (i ? ", " : "") + v[i];
+  if (v.size() > max) out += fmt::format(", ... ({} more)", v.size() - max);
+  return out.empty() ? "none" : out;
+}
+
+Spec build_spec(const Config& sc, const std::string& file, const fs::path& spec_dir, const LoadOptions& opt);
+
+}  // namespace
+
 Spec load_spec(const std::string& path, const LoadOptions& opt) {
   if (!fs::exists(path)) throw ConfigError("sweep spec '" + path + "' does not exist");
-  Config sc = Config::load(path);
+  return build_spec(Config::load(path), path, fs::absolute(path).parent_path(), opt);
+}
+
+Spec parse_spec(const std::string& yaml, const std::string& name, const LoadOptions& opt) {
+  try {
+    return build_spec(Config::parse(yaml, name), name, fs::absolute(opt.dir.empty() ? "." : opt.dir), opt);
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw ConfigError(name + ": " + e.what());
+  }
+}
+
+namespace {
+
+Spec build_spec(const Config& sc, const std::string& file, const fs::path& spec_dir, const LoadOptions& opt) {
   Spec s;
-  s.file = path;
-  const fs::path spec_dir = fs::absolute(path).parent_path();
+  s.file = file;
+  s.name = fs::path(file).stem().string();
 
   // base: a path relative to the spec file (or the current directory), or a preset name in configs/.
   const std::string base_name = sc.get<std::string>("base");
@@ -238,8 +308,26 @@ Spec load_spec(const std::string& path, const LoadOptions& opt) {
     s.args.push_back(sc.get<std::string>("workload.args." + std::to_string(i)));
   s.timeout_s = sc.get<double>("workload.timeout_s", 0.0);
   if (s.timeout_s < 0) sc.fail("workload.timeout_s", "expected a time in seconds >= 0 (0 = no limit)");
-  for (size_t i = 0, n = sc.list_size("workload.metrics"); i < n; ++i)
-    s.metrics.push_back(sc.get<std::string>("workload.metrics." + std::to_string(i)));
+  for (size_t i = 0, n = sc.list_size("workload.metrics"); i < n; ++i) {
+    const std::string k = "workload.metrics." + std::to_string(i);
+    const std::string m = sc.get<std::string>(k);
+    if (m.compare(0, 7, "report:") != 0) {
+      if (m.empty() || m.find_first_of("=. \t") != std::string::npos)
+        sc.fail(k, "expected a METRIC name (a word such as agreement) or report:<field of the JSON report>, found '" +
+                       m + "'");
+      s.metrics.push_back(m);
+      continue;
+    }
+    ReportMetric rm;
+    rm.column = m.substr(7);
+    rm.origin = sc.origin(k);
+    const std::string e = parse_selector(rm.column, rm.sel);
+    if (!e.empty()) sc.fail(k, "'" + m + "': " + e + " (expected e.g. report:regions[name=ffn].cycles)");
+    for (const auto& other : s.report_metrics)
+      if (other.column == rm.column) sc.fail(k, "'" + m + "' is listed twice");
+    rm.origin = sc.origin(k);
+    s.report_metrics.push_back(std::move(rm));
+  }
   // data files placed in memory for every point (`mcucim run --load FILE@ADDR`, in order: blob 0, 1, ...)
   for (size_t i = 0, n = sc.list_size("workload.loads"); i < n; ++i) {
     const std::string k = "workload.loads." + std::to_string(i);
@@ -377,7 +465,7 @@ Spec load_spec(const std::string& path, const LoadOptions& opt) {
     s.combine = sc.get_enum("combine", {"product", "zip"}, "product");
   }
 
-  // constraints
+  // exclude: expressions over config values
   for (size_t i = 0, n = sc.list_size("exclude"); i < n; ++i) {
     const std::string k = "exclude." + std::to_string(i);
     Constraint c = parse_constraint(sc.get<std::string>(k), sc.origin(k));
@@ -386,6 +474,83 @@ Spec load_spec(const std::string& path, const LoadOptions& opt) {
       if (!known && !(base.has(name) && !base.is_map(name) && !base.is_list(name)))
         throw ConfigError(c.origin.str() + ": constraint \"" + c.text + "\": '" + name +
                           "' is neither an axis of the sweep nor a value of the base config " + s.base_config);
+    }
+    s.excludes.push_back(std::move(c));
+  }
+
+  // report: metrics name real report fields (the schema) and, for matches, real regions/components.
+  std::vector<std::string> components;
+  bool have_components = false;
+  auto get_components = [&]() -> const std::vector<std::string>& {
+    if (!have_components) components = component_names(s.base_config, s.sets);
+    have_components = true;
+    return components;
+  };
+  std::vector<std::string> fw_strings;
+  bool have_strings = false;
+  for (const auto& rm : s.report_metrics) {
+    const std::string where = rm.origin.str() + ": workload.metrics: report:" + rm.column;
+    if (report_schema().is_null()) break;
+    std::vector<MatchStep> matches;
+    const std::string e = check_selector(rm.sel, report_schema(), matches);
+    if (!e.empty()) throw ConfigError(where + ": " + e + " (fields of the report: docs/REPORT.md)");
+    for (const auto& m : matches) {
+      if (m.list == "regions" && m.field == "name") {
+        if (!have_strings) {
+          try {
+            fw_strings = elf_strings(s.firmware);
+          } catch (const std::exception& x) {
+            throw ConfigError(where + ": cannot read the firmware to check the region name: " + x.what());
+          }
+          have_strings = true;
+        }
+        if (!region_name_possible(m.value, fw_strings)) {
+          const std::string near = closest(m.value, fw_strings);
+          throw ConfigError(where + ": no region named '" + m.value + "' in the firmware " + s.firmware +
+                            " (region names are the strings it passes to sim_region_name, and it holds no string \"" +
+                            m.value + "\")" + (near.empty() ? "" : "; did you mean '" + near + "'?"));
+        }
+      } else if (m.field == "name" && (ends_with(m.list, "energy_j.components") || m.list == "events.memories" ||
+                                       m.list == "events.devices")) {
+        const auto& names = get_components();
+        if (std::find(names.begin(), names.end(), m.value) == names.end()) {
+          const std::string near = closest(m.value, names);
+          throw ConfigError(where + ": no component named '" + m.value + "' in " + s.base_config +
+                            " (components: " + list_text(names, 40) + ")" +
+                            (near.empty() ? "" : "; did you mean '" + near + "'?"));
+        }
+      }
+    }
+  }
+
+  // constraints: expressions over result columns; a point that fails one is off the Pareto front
+  for (size_t i = 0, n = sc.list_size("constraints"); i < n; ++i) {
+    const std::string k = "constraints." + std::to_string(i);
+    Constraint c = parse_constraint(sc.get<std::string>(k), sc.origin(k));
+    for (const auto& name : c.names) {
+      const auto& fixed = fixed_columns();
+      bool known = std::find(fixed.begin(), fixed.end(), name) != fixed.end() ||
+                   std::any_of(s.axes.begin(), s.axes.end(), [&](const Axis& a) { return a.path == name; }) ||
+                   std::any_of(s.report_metrics.begin(), s.report_metrics.end(),
+                               [&](const ReportMetric& r) { return r.column == name; });
+      if (name.compare(0, 7, "metric.") == 0) {
+        if (std::find(s.metrics.begin(), s.metrics.end(), name.substr(7)) != s.metrics.end()) continue;
+        throw ConfigError(c.origin.str() + ": constraint \"" + c.text + "\": '" + name + "' is not a declared metric " +
+                          "(list '" + name.substr(7) + "' in workload.metrics; declared: " + list_text(s.metrics) + ")");
+      }
+      if (name.compare(0, 9, "energy_j.") == 0) {
+        const auto& names = get_components();
+        if (std::find(names.begin(), names.end(), name.substr(9)) != names.end()) continue;
+      }
+      if (known) continue;
+      std::vector<std::string> all = fixed;
+      for (const auto& a : s.axes) all.push_back(a.path);
+      for (const auto& m : s.metrics) all.push_back("metric." + m);
+      for (const auto& r : s.report_metrics) all.push_back(r.column);
+      const std::string near = closest(name, all);
+      throw ConfigError(c.origin.str() + ": constraint \"" + c.text + "\": '" + name +
+                        "' is not a column of the results (columns: " + list_text(all, 40) +
+                        ", energy_j.<component>)" + (near.empty() ? "" : "; did you mean '" + near + "'?"));
     }
     s.constraints.push_back(std::move(c));
   }
@@ -403,8 +568,11 @@ Spec load_spec(const std::string& path, const LoadOptions& opt) {
     return p;
   };
   auto excluded = [&](const Point& p) {
-    for (const auto& c : s.constraints)
-      if (constraint_true(c, p, base)) return true;
+    for (const auto& c : s.excludes)
+      if (constraint_true(c, p, base)) {
+        ++s.excluded;
+        return true;
+      }
     return false;
   };
   if (s.combine == "zip") {
@@ -465,6 +633,7 @@ Spec load_spec(const std::string& path, const LoadOptions& opt) {
       }
       std::sort(chosen.begin(), chosen.end());
       for (uint64_t k : chosen) s.points.push_back(make_point(decode(k)));
+      s.excluded = 0;  // (sampling: the count is not meaningful)
     }
   }
   // files loaded with a {param} in their name must exist for every point
@@ -483,6 +652,8 @@ Spec load_spec(const std::string& path, const LoadOptions& opt) {
   }
   return s;
 }
+
+}  // namespace
 
 // ------------------------------------------------------------------------------------------------
 // Command lines.
@@ -516,8 +687,11 @@ std::vector<std::string> point_argv(const Spec& s, const Point& p, const std::st
 std::string point_shell(const Spec& s, const Point& p, const std::string& binary,
                               const std::string& out_dir) {
   const std::string base = (fs::absolute(out_dir) / "points" / p.id).lexically_normal().string();
-  std::string line;
-  for (const auto& a : point_argv(s, p, binary, base + ".json")) line += (line.empty() ? "" : " ") + shell_quote(a);
+  // workload.timeout_s: coreutils' timeout stops the run with SIGTERM (exit 124, and no report,
+  // which is how --collect tells it from a cycle limit, whose exit code is also 124).
+  std::string line = s.timeout_s > 0 ? fmt::format("timeout -k 10 {} ", s.timeout_s) : "";
+  for (const auto& a : point_argv(s, p, binary, base + ".json")) line += shell_quote(a) + " ";
+  line.pop_back();
   line += " > " + shell_quote(base + ".out") + " 2> " + shell_quote(base + ".err") + "; echo $? > " +
           shell_quote(base + ".rc");
   return line;

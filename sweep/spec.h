@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sweep/expr.h"
+#include "sweep/select.h"
 #include "sweep/util.h"
 
 namespace mcucim::sweep {
@@ -30,19 +31,33 @@ struct Point {
   std::vector<std::pair<std::string, std::string>> values;  // axis path -> value, in axis order
 };
 
+// A `report:` metric of workload.metrics: a field of the point's JSON report (sweep/select.h), its
+// column named by the selector text (e.g. regions[name=ffn].cycles).
+struct ReportMetric {
+  std::string column;
+  Selector sel;
+  Origin origin;
+};
+
 struct Spec {
-  std::string file;                 // the spec file
+  std::string file;                 // the spec file (or the name given to parse_spec)
+  std::string name;                 // its stem: the default output folder sweeps/<name>
   std::string base_config;          // absolute path of the base config
   std::string firmware;             // absolute path of the ELF
   std::vector<std::string> sets;    // fixed overrides for every point ("path=value")
   std::vector<std::string> args;    // extra `mcucim run` arguments for every point
   double timeout_s = 0;             // per point, 0 = none
-  std::vector<std::string> metrics; // declared metrics: "name" (a METRIC line) or "report:dotted.path"
+  std::vector<std::string> metrics; // declared METRIC names (workload.metrics entries without report:)
+  std::vector<ReportMetric> report_metrics;  // workload.metrics entries report:<selector>
   std::string combine = "product";  // product | zip | random
   uint64_t random_count = 0, random_seed = 0;
   std::vector<Axis> axes;
-  std::vector<Constraint> constraints;  // `exclude:`: points for which one is true are dropped
+  std::vector<Constraint> excludes;     // `exclude:` (over config values): points for which one is true are dropped
+  // `constraints:` (over result columns, e.g. metric.agreement >= 0.95): every point runs, those that
+  // fail one are marked feasible=false and left out of the Pareto front.
+  std::vector<Constraint> constraints;
   std::vector<Point> points;        // after combining and excluding, in a deterministic order
+  size_t excluded = 0;              // points dropped by exclude: (product and zip)
 };
 
 struct LoadOptions {
@@ -54,11 +69,20 @@ struct LoadOptions {
   bool validate_paths = true;
   // Run the spec's `prepare:` command (a shell command, once, before the workload is checked).
   bool run_prepare = true;
+  // parse_spec only: the folder relative paths of the spec resolve against (default: the current one).
+  std::string dir;
 };
 
 // Parse and validate a spec; every problem is a ConfigError naming the spec's file:line and the axis
 // or key (unknown path, empty axis, a value the key's type cannot take, zip lengths, bad constraint).
 Spec load_spec(const std::string& path, const LoadOptions& opt = {});
+// The same from YAML text (e.g. for a fuzzer): `name` stands for the file in messages, relative
+// paths resolve against opt.dir. Never throws anything but ConfigError (and std::bad_alloc).
+Spec parse_spec(const std::string& yaml, const std::string& name, const LoadOptions& opt = {});
+
+// The result columns every sweep has (docs/SWEEPS.md), besides axes, energy_j.<component>,
+// metric.<name> and report columns.
+const std::vector<std::string>& fixed_columns();
 
 // The id of a point: FNV-1a 64 (then the MurmurHash3 fmix64 finalizer) over its sorted "path=value"
 // overrides (axis values and the spec's fixed sets), as 16 hex digits. The same overrides give the
@@ -72,8 +96,9 @@ bool constraint_true(const Constraint& c, const Point& p, const Config& base);
 // The point's `mcucim run` argument vector (argv[0] = binary) writing its report to `report_path`.
 std::vector<std::string> point_argv(const Spec& s, const Point& p, const std::string& binary,
                                     const std::string& report_path);
-// The point's self-contained shell command line (for --list / Slurm): the argv above with the report
-// at DIR/points/<id>.json, stdout/stderr to DIR/points/<id>.out/.err and the exit code to <id>.rc.
+// The point's self-contained shell command line (for --list): the argv above with the report at
+// DIR/points/<id>.json, stdout/stderr to DIR/points/<id>.out/.err and the exit code to <id>.rc,
+// under `timeout` when the spec has a timeout_s.
 std::string point_shell(const Spec& s, const Point& p, const std::string& binary, const std::string& out_dir);
 
 }  // namespace mcucim::sweep

@@ -1,6 +1,7 @@
 // Small helpers shared by the sweep engine's parts (files, numbers, shell quoting, child status).
 #pragma once
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -33,5 +34,14 @@ std::string first_lines(const std::string& text, size_t max_lines = 3, size_t ma
 std::string fmt_duration(double s);
 // The result status for a `mcucim run` exit code (ok, config_error, cycle_limit, fault, deadlock, crashed, exit).
 std::string status_for_exit(int code);
+
+// Run a program (argv[0] looked up in PATH) and capture its stdout and stderr; returns its exit code
+// (127 when it cannot be started, 128+N when killed by signal N).
+int run_command(const std::vector<std::string>& argv, std::string& out, std::string& err);
+// The full path of a program found in PATH, or "".
+std::string find_program(const std::string& name);
+// The current time as "2025-01-31T12:34:56Z", and this machine's host name.
+std::string now_utc();
+std::string host_name();
 
 }  // namespace mcucim::sweep
