@@ -118,7 +118,7 @@ size_t tllm_cim_mem_bytes(const tllm_model *m, const tllm_cim_place *p) {
     if (e->rows > rows) rows = e->rows;
   }
   return up16(n * sizeof(cim_matrix)) + up16(n) + up16(rows * sizeof(int32_t)) +
-         up16(tllm_round_up(m->max_in, TLLM_ROW_ALIGN_ELEMS)) + up16(scratch);
+         2u * up16(tllm_round_up(m->max_in, TLLM_ROW_ALIGN_ELEMS)) + up16(scratch);
 }
 
 /* signed element j of a packed quantized row */
@@ -196,6 +196,7 @@ tllm_status tllm_cim_attach(tllm_state *s, tllm_cim *c, const tllm_cim_options *
   }
   c->y = (int32_t *)(void *)a; a += up16(max_rows * sizeof(int32_t));
   c->x = (int8_t *)(void *)a; a += up16(tllm_round_up(m->max_in, TLLM_ROW_ALIGN_ELEMS));
+  c->xd = (int8_t *)(void *)a; a += up16(tllm_round_up(m->max_in, TLLM_ROW_ALIGN_ELEMS));
   int8_t *scratch = (int8_t *)(void *)a;
   uint32_t first = 0;
   for (uint32_t i = 0; i < n; i++) {
@@ -259,4 +260,27 @@ static void matvec_q_cim(float *out, const tllm_tensor *w, const tllm_qact *a) {
   }
 }
 
-const tllm_kernels tllm_kernels_cim = {"cim", matvec_q_cim};
+/* Batched (prefill chunk): the weights stay in the macros, so one MVM per vector; each vector is
+ * de-interleaved into c->xd first (tllm_qact layout). Tensors not on CIM use the fallback's matmul. */
+static void matmul_q_cim(float *out, uint32_t out_stride, const tllm_tensor *w, const tllm_qact *a) {
+  tllm_cim *c = g_cim;
+  if (!c || w->index >= c->n_entries || !c->placed[w->index]) {
+    (c ? c->fallback : &tllm_kernels_scalar)->matmul_q(out, out_stride, w, a);
+    return;
+  }
+  uint32_t nb = a->nb ? a->nb : 1u, npad = tllm_round_up(w->cols, TLLM_ROW_ALIGN_ELEMS);
+  for (uint32_t b = 0; b < nb; b++) {
+    for (uint32_t j = 0; j < npad; j++) c->xd[j] = a->q[((j >> 2) * nb + b) * 4u + (j & 3u)];
+    tllm_qact one = {c->xd, a->scale + (size_t)b * w->ngroups, a->sum + (size_t)b * w->ngroups, a->n, a->group, w->ngroups, 1u};
+    matvec_q_cim(out + (size_t)b * out_stride, w, &one);
+  }
+}
+
+/* Attention (K and V change every position, so they are not programmed into the macros): the
+ * fallback's integer dot products. */
+static void dot_i8_cim(int32_t *out, const int8_t *rows, uint32_t stride, uint32_t nrows, const int8_t *x, uint32_t len) {
+  tllm_cim *c = g_cim;
+  (c ? c->fallback : &tllm_kernels_scalar)->dot_i8(out, rows, stride, nrows, x, len);
+}
+
+const tllm_kernels tllm_kernels_cim = {"cim", matvec_q_cim, matmul_q_cim, dot_i8_cim};

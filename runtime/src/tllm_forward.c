@@ -26,8 +26,11 @@ tllm_status tllm_state_init(tllm_state *s, const tllm_model *m, const tllm_plan 
     return TLLM_E_BACKEND;
   }
   uint8_t *a = (uint8_t *)arena;
+  memset(a, 0, p->total);
   s->m = m; s->plan = *p; s->kern = k; s->arena = a;
   s->max_seq = p->cfg.max_seq;
+  s->chunk = p->cfg.chunk ? p->cfg.chunk : 1u;
+  s->approx = m->min_group != 0u || p->cfg.kv_int8;
   s->x = (float *)(void *)(a + p->o_x);
   s->xb = (float *)(void *)(a + p->o_xb);
   s->xb2 = (float *)(void *)(a + p->o_xb2);
@@ -44,20 +47,55 @@ tllm_status tllm_state_init(tllm_state *s, const tllm_model *m, const tllm_plan 
   s->asum = (int32_t *)(void *)(a + p->o_asum);
   s->router = (float *)(void *)(a + p->o_router);
   s->expert_sel = (uint32_t *)(void *)(s->router + m->n_experts + m->top_k);
-  s->rope_cos = (float *)(void *)(a + p->o_rope);
-  s->rope_sin = s->rope_cos + m->head_size / 2u;
+  s->rope = (float *)(void *)(a + p->o_rope);
   s->expert_calls = (uint32_t *)(void *)(a + p->o_expert_calls);
+  s->layers = (tllm_layer_views *)(void *)(a + p->o_layers);
   s->probidx = a + p->o_probidx;
   if (p->cfg.kv_int8) {
     s->kcq = (int8_t *)(void *)(a + p->o_kc);
     s->vcq = (int8_t *)(void *)(a + p->o_vc);
     s->kcs = (float *)(void *)(a + p->o_kcs);
     s->vcs = (float *)(void *)(a + p->o_vcs);
+    s->qq = (int8_t *)(void *)(a + p->o_qq);
+    s->qs = (float *)(void *)(a + p->o_qs);
+    s->awq = (int8_t *)(void *)(a + p->o_awq);
+    s->aws = (float *)(void *)(a + p->o_aws);
+    s->idot = (int32_t *)(void *)(a + p->o_idot);
   } else {
     s->kc = (float *)(void *)(a + p->o_kc);
     s->vc = (float *)(void *)(a + p->o_vc);
   }
-  memset(a, 0, p->total);
+  /* Everything position-independent, once: the RoPE table (llama2.c's values: theta 10000, the angle
+   * pos * freq rounded to float), the tensor views, the attention scale. */
+  const uint32_t hs = m->head_size;
+  for (uint32_t i = 0; i < hs; i += 2) {
+    float freq = 1.0f / tllm_expf(((float)i / (float)hs) * 9.21034037198f); /* 1 / theta^(i/hs) */
+    for (uint32_t pos = 0; pos < s->max_seq; pos++) {
+      float *r = s->rope + (size_t)pos * hs + i;
+      tllm_cossinf((float)pos * freq, &r[0], &r[1]);
+    }
+  }
+  for (uint32_t l = 0; l < m->n_layers; l++) {
+    tllm_layer_views *L = &s->layers[l];
+    L->rms_att = (const float *)tllm_model_tensor(m, TLLM_T_RMS_ATT, l, 0).data;
+    L->rms_ffn = (const float *)tllm_model_tensor(m, TLLM_T_RMS_FFN, l, 0).data;
+    L->wq = tllm_model_tensor(m, TLLM_T_WQ, l, 0);
+    L->wk = tllm_model_tensor(m, TLLM_T_WK, l, 0);
+    L->wv = tllm_model_tensor(m, TLLM_T_WV, l, 0);
+    L->wo = tllm_model_tensor(m, TLLM_T_WO, l, 0);
+    if (m->n_experts) {
+      L->router = tllm_model_tensor(m, TLLM_T_ROUTER, l, 0);
+    } else {
+      L->w1 = tllm_model_tensor(m, TLLM_T_W1, l, 0);
+      L->w2 = tllm_model_tensor(m, TLLM_T_W2, l, 0);
+      L->w3 = tllm_model_tensor(m, TLLM_T_W3, l, 0);
+    }
+  }
+  s->emb = tllm_model_tensor(m, TLLM_T_TOK_EMB, 0, 0);
+  s->wcls = tllm_model_tensor(m, TLLM_T_WCLS, 0, 0);
+  s->rms_final = (const float *)tllm_model_tensor(m, TLLM_T_RMS_FINAL, 0, 0).data;
+  s->sqrt_hs = tllm_sqrtf((float)hs);
+  s->att_scale = 1.0f / s->sqrt_hs;
   return TLLM_OK;
 }
 
@@ -68,6 +106,12 @@ void tllm_regions_name(void) {
   sim_region_name(TLLM_REGION_FFN, "ffn");
   sim_region_name(TLLM_REGION_CLASSIFIER, "classifier");
   sim_region_name(TLLM_REGION_DMA_WAIT, "dma_wait");
+  sim_region_name(TLLM_REGION_QKV, "qkv");
+  sim_region_name(TLLM_REGION_SCORES, "scores");
+  sim_region_name(TLLM_REGION_SOFTMAX, "softmax");
+  sim_region_name(TLLM_REGION_WEIGHTED_SUM, "weighted_sum");
+  sim_region_name(TLLM_REGION_OUT_PROJ, "out_proj");
+  sim_region_name(TLLM_REGION_CHUNK, "chunk");
 }
 
 void tllm_regions_name_model(const tllm_model *m) {
@@ -96,25 +140,30 @@ static uint32_t entry_index(const tllm_model *m, uint32_t kind, uint32_t layer, 
   return (uint32_t)(tllm_model_entry(m, kind, layer, expert) - m->table);
 }
 
-/* out = W x (x has W->cols elements). Quantized tensors use the INT8-quantized x, cached while the
- * same buffer is read with the same group size (callers invalidate after rewriting a buffer).
- * With weight streaming, matrices of the image go through the double buffer; `next` (table index or
+/* out[b * ostride] = W x[b * xstride] for b < nb (x has W->cols elements). Quantized tensors use the
+ * INT8-quantized x, cached while the same buffer is read with the same group size and vector count
+ * (callers invalidate after rewriting a buffer). A chunk (nb > 1) reads every weight once. With weight
+ * streaming, matrices of the image go through the double buffer; `next` (table index or
  * TLLM_NO_NEXT) is the matrix computed after this one, prefetched while this one's last block runs. */
-static void matvec(tllm_state *s, float *out, const tllm_tensor *w, const float *x, uint32_t next) {
+static void matmul(tllm_state *s, float *out, uint32_t ostride, const tllm_tensor *w, const float *x, uint32_t xstride,
+                   uint32_t nb, uint32_t next) {
   count_read(s, w, w->rows);
-  s->macs += (uint64_t)w->rows * w->cols;
+  s->macs += (uint64_t)nb * w->rows * w->cols;
   int streamed = s->stream && s->stream->streaming && tllm_stream_in_image(s->m, w->data);
   if (w->prec == TLLM_FP32) {
-    if (streamed) tllm_stream_matvec(s, out, w, x, 0, next);
+    if (streamed) tllm_stream_matvec(s, out, ostride, w, x, xstride, 0, nb, next);
+    else if (nb > 1u) tllm_matmul_f32(out, ostride, w, x, xstride, nb);
     else tllm_matvec_f32(out, w, x);
     return;
   }
-  if (!s->act_valid || s->act_src != x || s->act_group != w->group || s->act_n != w->cols) {
-    tllm_quantize_act(s->aq, s->as, s->asum, x, w->cols, w->group);
-    s->act_src = x; s->act_group = w->group; s->act_n = w->cols; s->act_valid = 1;
+  if (!s->act_valid || s->act_src != x || s->act_group != w->group || s->act_n != w->cols || s->act_nb != nb) {
+    for (uint32_t b = 0; b < nb; b++)
+      tllm_quantize_act_nb(s->aq, s->as, s->asum, x + (size_t)b * xstride, w->cols, w->group, nb, b);
+    s->act_src = x; s->act_group = w->group; s->act_n = w->cols; s->act_nb = nb; s->act_valid = 1;
   }
-  tllm_qact a = {s->aq, s->as, s->asum, w->cols, w->group, w->ngroups};
-  if (streamed) tllm_stream_matvec(s, out, w, x, &a, next);
+  tllm_qact a = {s->aq, s->as, s->asum, w->cols, w->group, w->ngroups, nb};
+  if (streamed) tllm_stream_matvec(s, out, ostride, w, x, xstride, &a, nb, next);
+  else if (nb > 1u) s->kern->matmul_q(out, ostride, w, &a);
   else s->kern->matvec_q(out, w, &a);
 }
 
@@ -123,212 +172,323 @@ static uint32_t after_layer(const tllm_model *m, uint32_t l) {
   return l + 1u < m->n_layers ? entry_index(m, TLLM_T_WQ, l + 1u, 0) : entry_index(m, TLLM_T_WCLS, 0, 0);
 }
 
-static void rmsnorm(float *o, const float *x, const float *weight, uint32_t n, float eps) {
-  float ss = 0.0f;
-  for (uint32_t j = 0; j < n; j++) ss += x[j] * x[j];
-  ss /= (float)n;
-  ss += eps;
-  ss = 1.0f / tllm_sqrtf(ss);
-  for (uint32_t j = 0; j < n; j++) o[j] = weight[j] * (ss * x[j]);
+/* o[b] = RMSNorm(x[b]) * weight for b < nb (dim each). On the quantized path, when the next matrix to
+ * read o is quantized, fused with its INT8 activation quantization (the same bits as normalising and
+ * then quantizing; the float o is kept for other readers). */
+static void norm(tllm_state *s, float *o, const float *x, const float *weight, uint32_t nb, const tllm_tensor *consumer) {
+  const uint32_t dim = s->m->dim;
+  const float eps = s->m->hdr->norm_eps;
+  if (s->approx && consumer && consumer->prec != TLLM_FP32) {
+    for (uint32_t b = 0; b < nb; b++)
+      tllm_rmsnorm_quant(o + (size_t)b * dim, s->aq, s->as, s->asum, x + (size_t)b * dim, weight, dim, eps, consumer->group, nb, b);
+    s->act_src = o; s->act_group = consumer->group; s->act_n = dim; s->act_nb = nb; s->act_valid = 1;
+  } else {
+    for (uint32_t b = 0; b < nb; b++) tllm_rmsnorm(o + (size_t)b * dim, x + (size_t)b * dim, weight, dim, eps);
+    s->act_valid = 0;
+  }
 }
 
-/* SwiGLU FFN of one expert (or the dense FFN): out = w2 (silu(w1 x) * (w3 x)) */
-static void swiglu(tllm_state *s, float *out, const tllm_tensor *w1, const tllm_tensor *w2,
-                   const tllm_tensor *w3, const float *x, uint32_t next) {
-  matvec(s, s->hb, w1, x, w3->index);
-  matvec(s, s->hb2, w3, x, w2->index);
-  uint32_t h = w1->rows;
-  for (uint32_t i = 0; i < h; i++) {
-    float val = s->hb[i];
-    val *= (1.0f / (1.0f + tllm_expf(-val)));
-    val *= s->hb2[i];
-    s->hb[i] = val;
+/* SwiGLU FFN of one expert (or the dense FFN) for nb vectors: out = w2 (silu(w1 x) * (w3 x)) */
+static void swiglu(tllm_state *s, float *out, const tllm_tensor *w1, const tllm_tensor *w2, const tllm_tensor *w3,
+                   const float *x, uint32_t nb, uint32_t next) {
+  const uint32_t dim = s->m->dim, hst = s->m->hidden_dim > s->m->expert_hidden ? s->m->hidden_dim : s->m->expert_hidden;
+  matmul(s, s->hb, hst, w1, x, dim, nb, w3->index);
+  matmul(s, s->hb2, hst, w3, x, dim, nb, w2->index);
+  const uint32_t h = w1->rows;
+  for (uint32_t b = 0; b < nb; b++) {
+    float *hb = s->hb + (size_t)b * hst;
+    const float *hb2 = s->hb2 + (size_t)b * hst;
+    if (s->approx) {
+      for (uint32_t i = 0; i < h; i++) hb[i] = (hb[i] / (1.0f + tllm_expf_fast_inline(-hb[i]))) * hb2[i];
+    } else { /* llama2.c */
+      for (uint32_t i = 0; i < h; i++) {
+        float val = hb[i];
+        val *= (1.0f / (1.0f + tllm_expf(-val)));
+        val *= hb2[i];
+        hb[i] = val;
+      }
+    }
   }
   s->act_valid = 0; /* hb rewritten */
-  matvec(s, out, w2, s->hb, next);
+  matmul(s, out, dim, w2, s->hb, hst, nb, next);
 }
 
-static void kv_store_int8(int8_t *dst, float *scale, const float *src, uint32_t n_heads, uint32_t hs) {
-  for (uint32_t h = 0; h < n_heads; h++) {
-    const float *x = src + h * hs;
-    float amax = 0.0f;
-    for (uint32_t i = 0; i < hs; i++) { float a = x[i] < 0.0f ? -x[i] : x[i]; if (a > amax) amax = a; }
-    float sc = amax / 127.0f;
-    for (uint32_t i = 0; i < hs; i++) {
-      int32_t q = 0;
-      if (sc > 0.0f) {
-        float v = x[i] / sc;
-        q = (int32_t)v;
-        float fr = v - (float)q;
-        if (fr >= 0.5f) q++; else if (fr <= -0.5f) q--;
-        if (q > 127) q = 127;
-        if (q < -127) q = -127;
-      }
-      dst[h * hs + i] = (int8_t)q;
-    }
-    scale[h] = sc;
+/* the INT8 KV cache of position pos from k and v (kv_dim floats each) */
+static void kv_store_int8(tllm_state *s, uint32_t l, uint32_t pos, const float *k, const float *v) {
+  const tllm_model *m = s->m;
+  const uint32_t hs = m->head_size, hs4 = s->plan.hs4, s16 = s->plan.s16, S = s->max_seq;
+  for (uint32_t h = 0; h < m->n_kv_heads; h++) {
+    const size_t lh = (size_t)l * m->n_kv_heads + h;
+    int8_t *kq = s->kcq + (lh * S + pos) * hs4;
+    s->kcs[lh * S + pos] = tllm_quantize_vec(kq, 1u, k + h * hs, hs);
+    for (uint32_t i = hs; i < hs4; i++) kq[i] = 0;
+    s->vcs[lh * S + pos] = tllm_quantize_vec(s->vcq + lh * hs * s16 + pos, s16, v + h * hs, hs);
   }
 }
 
-float *tllm_forward(tllm_state *s, uint32_t token, uint32_t pos) {
+#define TLLM_ATT_DROP_LOG2 20.0f /* quantized attention: exponents below -20 (weights < 2^-20) are dropped */
+
+/* Attention of one position (all heads) over the cached positions 0..pos, output in out (dim). */
+static void attend(tllm_state *s, uint32_t l, uint32_t pos, const float *q, float *out) {
+  const tllm_model *m = s->m;
+  const uint32_t hs = m->head_size, S = s->max_seq, T = pos + 1u, kv_mul = m->n_heads / m->n_kv_heads;
+  const uint64_t head_macs = (uint64_t)m->n_heads * T * hs;
+  if (s->kc) { /* fp32 KV cache: llama2.c's attention */
+    const size_t loff = (size_t)l * S * m->kv_dim;
+    sim_region_begin(TLLM_REGION_SCORES);
+    for (uint32_t h = 0; h < m->n_heads; h++) {
+      const float *qh = q + h * hs;
+      float *att = s->att + (size_t)h * S;
+      const float *kk = s->kc + loff + (h / kv_mul) * hs;
+      for (uint32_t t = 0; t < T; t++, kk += m->kv_dim) {
+        float score = 0.0f;
+        for (uint32_t i = 0; i < hs; i++) score += qh[i] * kk[i];
+        score /= s->sqrt_hs;
+        att[t] = score;
+      }
+    }
+    sim_work_macs(head_macs);
+    sim_region_end(TLLM_REGION_SCORES);
+    sim_region_begin(TLLM_REGION_SOFTMAX);
+    for (uint32_t h = 0; h < m->n_heads; h++) {
+      float *att = s->att + (size_t)h * S;
+      if (s->approx) {
+        float mx = att[0], sum = 0.0f;
+        for (uint32_t t = 1; t < T; t++) if (att[t] > mx) mx = att[t];
+        for (uint32_t t = 0; t < T; t++) { att[t] = tllm_expf_fast_inline(att[t] - mx); sum += att[t]; }
+        for (uint32_t t = 0; t < T; t++) att[t] /= sum;
+      } else {
+        tllm_softmax(att, T);
+      }
+    }
+    sim_region_end(TLLM_REGION_SOFTMAX);
+    sim_region_begin(TLLM_REGION_WEIGHTED_SUM);
+    for (uint32_t h = 0; h < m->n_heads; h++) {
+      const float *att = s->att + (size_t)h * S;
+      float *xb = out + h * hs;
+      memset(xb, 0, hs * sizeof(float));
+      const float *vv = s->vc + loff + (h / kv_mul) * hs;
+      for (uint32_t t = 0; t < T; t++, vv += m->kv_dim) {
+        float aw = att[t];
+        for (uint32_t i = 0; i < hs; i++) xb[i] += aw * vv[i];
+      }
+    }
+    sim_work_macs(head_macs);
+    sim_region_end(TLLM_REGION_WEIGHTED_SUM);
+    return;
+  }
+  /* INT8 KV cache: quantized attention. Per head h (kv head g): q_h is quantized to INT8 (scale sq);
+   * u_t = (float)(q_h . k_t) * sk_t with the exact integer dot product on the backend's dot_i8;
+   * score_t = u_t * sq / sqrt(hs); e_t = 2^((u_t - max u) * sq / sqrt(hs) * log2 e) (tllm_exp2f_fast:
+   * the same softmax, log2 e folded into the scale), and e_t = 0 where that exponent is below
+   * -TLLM_ATT_DROP_LOG2 (e_t < 2^-20: its INT8 weight below would be 0 unless that position's V scale
+   * were 2^12 times the largest weight's; the normalising sum then misses less than T * 2^-20 of
+   * itself, 2.4e-4 at 256 positions); the weights a_t = e_t * sv_t (sv_t: V scale of
+   * position t) are quantized to INT8 with one scale per head (max a / 127; a_t >= 0, so 0..127); the
+   * output is out_i = (float)(sum_t qa_t v_t[i]) * (max a / 127) / sum_t e_t, the integer sum again on
+   * dot_i8, against the transposed V cache (a row per element i, positions along it). NaN or infinite
+   * values give weight 0 (fmaxf drops NaN), never an undefined float-to-int conversion. */
+  const uint32_t hs4 = s->plan.hs4, s16 = s->plan.s16, T4 = tllm_round_up(T, 4u);
+  const tllm_kernels *kern = s->kern;
+  sim_region_begin(TLLM_REGION_SCORES);
+  for (uint32_t h = 0; h < m->n_heads; h++) {
+    int8_t *qq = s->qq + h * hs4;
+    s->qs[h] = tllm_quantize_vec(qq, 1u, q + h * hs, hs);
+    for (uint32_t i = hs; i < hs4; i++) qq[i] = 0;
+  }
+  for (uint32_t h = 0; h < m->n_heads; h++) {
+    const size_t lh = (size_t)l * m->n_kv_heads + h / kv_mul;
+    int32_t *idot = s->idot;
+    kern->dot_i8(idot, s->kcq + lh * S * hs4, hs4, T, s->qq + h * hs4, hs4);
+    const float *ks = s->kcs + lh * S;
+    float *att = s->att + (size_t)h * S;
+    float mx = (float)idot[0] * ks[0];
+    att[0] = mx;
+#pragma GCC unroll 4
+    for (uint32_t t = 1; t < T; t++) {
+      const float u = (float)idot[t] * ks[t];
+      att[t] = u;
+      mx = tllm_fmaxf(mx, u);
+    }
+    s->aws[h] = mx;
+  }
+  sim_work_macs(head_macs);
+  sim_region_end(TLLM_REGION_SCORES);
+  sim_region_begin(TLLM_REGION_SOFTMAX);
+  for (uint32_t h = 0; h < m->n_heads; h++) {
+    const size_t lh = (size_t)l * m->n_kv_heads + h / kv_mul;
+    const float *vs = s->vcs + lh * S;
+    float *att = s->att + (size_t)h * S;
+    const float mx = s->aws[h];
+    const float cl = (s->qs[h] * s->att_scale) * 1.44269502f; /* score scale x log2 e */
+    float sum = 0.0f, amax = 0.0f;
+#pragma GCC unroll 2
+    for (uint32_t t = 0; t < T; t++) {
+      const float d = (att[t] - mx) * cl; /* log2 of e_t: <= 0 */
+      float a = 0.0f;
+      if (d >= -TLLM_ATT_DROP_LOG2) { /* else (or NaN) dropped: e_t < 2^-20 */
+        const float e = tllm_exp2f_fast_core(d);
+        sum += e;
+        a = e * vs[t];
+        amax = tllm_fmaxf(amax, a);
+      }
+      att[t] = a;
+    }
+    int8_t *aq = s->awq + h * s16;
+    const float inv = amax > 3.7e-37f ? 127.0f / amax : 0.0f; /* 127 / amax finite */
+#pragma GCC unroll 2
+    for (uint32_t t = 0; t < T; t++) aq[t] = (int8_t)tllm_round_i32(tllm_fmaxf(att[t] * inv, 0.0f)); /* 0..127 */
+    for (uint32_t t = T; t < T4; t++) aq[t] = 0; /* at most 3 */
+    s->aws[h] = (amax / 127.0f) / sum;
+  }
+  sim_region_end(TLLM_REGION_SOFTMAX);
+  sim_region_begin(TLLM_REGION_WEIGHTED_SUM);
+  for (uint32_t h = 0; h < m->n_heads; h++) {
+    const size_t lh = (size_t)l * m->n_kv_heads + h / kv_mul;
+    int32_t *idot = s->idot;
+    kern->dot_i8(idot, s->vcq + lh * hs * s16, s16, hs, s->awq + h * s16, T4);
+    const float sc = s->aws[h];
+    float *o = out + h * hs;
+    for (uint32_t i = 0; i < hs; i++) o[i] = (float)idot[i] * sc;
+  }
+  sim_work_macs(head_macs);
+  sim_region_end(TLLM_REGION_WEIGHTED_SUM);
+}
+
+/* The MoE feed-forward of one position: router (softmax over all experts, top_k, first index wins
+ * ties, renormalised gates), shared experts, routed experts; out += the mixture. Returns the MACs
+ * the expert regions declared. */
+static uint64_t moe_ffn(tllm_state *s, uint32_t l, float *x, const float *xb) {
+  const tllm_model *m = s->m;
+  const uint32_t dim = m->dim;
+  uint64_t child_macs = 0;
+  /* the routed experts are not known yet: prefetch a shared expert, or with the expert cache (routed
+   * experts not streamed) the next layer */
+  int cached = s->stream && s->stream->n_slots;
+  uint32_t after_router = m->n_shared ? entry_index(m, TLLM_T_SHX_W1, l, 0) : cached ? after_layer(m, l) : TLLM_NO_NEXT;
+  matmul(s, s->router, m->n_experts, &s->layers[l].router, xb, dim, 1u, after_router);
+  tllm_softmax(s->router, m->n_experts);
+  float *gate = s->router + m->n_experts;
+  float gsum = 0.0f;
+  for (uint32_t k = 0; k < m->top_k; k++) {
+    uint32_t best = 0;
+    float bv = -1.0f;
+    for (uint32_t e = 0; e < m->n_experts; e++) {
+      int taken = 0;
+      for (uint32_t j = 0; j < k; j++) taken |= s->expert_sel[j] == e;
+      if (!taken && s->router[e] > bv) { bv = s->router[e]; best = e; }
+    }
+    s->expert_sel[k] = best;
+    gate[k] = bv;
+    gsum += bv;
+  }
+  memset(s->moe, 0, dim * sizeof(float));
+  for (uint32_t e = 0; e < m->n_shared; e++) {
+    tllm_tensor w1 = tllm_model_tensor(m, TLLM_T_SHX_W1, l, e);
+    tllm_tensor w2 = tllm_model_tensor(m, TLLM_T_SHX_W2, l, e);
+    tllm_tensor w3 = tllm_model_tensor(m, TLLM_T_SHX_W3, l, e);
+    uint32_t nx = e + 1u < m->n_shared ? entry_index(m, TLLM_T_SHX_W1, l, e + 1u)
+                  : cached ? after_layer(m, l) : entry_index(m, TLLM_T_EXP_W1, l, s->expert_sel[0]);
+    swiglu(s, s->xb2, &w1, &w2, &w3, xb, 1u, nx);
+    for (uint32_t i = 0; i < dim; i++) s->moe[i] += s->xb2[i];
+  }
+  for (uint32_t k = 0; k < m->top_k; k++) {
+    uint32_t e = s->expert_sel[k];
+    float g = gate[k] / gsum;
+    uint64_t emacs0 = s->macs;
+    sim_region_begin(TLLM_REGION_EXPERT_BASE + e);
+    s->expert_calls[e]++;
+    s->expert_uses++;
+    if (s->route_log && s->route_n < s->route_cap) s->route_log[s->route_n++] = (l << 16) | e;
+    tllm_tensor w1 = tllm_model_tensor(m, TLLM_T_EXP_W1, l, e);
+    tllm_tensor w2 = tllm_model_tensor(m, TLLM_T_EXP_W2, l, e);
+    tllm_tensor w3 = tllm_model_tensor(m, TLLM_T_EXP_W3, l, e);
+    if (cached) tllm_stream_expert(s, l, e, &w1, &w2, &w3); /* views of the SRAM slot */
+    else s->expert_bytes_read += tllm_expert_bytes(m, l, e);
+    uint32_t nx = k + 1u < m->top_k ? entry_index(m, TLLM_T_EXP_W1, l, s->expert_sel[k + 1u]) : after_layer(m, l);
+    swiglu(s, s->xb2, &w1, &w2, &w3, xb, 1u, nx);
+    for (uint32_t i = 0; i < dim; i++) s->moe[i] += g * s->xb2[i];
+    sim_work_macs(s->macs - emacs0);
+    child_macs += s->macs - emacs0;
+    sim_region_end(TLLM_REGION_EXPERT_BASE + e);
+  }
+  for (uint32_t i = 0; i < dim; i++) x[i] += s->moe[i];
+  return child_macs;
+}
+
+/* n positions pos0..pos0+n-1 (n = 1: one token). Every per-position computation is the same
+ * arithmetic in the same order whatever n is, so a chunk gives the bits of n single calls. */
+static float *forward(tllm_state *s, const int32_t *tokens, uint32_t n, uint32_t pos0) {
   const tllm_model *m = s->m;
   const uint32_t dim = m->dim, kv_dim = m->kv_dim, hs = m->head_size, S = s->max_seq;
-  const uint32_t kv_mul = m->n_heads / m->n_kv_heads;
-  const float eps = m->hdr->norm_eps;
+  const uint32_t region = n > 1u ? TLLM_REGION_CHUNK : TLLM_REGION_TOKEN;
   float *x = s->x;
-  if (token >= m->vocab_size || pos >= S) return 0;
 
-  sim_region_begin(TLLM_REGION_TOKEN);
+  sim_region_begin(region);
   sim_region_begin(TLLM_REGION_EMBED);
-  tllm_tensor emb = tllm_model_tensor(m, TLLM_T_TOK_EMB, 0, 0);
-  tllm_dequant_row(x, &emb, token);
-  count_read(s, &emb, 1);
-  /* RoPE: one cos/sin per frequency of this position (llama2.c recomputes the same values per i) */
-  for (uint32_t i = 0; i < hs; i += 2) {
-    float freq = 1.0f / tllm_expf(((float)i / (float)hs) * 9.21034037198f); /* 1 / theta^(i/hs), theta 10000 */
-    float val = (float)pos * freq;
-    tllm_cossinf(val, &s->rope_cos[i / 2], &s->rope_sin[i / 2]);
+  for (uint32_t b = 0; b < n; b++) {
+    tllm_dequant_row(x + (size_t)b * dim, &s->emb, (uint32_t)tokens[b]);
+    count_read(s, &s->emb, 1);
   }
   sim_region_end(TLLM_REGION_EMBED);
 
   for (uint32_t l = 0; l < m->n_layers; l++) {
-    uint64_t macs0 = s->macs;
+    const tllm_layer_views *L = &s->layers[l];
     sim_region_begin(TLLM_REGION_ATTENTION);
-    tllm_tensor t_rms = tllm_model_tensor(m, TLLM_T_RMS_ATT, l, 0);
-    rmsnorm(s->xb, x, (const float *)t_rms.data, dim, eps);
-    s->act_valid = 0;
-    tllm_tensor wq = tllm_model_tensor(m, TLLM_T_WQ, l, 0);
-    tllm_tensor wk = tllm_model_tensor(m, TLLM_T_WK, l, 0);
-    tllm_tensor wv = tllm_model_tensor(m, TLLM_T_WV, l, 0);
-    tllm_tensor wo = tllm_model_tensor(m, TLLM_T_WO, l, 0);
-    size_t loff = (size_t)l * S * kv_dim;
-    float *kdst = s->kc ? s->kc + loff + (size_t)pos * kv_dim : s->k;
-    float *vdst = s->vc ? s->vc + loff + (size_t)pos * kv_dim : s->v;
-    matvec(s, s->q, &wq, s->xb, wk.index);
-    matvec(s, kdst, &wk, s->xb, wv.index);
-    matvec(s, vdst, &wv, s->xb, wo.index);
-    for (uint32_t i = 0; i < dim; i += 2) {
-      uint32_t hd = i % hs;
-      float fcr = s->rope_cos[hd / 2], fci = s->rope_sin[hd / 2];
-      uint32_t rotn = i < kv_dim ? 2u : 1u;
-      for (uint32_t vi = 0; vi < rotn; vi++) {
-        float *vec = vi == 0 ? s->q : kdst;
-        float v0 = vec[i], v1 = vec[i + 1];
-        vec[i] = v0 * fcr - v1 * fci;
-        vec[i + 1] = v0 * fci + v1 * fcr;
-      }
-    }
-    if (!s->kc) { /* INT8 KV cache */
-      size_t so = ((size_t)l * S + pos) * m->n_kv_heads;
-      kv_store_int8(s->kcq + loff + (size_t)pos * kv_dim, s->kcs + so, s->k, m->n_kv_heads, hs);
-      kv_store_int8(s->vcq + loff + (size_t)pos * kv_dim, s->vcs + so, s->v, m->n_kv_heads, hs);
-    }
-    const float inv_sqrt_hs = tllm_sqrtf((float)hs);
-    for (uint32_t h = 0; h < m->n_heads; h++) {
-      const float *qh = s->q + h * hs;
-      float *att = s->att + (size_t)h * S;
-      uint32_t kvh = h / kv_mul;
-      for (uint32_t t = 0; t <= pos; t++) {
-        float score = 0.0f;
-        if (s->kc) {
-          const float *kk = s->kc + loff + (size_t)t * kv_dim + kvh * hs;
-          for (uint32_t i = 0; i < hs; i++) score += qh[i] * kk[i];
-        } else {
-          const int8_t *kk = s->kcq + loff + (size_t)t * kv_dim + kvh * hs;
-          float sc = s->kcs[((size_t)l * S + t) * m->n_kv_heads + kvh];
-          for (uint32_t i = 0; i < hs; i++) score += qh[i] * ((float)kk[i] * sc);
-        }
-        score /= inv_sqrt_hs;
-        att[t] = score;
-      }
-      tllm_softmax(att, pos + 1);
-      float *xb = s->xb + h * hs;
-      memset(xb, 0, hs * sizeof(float));
-      for (uint32_t t = 0; t <= pos; t++) {
-        float aw = att[t];
-        if (s->vc) {
-          const float *vv = s->vc + loff + (size_t)t * kv_dim + kvh * hs;
-          for (uint32_t i = 0; i < hs; i++) xb[i] += aw * vv[i];
-        } else {
-          const int8_t *vv = s->vcq + loff + (size_t)t * kv_dim + kvh * hs;
-          float sc = s->vcs[((size_t)l * S + t) * m->n_kv_heads + kvh];
-          for (uint32_t i = 0; i < hs; i++) xb[i] += aw * ((float)vv[i] * sc);
+    sim_region_begin(TLLM_REGION_QKV);
+    uint64_t macs0 = s->macs;
+    norm(s, s->xb, x, L->rms_att, n, &L->wq);
+    const size_t loff = (size_t)l * S * kv_dim;
+    float *kdst = s->kc ? s->kc + loff + (size_t)pos0 * kv_dim : s->k; /* fp32: straight into the cache */
+    float *vdst = s->vc ? s->vc + loff + (size_t)pos0 * kv_dim : s->v;
+    matmul(s, s->q, dim, &L->wq, s->xb, dim, n, L->wk.index);
+    matmul(s, kdst, kv_dim, &L->wk, s->xb, dim, n, L->wv.index);
+    matmul(s, vdst, kv_dim, &L->wv, s->xb, dim, n, L->wo.index);
+    for (uint32_t b = 0; b < n; b++) {
+      const float *rope = s->rope + (size_t)(pos0 + b) * hs; /* [i/2][cos, sin] */
+      float *qb = s->q + (size_t)b * dim, *kb = kdst + (size_t)b * kv_dim;
+      for (uint32_t i = 0; i < dim; i += 2) {
+        const uint32_t hd = i % hs;
+        const float fcr = rope[hd], fci = rope[hd + 1u];
+        float v0 = qb[i], v1 = qb[i + 1];
+        qb[i] = v0 * fcr - v1 * fci;
+        qb[i + 1] = v0 * fci + v1 * fcr;
+        if (i < kv_dim) {
+          v0 = kb[i]; v1 = kb[i + 1];
+          kb[i] = v0 * fcr - v1 * fci;
+          kb[i + 1] = v0 * fci + v1 * fcr;
         }
       }
+      if (!s->kc) kv_store_int8(s, l, pos0 + b, kb, vdst + (size_t)b * kv_dim);
     }
-    s->macs += 2ull * m->n_heads * (pos + 1u) * hs;
-    s->act_valid = 0; /* xb rewritten */
-    matvec(s, s->xb2, &wo, s->xb, entry_index(m, m->n_experts ? TLLM_T_ROUTER : TLLM_T_W1, l, 0));
-    for (uint32_t i = 0; i < dim; i++) x[i] += s->xb2[i];
     sim_work_macs(s->macs - macs0);
+    sim_region_end(TLLM_REGION_QKV);
+    for (uint32_t b = 0; b < n; b++) {
+      attend(s, l, pos0 + b, s->q + (size_t)b * dim, s->xb + (size_t)b * dim);
+      s->macs += 2ull * m->n_heads * (pos0 + b + 1u) * hs;
+    }
+    s->act_valid = 0; /* xb rewritten */
+    sim_region_begin(TLLM_REGION_OUT_PROJ);
+    macs0 = s->macs;
+    matmul(s, s->xb2, dim, &L->wo, s->xb, dim, n, entry_index(m, m->n_experts ? TLLM_T_ROUTER : TLLM_T_W1, l, 0));
+    for (uint32_t i = 0; i < n * dim; i++) x[i] += s->xb2[i];
+    sim_work_macs(s->macs - macs0);
+    sim_region_end(TLLM_REGION_OUT_PROJ);
     sim_region_end(TLLM_REGION_ATTENTION);
 
     macs0 = s->macs;
     uint64_t child_macs = 0; /* declared by the expert regions (they add to this region when they close) */
     sim_region_begin(TLLM_REGION_FFN);
-    tllm_tensor t_rf = tllm_model_tensor(m, TLLM_T_RMS_FFN, l, 0);
-    rmsnorm(s->xb, x, (const float *)t_rf.data, dim, eps);
-    s->act_valid = 0;
     if (!m->n_experts) {
-      tllm_tensor w1 = tllm_model_tensor(m, TLLM_T_W1, l, 0);
-      tllm_tensor w2 = tllm_model_tensor(m, TLLM_T_W2, l, 0);
-      tllm_tensor w3 = tllm_model_tensor(m, TLLM_T_W3, l, 0);
-      swiglu(s, s->xb2, &w1, &w2, &w3, s->xb, after_layer(m, l));
-      for (uint32_t i = 0; i < dim; i++) x[i] += s->xb2[i];
+      norm(s, s->xb, x, L->rms_ffn, n, &L->w1);
+      swiglu(s, s->xb2, &L->w1, &L->w2, &L->w3, s->xb, n, after_layer(m, l));
+      for (uint32_t i = 0; i < n * dim; i++) x[i] += s->xb2[i];
     } else {
-      /* router: softmax over all experts, pick top_k (first index wins ties), renormalise */
-      tllm_tensor wr = tllm_model_tensor(m, TLLM_T_ROUTER, l, 0);
-      /* the routed experts are not known yet: prefetch a shared expert, or with the expert cache (routed
-       * experts not streamed) the next layer */
-      int cached = s->stream && s->stream->n_slots;
-      uint32_t after_router = m->n_shared ? entry_index(m, TLLM_T_SHX_W1, l, 0) : cached ? after_layer(m, l) : TLLM_NO_NEXT;
-      matvec(s, s->router, &wr, s->xb, after_router);
-      tllm_softmax(s->router, m->n_experts);
-      float *gate = s->router + m->n_experts;
-      float gsum = 0.0f;
-      for (uint32_t k = 0; k < m->top_k; k++) {
-        uint32_t best = 0;
-        float bv = -1.0f;
-        for (uint32_t e = 0; e < m->n_experts; e++) {
-          int taken = 0;
-          for (uint32_t j = 0; j < k; j++) taken |= s->expert_sel[j] == e;
-          if (!taken && s->router[e] > bv) { bv = s->router[e]; best = e; }
-        }
-        s->expert_sel[k] = best;
-        gate[k] = bv;
-        gsum += bv;
+      norm(s, s->xb, x, L->rms_ffn, n, 0);
+      for (uint32_t b = 0; b < n; b++) { /* routing differs per position */
+        s->act_valid = 0;
+        child_macs += moe_ffn(s, l, x + (size_t)b * dim, s->xb + (size_t)b * dim);
       }
-      memset(s->moe, 0, dim * sizeof(float));
-      for (uint32_t e = 0; e < m->n_shared; e++) {
-        tllm_tensor w1 = tllm_model_tensor(m, TLLM_T_SHX_W1, l, e);
-        tllm_tensor w2 = tllm_model_tensor(m, TLLM_T_SHX_W2, l, e);
-        tllm_tensor w3 = tllm_model_tensor(m, TLLM_T_SHX_W3, l, e);
-        uint32_t nx = e + 1u < m->n_shared ? entry_index(m, TLLM_T_SHX_W1, l, e + 1u)
-                      : cached ? after_layer(m, l) : entry_index(m, TLLM_T_EXP_W1, l, s->expert_sel[0]);
-        swiglu(s, s->xb2, &w1, &w2, &w3, s->xb, nx);
-        for (uint32_t i = 0; i < dim; i++) s->moe[i] += s->xb2[i];
-      }
-      for (uint32_t k = 0; k < m->top_k; k++) {
-        uint32_t e = s->expert_sel[k];
-        float g = gate[k] / gsum;
-        uint64_t emacs0 = s->macs;
-        sim_region_begin(TLLM_REGION_EXPERT_BASE + e);
-        s->expert_calls[e]++;
-        s->expert_uses++;
-        if (s->route_log && s->route_n < s->route_cap) s->route_log[s->route_n++] = (l << 16) | e;
-        tllm_tensor w1 = tllm_model_tensor(m, TLLM_T_EXP_W1, l, e);
-        tllm_tensor w2 = tllm_model_tensor(m, TLLM_T_EXP_W2, l, e);
-        tllm_tensor w3 = tllm_model_tensor(m, TLLM_T_EXP_W3, l, e);
-        if (cached) tllm_stream_expert(s, l, e, &w1, &w2, &w3); /* views of the SRAM slot */
-        else s->expert_bytes_read += tllm_expert_bytes(m, l, e);
-        uint32_t nx = k + 1u < m->top_k ? entry_index(m, TLLM_T_EXP_W1, l, s->expert_sel[k + 1u]) : after_layer(m, l);
-        swiglu(s, s->xb2, &w1, &w2, &w3, s->xb, nx);
-        for (uint32_t i = 0; i < dim; i++) s->moe[i] += g * s->xb2[i];
-        sim_work_macs(s->macs - emacs0);
-        child_macs += s->macs - emacs0;
-        sim_region_end(TLLM_REGION_EXPERT_BASE + e);
-      }
-      for (uint32_t i = 0; i < dim; i++) x[i] += s->moe[i];
     }
     sim_work_macs(s->macs - macs0 - child_macs);
     sim_region_end(TLLM_REGION_FFN);
@@ -336,14 +496,41 @@ float *tllm_forward(tllm_state *s, uint32_t token, uint32_t pos) {
 
   uint64_t macs0 = s->macs;
   sim_region_begin(TLLM_REGION_CLASSIFIER);
-  tllm_tensor t_fin = tllm_model_tensor(m, TLLM_T_RMS_FINAL, 0, 0);
-  rmsnorm(x, x, (const float *)t_fin.data, dim, eps);
-  s->act_valid = 0;
-  tllm_tensor wcls = tllm_model_tensor(m, TLLM_T_WCLS, 0, 0);
-  matvec(s, s->logits, &wcls, x, entry_index(m, TLLM_T_WQ, 0, 0)); /* the next token starts with layer 0 */
+  norm(s, x, x, s->rms_final, n, &s->wcls);
+  matmul(s, s->logits, m->vocab_size, &s->wcls, x, dim, n, entry_index(m, TLLM_T_WQ, 0, 0)); /* the next token starts with layer 0 */
   s->act_valid = 0;
   sim_work_macs(s->macs - macs0);
   sim_region_end(TLLM_REGION_CLASSIFIER);
-  sim_region_end(TLLM_REGION_TOKEN);
+  sim_region_end(region);
   return s->logits;
+}
+
+void tllm_kv_store(tllm_state *s, uint32_t layer, uint32_t pos, const float *k, const float *v) {
+  const tllm_model *m = s->m;
+  if (layer >= m->n_layers || pos >= s->max_seq) return;
+  if (s->kc) {
+    const size_t o = ((size_t)layer * s->max_seq + pos) * m->kv_dim;
+    memcpy(s->kc + o, k, m->kv_dim * sizeof(float));
+    memcpy(s->vc + o, v, m->kv_dim * sizeof(float));
+  } else {
+    kv_store_int8(s, layer, pos, k, v);
+  }
+}
+
+void tllm_attention(tllm_state *s, uint32_t layer, uint32_t pos, const float *q, float *out) {
+  if (layer >= s->m->n_layers || pos >= s->max_seq) return;
+  attend(s, layer, pos, q, out);
+}
+
+float *tllm_forward(tllm_state *s, uint32_t token, uint32_t pos) {
+  if (token >= s->m->vocab_size || pos >= s->max_seq) return 0;
+  int32_t t = (int32_t)token;
+  return forward(s, &t, 1u, pos);
+}
+
+float *tllm_forward_chunk(tllm_state *s, const int32_t *tokens, uint32_t n, uint32_t pos) {
+  if (!s || !tokens || n == 0u || n > s->chunk || pos >= s->max_seq || n > s->max_seq - pos) return 0;
+  for (uint32_t b = 0; b < n; b++)
+    if (tokens[b] < 0 || (uint32_t)tokens[b] >= s->m->vocab_size) return 0;
+  return forward(s, tokens, n, pos);
 }

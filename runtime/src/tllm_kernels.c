@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "tinyllm/tinyllm.h"
+#include "tinyllm/tllm_math.h"
 #include "xmac.h"
 
 void tllm_matvec_f32(float *out, const tllm_tensor *w, const float *x) {
@@ -17,42 +18,139 @@ void tllm_matvec_f32(float *out, const tllm_tensor *w, const float *x) {
   }
 }
 
-/* q = nearest(x / scale) with ties away from zero, computed exactly (no roundf dependency). */
-static inline int32_t round_q(float v) {
-  int32_t t = (int32_t)v;
-  float f = v - (float)t;
-  if (f >= 0.5f) t += 1;
-  else if (f <= -0.5f) t -= 1;
-  return t;
+void tllm_matmul_f32(float *out, uint32_t out_stride, const tllm_tensor *w, const float *x, uint32_t x_stride,
+                     uint32_t nb) {
+  const float *W = (const float *)w->data;
+  uint32_t n = w->cols;
+  for (uint32_t i = 0; i < w->rows; i++) {
+    const float *row = W + (size_t)i * n;
+    for (uint32_t b0 = 0; b0 < nb; b0 += 4u) { /* 4 vectors per pass over the row: each sum in j order */
+      uint32_t k = nb - b0 < 4u ? nb - b0 : 4u;
+      const float *x0 = x + (size_t)b0 * x_stride;
+      float v0 = 0.0f, v1 = 0.0f, v2 = 0.0f, v3 = 0.0f;
+      for (uint32_t j = 0; j < n; j++) {
+        float r = row[j];
+        v0 += r * x0[j];
+        if (k > 1u) v1 += r * x0[x_stride + j];
+        if (k > 2u) v2 += r * x0[2u * x_stride + j];
+        if (k > 3u) v3 += r * x0[3u * x_stride + j];
+      }
+      float *o = out + (size_t)b0 * out_stride + i;
+      o[0] = v0;
+      if (k > 1u) o[out_stride] = v1;
+      if (k > 2u) o[2u * out_stride] = v2;
+      if (k > 3u) o[3u * out_stride] = v3;
+    }
+  }
 }
+
+static inline uint32_t f_bits(float f) {
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  return u;
+}
+static inline float bits_f(uint32_t u) {
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+
+/* One group [lo, hi) of x quantized into q (element j at q[qi(j)]). The group's max |x| is found on
+ * the bit patterns (|x| orders like its bits): a NaN or infinity in the group gives q = 0 and the
+ * scale NaN/inf (deterministic everywhere: no float-to-int conversion of a NaN). Otherwise
+ * v = x * (127 / max) satisfies |v| <= 127 * (1 + 2^-22) and rounds into [-127, 127]. */
+#define QUANT_GROUP(QIDX)                                                                         \
+  do {                                                                                           \
+    uint32_t mb = 0;                                                                             \
+    for (uint32_t j = lo; j < hi; j++) { uint32_t a = f_bits(x[j]) & 0x7FFFFFFFu; if (a > mb) mb = a; } \
+    float amax = bits_f(mb);                                                                     \
+    int32_t acc = 0;                                                                             \
+    if (mb < 0x03000000u || mb >= 0x7F800000u) { /* ~0 (127/max would overflow), inf, NaN */      \
+      for (uint32_t j = lo; j < hi; j++) q[QIDX(j)] = 0;                                         \
+    } else {                                                                                     \
+      const float inv = 127.0f / amax;                                                           \
+      for (uint32_t j = lo; j < hi; j++) {                                                       \
+        int32_t v = tllm_round_i32(x[j] * inv);                                                  \
+        q[QIDX(j)] = (int8_t)v;                                                                  \
+        acc += v;                                                                                \
+      }                                                                                          \
+    }                                                                                            \
+    scale[g] = amax / 127.0f;                                                                    \
+    sum[g] = acc;                                                                                \
+  } while (0)
+
+#define QIDX_PLAIN(j) (j)
+/* element j of vector b among nb word-interleaved vectors */
+#define QIDX_IL(j) ((((j) >> 2) * nb + b) * 4u + ((j) & 3u))
 
 void tllm_quantize_act(int8_t *q, float *scale, int32_t *sum, const float *x, uint32_t n,
                        uint32_t group) {
   uint32_t ng = (n + group - 1u) / group;
   for (uint32_t g = 0; g < ng; g++) {
     uint32_t lo = g * group, hi = lo + group < n ? lo + group : n;
-    float amax = 0.0f;
-    for (uint32_t j = lo; j < hi; j++) {
-      float a = x[j] < 0.0f ? -x[j] : x[j];
-      if (a > amax) amax = a;
-    }
-    float s = amax / 127.0f;
-    int32_t acc = 0;
-    for (uint32_t j = lo; j < hi; j++) {
-      int32_t v = 0;
-      if (s > 0.0f) {
-        v = round_q(x[j] / s);
-        if (v > 127) v = 127;
-        if (v < -127) v = -127;
-      }
-      q[j] = (int8_t)v;
-      acc += v;
-    }
-    scale[g] = s;
-    sum[g] = acc;
+    QUANT_GROUP(QIDX_PLAIN);
   }
   uint32_t npad = tllm_round_up(n, TLLM_ROW_ALIGN_ELEMS);
   for (uint32_t j = n; j < npad; j++) q[j] = 0;
+}
+
+void tllm_quantize_act_nb(int8_t *q, float *scale, int32_t *sum, const float *x, uint32_t n,
+                          uint32_t group, uint32_t nb, uint32_t b) {
+  if (nb <= 1u) { tllm_quantize_act(q, scale, sum, x, n, group); return; }
+  uint32_t ng = (n + group - 1u) / group;
+  scale += (size_t)b * ng;
+  sum += (size_t)b * ng;
+  for (uint32_t g = 0; g < ng; g++) {
+    uint32_t lo = g * group, hi = lo + group < n ? lo + group : n;
+    QUANT_GROUP(QIDX_IL);
+  }
+  uint32_t npad = tllm_round_up(n, TLLM_ROW_ALIGN_ELEMS);
+  for (uint32_t j = n; j < npad; j++) q[QIDX_IL(j)] = 0;
+}
+
+float tllm_quantize_vec(int8_t *q, uint32_t stride, const float *x, uint32_t n) {
+  float scale[1];
+  int32_t sum[1];
+  const uint32_t lo = 0, hi = n, g = 0;
+#define QIDX_STRIDE(j) ((size_t)(j) * stride)
+  QUANT_GROUP(QIDX_STRIDE);
+#undef QIDX_STRIDE
+  (void)sum;
+  return scale[0];
+}
+
+void tllm_rmsnorm(float *o, const float *x, const float *w, uint32_t n, float eps) {
+  float ss = 0.0f;
+  for (uint32_t j = 0; j < n; j++) ss += x[j] * x[j];
+  ss /= (float)n;
+  ss += eps;
+  ss = 1.0f / tllm_sqrtf(ss);
+  for (uint32_t j = 0; j < n; j++) o[j] = w[j] * (ss * x[j]);
+}
+
+/* One pass per group: normalize (into o, for consumers with another group size or fp32), track the
+ * max on the bits, then quantize the group while it is in the cache. */
+void tllm_rmsnorm_quant(float *o, int8_t *q, float *scale, int32_t *sum, const float *x,
+                        const float *w, uint32_t n, float eps, uint32_t group, uint32_t nb, uint32_t b) {
+  float ss = 0.0f;
+  for (uint32_t j = 0; j < n; j++) ss += x[j] * x[j];
+  ss /= (float)n;
+  ss += eps;
+  ss = 1.0f / tllm_sqrtf(ss);
+  if (nb < 1u) nb = 1u;
+  uint32_t ng = (n + group - 1u) / group;
+  scale += (size_t)b * ng;
+  sum += (size_t)b * ng;
+  for (uint32_t g = 0; g < ng; g++) {
+    uint32_t lo = g * group, hi = lo + group < n ? lo + group : n;
+    for (uint32_t j = lo; j < hi; j++) o[j] = w[j] * (ss * x[j]);
+    const float *xs = x;
+    x = o; /* QUANT_GROUP reads x */
+    QUANT_GROUP(QIDX_IL);
+    x = xs;
+  }
+  uint32_t npad = tllm_round_up(n, TLLM_ROW_ALIGN_ELEMS);
+  for (uint32_t j = n; j < npad; j++) q[QIDX_IL(j)] = 0;
 }
 
 /* element j of a packed quantized row (sign-extended) */
@@ -110,7 +208,39 @@ static void matvec_q_scalar(float *out, const tllm_tensor *w, const tllm_qact *a
   }
 }
 
-const tllm_kernels tllm_kernels_scalar = {"scalar", matvec_q_scalar};
+/* nb interleaved vectors: each output exactly as matvec_q_scalar computes it for vector b */
+static void matmul_q_scalar(float *out, uint32_t out_stride, const tllm_tensor *w, const tllm_qact *a) {
+  uint32_t n = w->cols, G = w->group, ng = w->ngroups, nb = a->nb ? a->nb : 1u;
+  for (uint32_t r = 0; r < w->rows; r++) {
+    const uint8_t *row = (const uint8_t *)w->data + (size_t)r * w->row_bytes;
+    const float *sc = w->scales + (size_t)r * ng;
+    const float *of = w->offsets ? w->offsets + (size_t)r * ng : 0;
+    for (uint32_t b = 0; b < nb; b++) {
+      const int32_t *asum = a->sum + (size_t)b * ng;
+      const float *asc = a->scale + (size_t)b * ng;
+      float val = 0.0f;
+      for (uint32_t g = 0; g < ng; g++) {
+        uint32_t lo = g * G, hi = lo + G < n ? lo + G : n;
+        int32_t acc = 0;
+        for (uint32_t j = lo; j < hi; j++) acc += qelem(row, w->prec, j) * a->q[QIDX_IL(j)];
+        val = tllm_combine_group(val, acc, asum[g], sc[g], of ? &of[g] : 0, asc[g]);
+      }
+      out[(size_t)b * out_stride + r] = val;
+    }
+  }
+}
+
+static void dot_i8_scalar(int32_t *out, const int8_t *rows, uint32_t stride, uint32_t nrows, const int8_t *x,
+                          uint32_t len) {
+  for (uint32_t r = 0; r < nrows; r++) {
+    const int8_t *row = rows + (size_t)r * stride;
+    int32_t acc = 0;
+    for (uint32_t i = 0; i < len; i++) acc += (int32_t)row[i] * x[i];
+    out[r] = acc;
+  }
+}
+
+const tllm_kernels tllm_kernels_scalar = {"scalar", matvec_q_scalar, matmul_q_scalar, dot_i8_scalar};
 
 /* ---- Xmac backend ------------------------------------------------------------------------------ */
 /* Fast path (group size a multiple of the elements per weight word, activation vector 4-byte
@@ -287,7 +417,184 @@ static void matvec_q_xmac(float *out, const tllm_tensor *w, const tllm_qact *a) 
   else (w->offsets ? matvec_xmac_i2_affine : matvec_xmac_i2)(out, w, a);
 }
 
-const tllm_kernels tllm_kernels_xmac = {"xmac", matvec_q_xmac};
+/* ---- Xmac batched matmul (prefill chunks) ------------------------------------------------------- */
+#define XK_MM_ROWS 3 /* rows x 4 vectors per block: 12 accumulators, 3 weight and 4 activation registers */
+/* Rows [r0, r0+R) against vectors [b0, b0+NB) of the nb interleaved ones: each weight word is loaded
+ * once (lw) and multiplied with the NB vectors' activation words by the register form xmac.dotN, so a
+ * chunk reads every weight once. Each (row, vector) keeps its own integer group sum and combines the
+ * groups in order with tllm_combine_group(): the bits of matvec_q for that vector. */
+XK_INLINE void xmac_rows_nb(float *out, uint32_t ostride, const tllm_tensor *w, const tllm_qact *a, uint32_t r0,
+                            const int R, uint32_t b0, const int NB, const uint32_t prec, const int affine) {
+  const uint32_t ng = w->ngroups, nb = a->nb;
+  const uint32_t epw = prec == TLLM_INT8 ? 4u : prec == TLLM_INT4 ? 8u : 16u;
+  const uint32_t apw = epw / 4u;                /* activation words per weight word */
+  const uint32_t wpg = w->group / epw;          /* weight words per group */
+  const uint32_t rwords = w->row_bytes / 4u;    /* weight words per row, padding included */
+  const xk_word *ap = (const xk_word *)(const void *)a->q + b0;
+  const uint32_t astep = apw * nb;
+  const uint32_t *p[XK_MM_ROWS];
+  float val[XK_MM_ROWS][4];
+#pragma GCC unroll 4
+  for (int i = 0; i < R; i++) {
+    p[i] = (const uint32_t *)(const void *)((const uint8_t *)w->data + (size_t)(r0 + (uint32_t)i) * w->row_bytes);
+#pragma GCC unroll 4
+    for (int j = 0; j < NB; j++) val[i][j] = 0.0f;
+  }
+  uint32_t left = rwords;
+  for (uint32_t g = 0; g < ng; g++) {
+    int32_t acc[XK_MM_ROWS][4];
+#pragma GCC unroll 4
+    for (int i = 0; i < R; i++)
+#pragma GCC unroll 4
+      for (int j = 0; j < NB; j++) acc[i][j] = 0;
+    uint32_t nwd = left < wpg ? left : wpg;
+    left -= nwd;
+    for (; nwd; nwd--) {
+      uint32_t wv[XK_MM_ROWS];
+#pragma GCC unroll 4
+      for (int i = 0; i < R; i++) wv[i] = *p[i]++;
+#pragma GCC unroll 4
+      for (int j = 0; j < NB; j++) {
+        if (prec == TLLM_INT8) {
+          const uint32_t x0 = ap[j];
+#pragma GCC unroll 4
+          for (int i = 0; i < R; i++) acc[i][j] = xmac_dot8(acc[i][j], wv[i], x0);
+        } else if (prec == TLLM_INT4) {
+          const uint32_t x0 = ap[j], x1 = ap[nb + (uint32_t)j];
+#pragma GCC unroll 4
+          for (int i = 0; i < R; i++) acc[i][j] = xmac_dot4(acc[i][j], wv[i], x0, x1);
+        } else {
+          const uint32_t x0 = ap[j], x1 = ap[nb + (uint32_t)j], x2 = ap[2u * nb + (uint32_t)j], x3 = ap[3u * nb + (uint32_t)j];
+#pragma GCC unroll 4
+          for (int i = 0; i < R; i++) acc[i][j] = xmac_dot2(acc[i][j], wv[i], x0, x1, x2, x3);
+        }
+      }
+      ap += astep;
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < R; i++) {
+      const size_t wi = (size_t)(r0 + (uint32_t)i) * ng + g;
+      const float ws = w->scales[wi];
+#pragma GCC unroll 4
+      for (int j = 0; j < NB; j++) {
+        const size_t ai = (size_t)(b0 + (uint32_t)j) * ng + g;
+        val[i][j] = tllm_combine_group(val[i][j], acc[i][j], a->sum[ai], ws, affine ? &w->offsets[wi] : 0, a->scale[ai]);
+      }
+    }
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < R; i++)
+#pragma GCC unroll 4
+    for (int j = 0; j < NB; j++) out[(size_t)(b0 + (uint32_t)j) * ostride + r0 + (uint32_t)i] = val[i][j];
+}
+
+#define XK_MM_FN(name, prec, affine)                                                             \
+  static void __attribute__((noinline)) name(float *out, uint32_t ostride, const tllm_tensor *w, const tllm_qact *a) { \
+    const uint32_t rows = w->rows, nb = a->nb;                                                   \
+    uint32_t b = 0;                                                                              \
+    for (; b + 4u <= nb; b += 4u) {                                                              \
+      uint32_t r = 0;                                                                            \
+      for (; r + XK_MM_ROWS <= rows; r += XK_MM_ROWS) xmac_rows_nb(out, ostride, w, a, r, XK_MM_ROWS, b, 4, prec, affine); \
+      for (; r < rows; r++) xmac_rows_nb(out, ostride, w, a, r, 1, b, 4, prec, affine);          \
+    }                                                                                            \
+    for (; b < nb; b++) {                                                                        \
+      uint32_t r = 0;                                                                            \
+      for (; r + XK_MM_ROWS <= rows; r += XK_MM_ROWS) xmac_rows_nb(out, ostride, w, a, r, XK_MM_ROWS, b, 1, prec, affine); \
+      for (; r < rows; r++) xmac_rows_nb(out, ostride, w, a, r, 1, b, 1, prec, affine);          \
+    }                                                                                            \
+  }
+XK_MM_FN(matmul_xmac_i8, TLLM_INT8, 0)
+XK_MM_FN(matmul_xmac_i4, TLLM_INT4, 0)
+XK_MM_FN(matmul_xmac_i2, TLLM_INT2, 0)
+XK_MM_FN(matmul_xmac_i8_affine, TLLM_INT8, 1)
+XK_MM_FN(matmul_xmac_i4_affine, TLLM_INT4, 1)
+XK_MM_FN(matmul_xmac_i2_affine, TLLM_INT2, 1)
+
+static void matmul_q_xmac(float *out, uint32_t ostride, const tllm_tensor *w, const tllm_qact *a) {
+  uint32_t epw = w->prec == TLLM_INT8 ? 4u : w->prec == TLLM_INT4 ? 8u : 16u;
+  if (a->nb <= 1u) { matvec_q_xmac(out, w, a); return; }
+  if ((w->group & (epw - 1u)) != 0u || ((uintptr_t)a->q & 3u) != 0u) { matmul_q_scalar(out, ostride, w, a); return; }
+  if (w->prec == TLLM_INT8) (w->offsets ? matmul_xmac_i8_affine : matmul_xmac_i8)(out, ostride, w, a);
+  else if (w->prec == TLLM_INT4) (w->offsets ? matmul_xmac_i4_affine : matmul_xmac_i4)(out, ostride, w, a);
+  else (w->offsets ? matmul_xmac_i2_affine : matmul_xmac_i2)(out, ostride, w, a);
+}
+
+/* ---- Xmac integer dot products (quantized attention) ---------------------------------------------- */
+/* Contiguous rows of NW words (K cache rows, stride == len): the NW words of x stay in registers and one
+ * pointer walks every row with xmac.ldot8, four rows per iteration. */
+XK_INLINE void dot_rows_contig(int32_t *out, const uint32_t *p, uint32_t nrows, const xk_word *xw, const int NW) {
+  uint32_t x[4];
+#pragma GCC unroll 4
+  for (int k = 0; k < NW; k++) x[k] = xw[k];
+  int32_t *end4 = out + (nrows & ~3u), *end = out + nrows;
+  for (; out != end4; out += 4) {
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+#pragma GCC unroll 4
+    for (int k = 0; k < NW; k++) a0 = xmac_ldot8(a0, &p, x[k]);
+#pragma GCC unroll 4
+    for (int k = 0; k < NW; k++) a1 = xmac_ldot8(a1, &p, x[k]);
+#pragma GCC unroll 4
+    for (int k = 0; k < NW; k++) a2 = xmac_ldot8(a2, &p, x[k]);
+#pragma GCC unroll 4
+    for (int k = 0; k < NW; k++) a3 = xmac_ldot8(a3, &p, x[k]);
+    out[0] = a0; out[1] = a1; out[2] = a2; out[3] = a3;
+  }
+  for (; out != end; out++) {
+    int32_t a0 = 0;
+#pragma GCC unroll 4
+    for (int k = 0; k < NW; k++) a0 = xmac_ldot8(a0, &p, x[k]);
+    *out = a0;
+  }
+}
+
+/* R rows (any stride) sharing each word of x, loaded once (V cache rows: few rows, long). */
+XK_INLINE void dot_rows_block(int32_t *out, const int8_t *rows, uint32_t stride, const xk_word *xw, uint32_t nw, const int R) {
+  const uint32_t *p[XK_MAX_ROWS];
+  int32_t acc[XK_MAX_ROWS];
+  const uint8_t *rp = (const uint8_t *)rows;
+#pragma GCC unroll 8
+  for (int i = 0; i < R; i++) {
+    p[i] = (const uint32_t *)(const void *)rp;
+    rp += stride; XK_OPAQUE(rp);
+    acc[i] = 0;
+  }
+  const xk_word *xe = xw + nw;
+  for (; xw != xe; xw++) {
+    const uint32_t xv = *xw;
+#pragma GCC unroll 8
+    for (int i = 0; i < R; i++) acc[i] = xmac_ldot8(acc[i], &p[i], xv);
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < R; i++) out[i] = acc[i];
+}
+
+static void __attribute__((noinline)) dot_i8_xmac_contig(int32_t *out, const int8_t *rows, uint32_t nrows, const int8_t *x, uint32_t nw) {
+  const xk_word *xw = (const xk_word *)(const void *)x;
+  const uint32_t *p = (const uint32_t *)(const void *)rows;
+  switch (nw) {
+    case 1: dot_rows_contig(out, p, nrows, xw, 1); return;
+    case 2: dot_rows_contig(out, p, nrows, xw, 2); return;
+    case 3: dot_rows_contig(out, p, nrows, xw, 3); return;
+    default: dot_rows_contig(out, p, nrows, xw, 4); return;
+  }
+}
+
+static void __attribute__((noinline)) dot_i8_xmac_blocks(int32_t *out, const int8_t *rows, uint32_t stride, uint32_t nrows, const int8_t *x, uint32_t nw) {
+  const xk_word *xw = (const xk_word *)(const void *)x;
+  uint32_t r = 0;
+  for (; r + 8u <= nrows; r += 8u) dot_rows_block(out + r, rows + (size_t)r * stride, stride, xw, nw, 8);
+  if (r + 4u <= nrows) { dot_rows_block(out + r, rows + (size_t)r * stride, stride, xw, nw, 4); r += 4u; }
+  for (; r < nrows; r++) dot_rows_block(out + r, rows + (size_t)r * stride, stride, xw, nw, 1);
+}
+
+/* K rows (contiguous, at most 16 bytes) keep q in registers; otherwise blocks of rows share x words */
+static void dot_i8_xmac(int32_t *out, const int8_t *rows, uint32_t stride, uint32_t nrows, const int8_t *x, uint32_t len) {
+  const uint32_t nw = len / 4u;
+  if (stride == len && nw >= 1u && nw <= 4u) dot_i8_xmac_contig(out, rows, nrows, x, nw);
+  else dot_i8_xmac_blocks(out, rows, stride, nrows, x, nw);
+}
+
+const tllm_kernels tllm_kernels_xmac = {"xmac", matvec_q_xmac, matmul_q_xmac, dot_i8_xmac};
 
 /* ---- registry ---------------------------------------------------------------------------------- */
 static const tllm_kernels *backends[TLLM_BACKEND_COUNT] = {&tllm_kernels_scalar, &tllm_kernels_xmac, 0};

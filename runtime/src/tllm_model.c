@@ -331,34 +331,50 @@ tllm_status tllm_plan_memory(tllm_plan *p, const tllm_model *m, const tllm_confi
     return TLLM_E_ARG;
   }
   p->cfg.max_seq = S;
+  uint32_t C = cfg->chunk ? cfg->chunk : 1u;
+  if (C > S) C = S;
+  p->cfg.chunk = C;
   size_t off = 0, f = sizeof(float);
   uint32_t hid = m->hidden_dim > m->expert_hidden ? m->hidden_dim : m->expert_hidden;
-  p->o_x = take(&off, m->dim * f);
-  p->o_xb = take(&off, m->dim * f);
-  p->o_xb2 = take(&off, m->dim * f);
-  p->o_q = take(&off, m->dim * f);
-  p->o_k = take(&off, m->kv_dim * f);
-  p->o_v = take(&off, m->kv_dim * f);
-  p->o_hb = take(&off, hid * f);
-  p->o_hb2 = take(&off, hid * f);
+  /* per-position buffers, one per position of a prefill chunk */
+  p->o_x = take(&off, (size_t)C * m->dim * f);
+  p->o_xb = take(&off, (size_t)C * m->dim * f);
+  p->o_xb2 = take(&off, (size_t)C * m->dim * f);
+  p->o_q = take(&off, (size_t)C * m->dim * f);
+  p->o_k = take(&off, (size_t)C * m->kv_dim * f);
+  p->o_v = take(&off, (size_t)C * m->kv_dim * f);
+  p->o_hb = take(&off, (size_t)C * hid * f);
+  p->o_hb2 = take(&off, (size_t)C * hid * f);
   p->o_moe = take(&off, m->dim * f);
   p->o_att = take(&off, (size_t)m->n_heads * S * f);
-  p->o_logits = take(&off, m->vocab_size * f);
+  p->o_logits = take(&off, (size_t)C * m->vocab_size * f);
   uint32_t npad = tllm_round_up(m->max_in, TLLM_ROW_ALIGN_ELEMS);
   uint32_t ng = m->min_group ? (m->max_in + m->min_group - 1u) / m->min_group : 1u;
-  p->o_aq = take(&off, npad);
-  p->o_as = take(&off, ng * f);
-  p->o_asum = take(&off, ng * 4u);
+  p->aq_stride = npad;
+  p->ag_stride = ng;
+  p->o_aq = take(&off, (size_t)C * npad);
+  p->o_as = take(&off, (size_t)C * ng * f);
+  p->o_asum = take(&off, (size_t)C * ng * 4u);
   p->o_router = take(&off, (m->n_experts + m->top_k) * f + m->top_k * 4u);
-  p->o_rope = take(&off, m->head_size * f);
+  p->o_rope = take(&off, (size_t)S * m->head_size * f); /* [pos][head_size/2][cos, sin] */
   p->o_expert_calls = take(&off, (m->n_experts ? m->n_experts : 1u) * 4u);
+  p->o_layers = take(&off, (size_t)m->n_layers * sizeof(tllm_layer_views));
+  p->hs4 = tllm_round_up(m->head_size, 4u);
+  p->s16 = tllm_round_up(S, 16u);
+  if (cfg->kv_int8) {
+    p->o_qq = take(&off, (size_t)m->n_heads * p->hs4);
+    p->o_qs = take(&off, m->n_heads * f);
+    p->o_awq = take(&off, (size_t)m->n_heads * p->s16);
+    p->o_aws = take(&off, m->n_heads * f);
+    p->o_idot = take(&off, (size_t)(S > m->head_size ? S : m->head_size) * 4u);
+  }
   p->act_bytes = off;
   size_t kv_elems = (size_t)m->n_layers * S * m->kv_dim;
   size_t kv0 = off;
   if (cfg->kv_int8) {
     size_t ns = (size_t)m->n_layers * S * m->n_kv_heads;
-    p->o_kc = take(&off, kv_elems);
-    p->o_vc = take(&off, kv_elems);
+    p->o_kc = take(&off, (size_t)m->n_layers * m->n_kv_heads * S * p->hs4);     /* [l][kvh][pos][hs4] */
+    p->o_vc = take(&off, (size_t)m->n_layers * m->n_kv_heads * m->head_size * p->s16); /* [l][kvh][i][s16] */
     p->o_kcs = take(&off, ns * f);
     p->o_vcs = take(&off, ns * f);
   } else {

@@ -287,13 +287,19 @@ static void issue(tllm_stream *st, const tllm_tensor *t, uint32_t r0, uint32_t k
   kick(st);
 }
 
-static void compute_rows(tllm_state *s, float *out, const tllm_tensor *v, const float *x, const tllm_qact *a) {
-  if (a) s->kern->matvec_q(out, v, a);
-  else tllm_matvec_f32(out, v, x);
+static void compute_rows(tllm_state *s, float *out, uint32_t out_stride, const tllm_tensor *v, const float *x,
+                         uint32_t x_stride, const tllm_qact *a, uint32_t nb) {
+  if (a) {
+    if (nb > 1u) s->kern->matmul_q(out, out_stride, v, a);
+    else s->kern->matvec_q(out, v, a);
+  } else {
+    if (nb > 1u) tllm_matmul_f32(out, out_stride, v, x, x_stride, nb);
+    else tllm_matvec_f32(out, v, x);
+  }
 }
 
-void tllm_stream_matvec(tllm_state *s, float *out, const tllm_tensor *w, const float *x, const tllm_qact *a,
-                        uint32_t next) {
+void tllm_stream_matvec(tllm_state *s, float *out, uint32_t out_stride, const tllm_tensor *w, const float *x,
+                        uint32_t x_stride, const tllm_qact *a, uint32_t nb, uint32_t next) {
   tllm_stream *st = s->stream;
   const uint32_t K = rows_per_block(st, w);
   for (uint32_t r0 = 0; r0 < w->rows; r0 += K) {
@@ -331,7 +337,7 @@ void tllm_stream_matvec(tllm_state *s, float *out, const tllm_tensor *w, const f
       sv.data = (const uint8_t *)v.data + (size_t)r * v.row_bytes;
       if (v.scales) sv.scales = v.scales + (size_t)r * v.ngroups;
       if (v.offsets) sv.offsets = v.offsets + (size_t)r * v.ngroups;
-      compute_rows(s, out + r0 + r, &sv, x, a);
+      compute_rows(s, out + r0 + r, out_stride, &sv, x, x_stride, a, nb);
       kick(st);
     }
   }

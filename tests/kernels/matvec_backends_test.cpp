@@ -66,7 +66,7 @@ void run_case(const Case &c, uint32_t seed) {
   std::vector<float> as(ng);
   std::vector<int32_t> asum(ng);
   tllm_quantize_act(q, as.data(), asum.data(), x.data(), c.cols, c.group);
-  tllm_qact a{q, as.data(), asum.data(), c.cols, c.group, ng};
+  tllm_qact a{q, as.data(), asum.data(), c.cols, c.group, ng, 1};
 
   // independent reference
   std::vector<float> ref(c.rows);

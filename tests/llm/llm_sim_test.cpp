@@ -61,6 +61,8 @@ struct Case {
   const char* isa;
   int steps;
   bool prompt = true;  // "Once upon a time" (5 positions with BOS) or no prompt
+  const char* sim_extra = "";   // more firmware options (-k INT8 KV cache / quantized attention, -P chunk)
+  const char* host_extra = "";  // the same for tinyllm-host
 };
 
 class HostVsSim : public testing::TestWithParam<Case> {};
@@ -71,12 +73,12 @@ TEST_P(HostVsSim, SameIdsAndLogits) {
   const std::string img = pack(c.weights, c.weights);
   const std::string prompt = c.prompt ? "Once upon a time" : "";
   auto host = sh(kTools + "tinyllm-host " + img + " --steps " + std::to_string(c.steps) + " --backend " + c.backend +
-                 " --prompt '" + prompt + "'");
+                 " --prompt '" + prompt + "' " + c.host_extra);
   ASSERT_EQ(host.code, 0) << host.err;
   // fp32 (1 MiB) needs more flash than mcu-base's 2 MiB leaves beside the firmware.
   auto sim = e2e::mcucim("run -c " + e2e::cfg() + " --elf " + e2e::fw(c.elf) + " -q --set soc.core.isa=" + c.isa +
                          " --set soc.memories.flash.size=4MiB --load " + img + "@0x20100000 --args '-n " +
-                         std::to_string(c.steps) + " -b " + c.backend + (c.prompt ? " -i " + prompt : "") + "'");
+                         std::to_string(c.steps) + " -b " + c.backend + " " + c.sim_extra + (c.prompt ? " -i " + prompt : "") + "'");
   ASSERT_EQ(sim.code, 0) << sim.out << sim.err;
   EXPECT_EQ(result_lines(sim.out), result_lines(host.out)) << c.name;
   if (c.prompt) {
@@ -93,8 +95,33 @@ INSTANTIATE_TEST_SUITE_P(
                     Case{"int4_scalar", "int4:32", "scalar", "tinyllm", "rv32imfc", 6},
                     Case{"int4_xmac", "int4:32", "xmac", "tinyllm", "rv32imfc_xmac", 6},
                     Case{"int2_xmac", "int2:16:affine:clip", "xmac", "tinyllm", "rv32imfc_xmac", 6},
-                    Case{"int2_scalar", "int2:16:affine:clip", "scalar", "tinyllm", "rv32imfc", 4, false}),
+                    Case{"int2_scalar", "int2:16:affine:clip", "scalar", "tinyllm", "rv32imfc", 4, false},
+                    // INT8 KV cache with quantized attention (-k), and batched prefill of the prompt's
+                    // positions (-P: chunks of 2 or 3 of the 4 prompt positions before the last; the host
+                    // runs one position at a time: the bits must not depend on it)
+                    Case{"int8_xmac_kv8_chunk3", "int8:32", "xmac", "tinyllm", "rv32imfc_xmac", 8, true, "-k -P 3", "--kv-int8 --chunk 1"},
+                    Case{"int8_scalar_kv8_chunk2", "int8:32", "scalar", "tinyllm", "rv32imfc", 7, true, "-k -P 2", "--kv-int8 --chunk 1"},
+                    Case{"int4_xmac_kv8", "int4:32", "xmac", "tinyllm", "rv32imfc_xmac", 6, true, "-k -P 1", "--kv-int8"},
+                    Case{"int2_xmac_kv8_chunk4", "int2:16:affine:clip", "xmac", "tinyllm", "rv32imfc_xmac", 6, true, "-k -P 4", "--kv-int8 --chunk 1"},
+                    Case{"fp32_hard_chunk3", "fp32", "scalar", "tinyllm", "rv32imfc", 6, true, "-P 3", "--chunk 1"},
+                    Case{"fp32_hard_kv8", "fp32", "scalar", "tinyllm", "rv32imfc", 6, true, "-k", "--kv-int8"},
+                    Case{"int8_soft_kv8_chunk2", "int8:32", "scalar", "tinyllm_soft", "rv32imc", 6, true, "-k -P 2", "--kv-int8 --chunk 1"}),
     [](const testing::TestParamInfo<Case>& i) { return std::string(i.param.name); });
+
+// CIM backend (every matrix on 63 macros of mcu-llm-cim.yaml with a 9-bit ADC: exact) with the INT8 KV
+// cache and a batched prompt: the chunk's MVMs run one vector at a time, attention on the fallback.
+TEST(LlmSim, CimWithQuantizedAttentionAndChunksMatchesHost) {
+  if (!have_models()) GTEST_SKIP() << "SKIPPED: stories260K.bin/tok512.bin not found in " << kModels;
+  const std::string img = pack("int8_cimall", "int8:32 --cim all");
+  auto host = sh(kTools + "tinyllm-host " + img + " --steps 7 --backend xmac --cim all --kv-int8 --chunk 1 --prompt 'Once upon a time'"
+                 " --cim-macros 63 --cim-rows 256 --cim-cols 512 --adc-full-scale 256 --adc-bits 9");
+  ASSERT_EQ(host.code, 0) << host.err;
+  auto sim = e2e::mcucim("run -c " + e2e::cfg("mcu-llm-cim") + " --elf " + e2e::fw("tinyllm") +
+                         " -q --set soc.devices.cim.count=63 --set soc.devices.cim.adc.bits=9 --set soc.memories.flash.size=4MiB"
+                         " --load " + img + "@0x20100000 --args '-n 7 -b xmac -c all -m 63 -k -P 3 -i Once upon a time'");
+  ASSERT_EQ(sim.code, 0) << sim.out << sim.err;
+  EXPECT_EQ(result_lines(sim.out), result_lines(host.out));
+}
 
 TEST(LlmSim, SyntheticMoeModelMatchesHost) {
   const std::string img = e2e::tmpdir() + "/moe.tllm";

@@ -13,7 +13,8 @@ static void usage(FILE *f) {
                "usage: tinyllm-host IMAGE [options]\n"
                "  --prompt TEXT  [\"\"]     --steps N [256]     --temperature T [0 = greedy]\n"
                "  --topp P [0.9]  --seed N [1]  --backend scalar|xmac|cim [scalar]\n"
-               "  --max-seq N [seq_len]  --kv-int8  --ram BYTES (RAM budget for the memory plan)\n"
+               "  --max-seq N [seq_len]  --kv-int8 (INT8 KV cache, quantized attention)  --ram BYTES (RAM budget)\n"
+               "  --chunk N [8]  batched prefill: prompt positions per forward call (the firmware's -P; 1 = off)\n"
                "  --agree IDS_FILE [--positions N (256)]: teacher-forced top-1 agreement with the ids; prints\n"
                "                 'ids:' (argmax per position), 'logits_fnv:' and 'METRIC agreement=... positions=N'\n"
                "                 like the firmware's -a N\n"
@@ -49,6 +50,7 @@ int main(int argc, char **argv) {
       else if (a == "--temperature" || a == "-t") o.temperature = tllm_cli::parse_float(a, v);
       else if (a == "--topp" || a == "-p") o.topp = tllm_cli::parse_float(a, v);
       else if (a == "--seed" || a == "-s") o.seed = tllm_cli::parse_uint(a, v, ~0ull);
+      else if (a == "--chunk" || a == "-P") { o.chunk = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 1u << 20)); if (!o.chunk) throw Error("option --chunk: must be >= 1"); }
       else if (a == "--max-seq") o.max_seq = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 1u << 20));
       else if (a == "--ram") o.ram_budget = tllm_cli::parse_uint(a, v, ~0ull);
       else if (a == "--stream") {

@@ -1,7 +1,9 @@
 /* tinyllm firmware: generates text with the model image the simulator placed in memory (blob 0,
  * `mcucim run --load model.img@ADDR --args "..."`).
  *   -n steps [256]  -i prompt words... [""] (every word up to the next option)  -t temperature [0 = greedy]  -p top-p [0.9]  -s seed [1]
- *   -b scalar|xmac|cim [scalar]  -k (INT8 KV cache)  -x (skip the image checksum)
+ *   -b scalar|xmac|cim [scalar]  -k (INT8 KV cache and quantized attention)  -x (skip the image checksum)
+ *   -P N      batched prefill: the prompt's positions are computed N at a time (each weight read once
+ *             per chunk of N), with the ids and logits of one position at a time [8; 1 = off]
  *   -c PLACE  tensors on the CIM macros (tllm_cim_parse_place: wq,wk,wv,wo,w1,w2,w3,wcls | attn | ffn |
  *             all | image [:LAYERS]); the others use -b (scalar or xmac). -b cim alone = -c image when
  *             the image flags tensors for CIM, else -c all, with the scalar kernels for the rest.
@@ -22,11 +24,13 @@
  * expert_misses=M expert_bytes_read=B" (B: bytes of routed experts' weights read from the image).
  * Exit codes: 0 ok, 2 bad arguments or no/invalid model image, 3 does not fit RAM / prompt too long,
  * 4 backend not available, 5 CIM: not enough macros or a macro error, 6 DMA error while streaming.
- * Regions: token > embed/attention/ffn/classifier (see tinyllm.h); dma_wait (CPU waiting for a weight
+ * Regions: token (one position) or chunk (a batched prefill call) > embed, attention > qkv/scores/
+ * softmax/weighted_sum/out_proj, ffn, classifier (see tinyllm.h); dma_wait (CPU waiting for a weight
  * DMA); expert<E> per routed expert (inside ffn, MACs declared). Phases (mcucim/simctrl.h): startup
  * (main up to the first position), prefill (positions whose input is a prompt token and whose output
- * is the next prompt token; teacher-forced positions with -a), decode (positions that produce a
- * generated token); every position marks one token, so the report counts start-up in no token. */
+ * is the next prompt token, in chunks of -P; teacher-forced positions with -a), decode (positions that
+ * produce a generated token); every position counts as one token (a chunk's mark stands for its
+ * positions), so the report counts start-up in no token. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,7 +142,7 @@ int main(int argc, char **argv) {
   int kv_int8 = 0;
   unsigned open_flags = 0;
   const char *place_spec = 0;
-  uint32_t n_macros = 6, agree_n = 0;
+  uint32_t n_macros = 6, agree_n = 0, chunk = 8;
   tllm_stream_config scfg = {0, 0};
   int print_routes = 0;
   sim_name_phases();
@@ -177,13 +181,14 @@ int main(int argc, char **argv) {
         return fail(2, "-S expects the bytes of the two weight buffers together, or auto; got", v);
     }
     else if (!strcmp(a, "-E")) { if (!parse_u32(v, &scfg.expert_slots)) return fail(2, "-E expects a number of expert slots, got", v); }
+    else if (!strcmp(a, "-P")) { if (!parse_u32(v, &chunk) || !chunk) return fail(2, "-P expects a positive number of prompt positions per chunk, got", v); }
     else if (!strcmp(a, "-a")) { if (!parse_u32(v, &agree_n) || !agree_n) return fail(2, "-a expects a positive number of positions, got", v); }
     else if (!strcmp(a, "-b")) {
       if (!strcmp(v, "scalar")) backend = TLLM_BACKEND_SCALAR;
       else if (!strcmp(v, "xmac")) backend = TLLM_BACKEND_XMAC;
       else if (!strcmp(v, "cim")) backend = TLLM_BACKEND_CIM;
       else return fail(2, "-b expects scalar, xmac or cim, got", v);
-    } else return fail(2, "unknown option (expected -n -i -t -p -s -b -c -m -a -k -x -S -E -r)", a);
+    } else return fail(2, "unknown option (expected -n -i -t -p -s -b -c -m -a -k -x -P -S -E -r)", a);
   }
 
   uint32_t addr = 0, size = 0;
@@ -238,7 +243,10 @@ int main(int argc, char **argv) {
   tok_bytes += ((size_t)route_cap * 4u + 15u) & ~(size_t)15u;
   if (tok_bytes >= sizeof arena) return fail(3, "-r", "the routing log does not fit the RAM arena (fewer steps)");
   uint32_t *route_log = (uint32_t *)(void *)(arena + sizeof arena - tok_bytes);
-  tllm_config cfg = {steps, kv_int8};
+  /* prefill chunks hold prompt positions 0..n-2 (n prompt tokens with BOS, at most plen + 2): plan for
+   * no more than the prompt can use */
+  if (agree_n || chunk > plen + 1u) chunk = agree_n ? 1u : (uint32_t)plen + 1u;
+  tllm_config cfg = {steps, kv_int8, chunk};
   tllm_plan plan;
   if (tllm_plan_memory(&plan, &model, &cfg, sizeof arena - tok_bytes, &err) != TLLM_OK)
     return fail(3, "memory plan", err.msg);
@@ -315,16 +323,32 @@ int main(int argc, char **argv) {
     print_stats(&st, use_stream);
     return 0;
   }
-  /* positions 0..n-2 read prompt tokens and predict the next prompt token (prefill); from n-1 on
-   * each position produces a generated token (decode) */
-  uint32_t phase = n > 1u ? SIM_REGION_PREFILL : SIM_REGION_DECODE;
-  sim_region_begin(phase);
-  for (uint32_t pos = 0; pos < steps; pos++) {
-    if (pos + 1u == n && phase == SIM_REGION_PREFILL) {
-      sim_region_end(phase);
-      phase = SIM_REGION_DECODE;
-      sim_region_begin(phase);
+  /* prefill: positions 0..n-2 read prompt tokens and predict the next prompt token; they are computed
+   * in chunks of up to `chunk` positions (tllm_forward_chunk: every weight read once per chunk, the
+   * same bits as one position at a time; one token mark stands for the chunk's positions) */
+  uint32_t pos = 0;
+  if (n > 1u) sim_region_begin(SIM_REGION_PREFILL);
+  while (pos + 1u < n && pos < steps) {
+    uint32_t c = n - 1u - pos;
+    if (c > chunk) c = chunk;
+    if (c > steps - pos) c = steps - pos;
+    float *logits = c > 1u ? tllm_forward_chunk(&st, tokens + pos, c, pos) : tllm_forward(&st, (uint32_t)tokens[pos], pos);
+    if (use_cim && tllm_cim_error(&cim_ctx)) { printf("\ntinyllm: error: CIM: macro error %d at position %lu\n", tllm_cim_error(&cim_ctx), (unsigned long)pos); return 5; }
+    if (use_stream && tllm_stream_error(&stream_ctx)) return stream_failed(pos);
+    for (uint32_t b = 0; b < c; b++) {
+      hash = tllm_logits_hash(hash, logits + (size_t)b * model.vocab_size, model.vocab_size);
+      int32_t next = tokens[pos + b + 1u];
+      ids[produced++] = next;
+      fputs(tllm_decode(&model, token, next, bb), stdout);
+      token = next;
     }
+    sim_tokens((uint32_t)token, c);
+    pos += c;
+  }
+  if (n > 1u) sim_region_end(SIM_REGION_PREFILL);
+  /* decode: from the last prompt position on, each position produces a generated token */
+  sim_region_begin(SIM_REGION_DECODE);
+  for (; pos < steps; pos++) {
     float *logits = tllm_forward(&st, (uint32_t)token, pos);
     if (use_cim && tllm_cim_error(&cim_ctx)) { printf("\ntinyllm: error: CIM: macro error %d at position %lu\n", tllm_cim_error(&cim_ctx), (unsigned long)pos); return 5; }
     if (use_stream && tllm_stream_error(&stream_ctx)) return stream_failed(pos);
@@ -336,7 +360,7 @@ int main(int argc, char **argv) {
     fputs(tllm_decode(&model, token, next, bb), stdout);
     token = next;
   }
-  sim_region_end(phase);
+  sim_region_end(SIM_REGION_DECODE);
   printf("\nids:");
   for (uint32_t i = 0; i < produced; i++) printf(" %ld", (long)ids[i]);
   printf("\nlogits_fnv: 0x%08lx\n", (unsigned long)hash);

@@ -596,7 +596,9 @@ std::string fraction6(uint32_t agree, uint32_t n) {
 RunResult generate(const tllm_model &m, const RunOptions &o) {
   RunResult r;
   tllm_error err{};
-  tllm_config cfg{o.max_seq, o.kv_int8 ? 1 : 0};
+  // prefill chunks hold prompt positions 0..n-2: plan for no more than the prompt can use (n <= bytes + 2)
+  const uint32_t chunk = std::max<uint32_t>(1u, std::min<uint32_t>(o.chunk, static_cast<uint32_t>(o.prompt.size()) + 1u));
+  tllm_config cfg{o.max_seq, o.kv_int8 ? 1 : 0, chunk};
   tllm_plan plan;
   auto fail = [&](tllm_status st) { r.status = st; r.error = err.msg; return r; };
   if (tllm_plan_memory(&plan, &m, &cfg, o.ram_budget, &err) != TLLM_OK) return fail(err.code);
@@ -642,7 +644,28 @@ RunResult generate(const tllm_model &m, const RunOptions &o) {
   tllm_sampler_init(&sp, m.vocab_size, o.temperature, o.topp, o.seed, s.probidx);
   int32_t token = toks[0];
   char bb[2];
-  for (uint32_t pos = 0; pos < steps; pos++) {
+  auto cim_failed = [&](uint32_t pos) {
+    if (!o.cim.enabled || !tllm_cim_error(&hc.ctx)) return false;
+    tllm_errorf(&err, TLLM_E_BACKEND, "CIM: macro error %d at position %u", tllm_cim_error(&hc.ctx), pos);
+    return true;
+  };
+  // prefill (the firmware's loop): positions 0..n-2 in chunks, one position's logits at a time
+  uint32_t pos = 0;
+  while (pos + 1 < n && pos < steps) {
+    uint32_t c = std::min({n - 1 - pos, chunk, steps - pos});
+    float *logits = c > 1 ? tllm_forward_chunk(&s, toks.data() + pos, c, pos) : tllm_forward(&s, static_cast<uint32_t>(toks[pos]), pos);
+    if (!logits) { tllm_errorf(&err, TLLM_E_ARG, "forward pass rejected positions %u..%u", pos, pos + c - 1); return fail(err.code); }
+    if (cim_failed(pos)) return fail(err.code);
+    for (uint32_t b = 0; b < c; b++) {
+      r.logits_hash = tllm_logits_hash(r.logits_hash, logits + static_cast<size_t>(b) * m.vocab_size, m.vocab_size);
+      int32_t next = toks[pos + b + 1];
+      r.ids.push_back(next);
+      r.text += tllm_decode(&m, token, next, bb);
+      token = next;
+    }
+    pos += c;
+  }
+  for (; pos < steps; pos++) {
     float *logits = tllm_forward(&s, static_cast<uint32_t>(token), pos);
     if (o.cim.enabled && tllm_cim_error(&hc.ctx)) {
       tllm_errorf(&err, TLLM_E_BACKEND, "CIM: macro error %d at position %u", tllm_cim_error(&hc.ctx), pos);
@@ -679,7 +702,7 @@ double agreement(const tllm_model &m, const std::vector<int32_t> &ids, uint32_t 
   tllm_error err{};
   uint32_t n = std::min<uint32_t>(positions, static_cast<uint32_t>(ids.size()));
   n = std::min(n, m.seq_len);
-  tllm_config cfg{n, 0};
+  tllm_config cfg{n, 0, 1};
   tllm_plan plan;
   if (tllm_plan_memory(&plan, &m, &cfg, SIZE_MAX, &err) != TLLM_OK) throw Error(err.msg);
   Arena arena(plan.total);
@@ -701,7 +724,7 @@ AgreeResult agreement_run(const tllm_model &m, const std::vector<int32_t> &ids, 
   uint32_t n = std::min<uint32_t>(positions, static_cast<uint32_t>(ids.size()));
   n = std::min(n, m.seq_len);
   if (!n) throw Error("agreement: no positions (empty reference or --positions 0)");
-  tllm_config cfg{n, o.kv_int8 ? 1 : 0};
+  tllm_config cfg{n, o.kv_int8 ? 1 : 0, 1};
   tllm_plan plan;
   if (tllm_plan_memory(&plan, &m, &cfg, o.ram_budget, &err) != TLLM_OK) throw Error(err.msg);
   Arena arena(plan.total);

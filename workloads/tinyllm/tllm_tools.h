@@ -134,7 +134,8 @@ struct RunOptions {
   uint64_t seed = 1;
   tllm_backend backend = TLLM_BACKEND_SCALAR;
   uint32_t max_seq = 0;
-  bool kv_int8 = false;
+  bool kv_int8 = false;          // INT8 KV cache and quantized attention
+  uint32_t chunk = 8;            // batched prefill: prompt positions per forward call (1 = one at a time)
   size_t ram_budget = SIZE_MAX;
   std::vector<uint64_t> *tensor_bytes_read = nullptr;
   CimOptions cim;             // with cim.enabled, `backend` is the fallback for tensors not on CIM

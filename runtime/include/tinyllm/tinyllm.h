@@ -2,11 +2,17 @@
  *
  * Flow:  tllm_model_open(image)  -> tllm_plan_memory(model, config, RAM budget)
  *        -> tllm_state_init(arena) -> tllm_forward(token, pos) per position -> logits
+ *        (or tllm_forward_chunk(tokens, n, pos) for n prompt positions at once: batched prefill)
  * plus the tokenizer (tllm_encode / tllm_decode) and sampler (tllm_sampler_*), all reading the image in
  * place (no copies, no malloc: every buffer comes from the caller's arena, sized by the plan).
- * The only library functions used are memcpy/memset/strlen/strcmp and sqrtf (correctly rounded
- * IEEE everywhere); exp/sin/cos are the runtime's own (tllm_math.h). Build with -ffp-contract=off on
- * host and target so both round identically. */
+ * The only library functions used are memcpy/memset/strlen/strcmp; exp/sin/cos/sqrt are the runtime's
+ * own (tllm_math.h). Build with -ffp-contract=off on host and target so both round identically.
+ *
+ * Two arithmetic paths: a model whose tensors are all fp32, with the fp32 KV cache, runs llama2.c's
+ * arithmetic (the reference path: exact expf, RMSNorm then matvec, fp32 attention). Any quantized tensor
+ * or the INT8 KV cache selects the quantized path: RMSNorm fused with the INT8 activation quantization,
+ * tllm_expf_fast in softmax and SiLU, and with the INT8 KV cache quantized attention (q per head INT8,
+ * q.k and the attention-weighted sum of V as integer dot products on the backend's dot_i8 kernel). */
 #ifndef TINYLLM_TINYLLM_H
 #define TINYLLM_TINYLLM_H
 #include <stddef.h>
@@ -85,7 +91,8 @@ const tllm_tensor_entry *tllm_model_entry(const tllm_model *m, uint32_t kind, ui
 /* ---- memory plan -------------------------------------------------------------------------- */
 typedef struct tllm_config {
   uint32_t max_seq;  /* positions to plan for (0 = model seq_len; must be <= seq_len) */
-  int kv_int8;       /* 1: KV cache as INT8 with a scale per (position, kv head) */
+  int kv_int8;       /* 1: KV cache as INT8 with a scale per (position, kv head), quantized attention */
+  uint32_t chunk;    /* most positions per tllm_forward_chunk call (batched prefill); 0 = 1 */
 } tllm_config;
 
 typedef struct tllm_plan {
@@ -95,6 +102,13 @@ typedef struct tllm_plan {
   /* offsets into the arena */
   size_t o_x, o_xb, o_xb2, o_q, o_k, o_v, o_hb, o_hb2, o_moe, o_att, o_logits, o_kc, o_vc, o_kcs,
       o_vcs, o_aq, o_as, o_asum, o_router, o_rope, o_probidx, o_expert_calls;
+  /* quantized attention (kv_int8): q per head, attention weights per head, their scales, dot products */
+  size_t o_qq, o_qs, o_awq, o_aws, o_idot;
+  size_t o_layers;     /* per-layer tensor views (tllm_layer_views), resolved once */
+  uint32_t hs4;        /* head_size rounded up to 4: the INT8 K cache row (and q) in bytes */
+  uint32_t s16;        /* max_seq rounded up to 16: the INT8 V cache row (V transposed) in bytes */
+  uint32_t aq_stride;  /* bytes of one quantized activation vector (longest input, padded to 16) */
+  uint32_t ag_stride;  /* groups of one quantized activation vector (scales/sums per vector) */
 } tllm_plan;
 
 tllm_status tllm_plan_memory(tllm_plan *p, const tllm_model *m, const tllm_config *cfg,
@@ -104,21 +118,33 @@ tllm_status tllm_plan_memory(tllm_plan *p, const tllm_model *m, const tllm_confi
 typedef enum tllm_backend { TLLM_BACKEND_SCALAR = 0, TLLM_BACKEND_XMAC = 1, TLLM_BACKEND_CIM = 2,
                             TLLM_BACKEND_COUNT = 3 } tllm_backend;
 
-/* An activation vector quantized per group to INT8 for one group size: q padded with zeros to a
- * multiple of 16 elements, scale[g] = max|x|/127 over group g, sum[g] = sum of q over group g. */
+/* Activation vectors quantized per group to INT8 for one group size: scale = max|x|/127 over the
+ * group, q = nearest(x * 127/max|x|) (ties away from zero), sum = the group's sum of q. Each vector is
+ * padded with zeros to a multiple of 16 elements. One vector (nb = 0 or 1): q, scale[g], sum[g]. nb
+ * vectors of a prompt chunk (matmul_q): their 32-bit words interleaved, word i of vector b at
+ * ((const uint32_t *)q)[i * nb + b]; scale[b * ngroups + g], sum[b * ngroups + g]. */
 typedef struct tllm_qact {
   const int8_t *q;
   const float *scale;
   const int32_t *sum;
   uint32_t n, group, ngroups;
+  uint32_t nb;
 } tllm_qact;
 
-/* One backend: out[r] = sum_g combine(intdot(row r, group g), scales) for r in [0, w->rows).
- * Every backend must produce the same bits (the integer dot per group is exact; the float combination
- * is tllm_combine_group() in the same order). */
+/* One backend (scalar C, Xmac, CIM). Every backend must produce the same bits: integer dot products
+ * are exact, and the float combination is tllm_combine_group() in group order.
+ *   matvec_q: out[r] = sum_g combine(intdot(row r, group g), scales), r < w->rows (one vector);
+ *   matmul_q: the same for a->nb vectors, out[b * out_stride + r], each output the bits matvec_q gives
+ *             for vector b; every weight word is read once for all nb vectors (batched prefill);
+ *   dot_i8:   out[r] = sum_{i < len} rows[r * stride + i] * x[i] for r < nrows, exact int32 (quantized
+ *             attention: q.k against the INT8 K cache, attention weights against the transposed INT8 V
+ *             cache); len and stride multiples of 4, rows and x 4-byte aligned. */
 typedef struct tllm_kernels {
   const char *name;
   void (*matvec_q)(float *out, const tllm_tensor *w, const tllm_qact *a);
+  void (*matmul_q)(float *out, uint32_t out_stride, const tllm_tensor *w, const tllm_qact *a);
+  void (*dot_i8)(int32_t *out, const int8_t *rows, uint32_t stride, uint32_t nrows, const int8_t *x,
+                 uint32_t len);
 } tllm_kernels;
 
 extern const tllm_kernels tllm_kernels_scalar;
@@ -138,16 +164,45 @@ static inline float tllm_combine_group(float acc, int32_t idot, int32_t asum, fl
 
 void tllm_quantize_act(int8_t *q, float *scale, int32_t *sum, const float *x, uint32_t n,
                        uint32_t group);
+/* The same for vector b of nb interleaved vectors (tllm_qact): scale/sum at [b * ngroups]. */
+void tllm_quantize_act_nb(int8_t *q, float *scale, int32_t *sum, const float *x, uint32_t n,
+                          uint32_t group, uint32_t nb, uint32_t b);
+/* Fused RMSNorm + quantization: o[j] = w[j] * (x[j] / sqrt(mean(x^2) + eps)) (llama2.c's rmsnorm, o
+ * may be x) and o quantized as tllm_quantize_act_nb would (the same bits as the two calls). */
+void tllm_rmsnorm_quant(float *o, int8_t *q, float *scale, int32_t *sum, const float *x,
+                        const float *w, uint32_t n, float eps, uint32_t group, uint32_t nb, uint32_t b);
+void tllm_rmsnorm(float *o, const float *x, const float *w, uint32_t n, float eps);
+/* One vector quantized with one scale: q[i * stride] = nearest(x[i] * 127/max|x|) for i < n; returns
+ * the scale max|x|/127 (q all zero when max|x| is ~0, infinite or NaN). The INT8 KV cache and q. */
+float tllm_quantize_vec(int8_t *q, uint32_t stride, const float *x, uint32_t n);
 void tllm_matvec_f32(float *out, const tllm_tensor *w, const float *x);
+/* nb vectors x[b * x_stride], out[b * out_stride]: each row read once, the same bits as tllm_matvec_f32 */
+void tllm_matmul_f32(float *out, uint32_t out_stride, const tllm_tensor *w, const float *x,
+                     uint32_t x_stride, uint32_t nb);
 /* element j of row r of a tensor, dequantized (for embeddings and tests) */
 void tllm_dequant_row(float *out, const tllm_tensor *w, uint32_t r);
 
 /* ---- run state ----------------------------------------------------------------------------- */
+/* Regions (simctrl marks): token (one tllm_forward call) or chunk (one tllm_forward_chunk call of more
+ * than one position) > embed, attention > {qkv, scores, softmax, weighted_sum, out_proj}, ffn >
+ * expert<e>, classifier; dma_wait anywhere. MACs are declared by the innermost region doing them. */
 enum { TLLM_REGION_TOKEN = 0x101, TLLM_REGION_ATTENTION = 0x102, TLLM_REGION_FFN = 0x103,
        TLLM_REGION_CLASSIFIER = 0x104, TLLM_REGION_EMBED = 0x105,
        TLLM_REGION_DMA_WAIT = 0x106,     /* the CPU waits for a weight DMA (tllm_stream.h) */
+       TLLM_REGION_QKV = 0x110,          /* attention: RMSNorm, q/k/v projections, RoPE, KV cache store */
+       TLLM_REGION_SCORES = 0x111,       /* q.k for every cached position (and head) */
+       TLLM_REGION_SOFTMAX = 0x112,      /* softmax of the scores (and, quantized, the INT8 weights) */
+       TLLM_REGION_WEIGHTED_SUM = 0x113, /* attention-weighted sum of V */
+       TLLM_REGION_OUT_PROJ = 0x114,     /* wo and the residual */
+       TLLM_REGION_CHUNK = 0x115,        /* one batched-prefill forward call (several positions) */
        TLLM_REGION_EXPERT_BASE = 0x200   /* + e: routed expert e ("expert<e>") of any layer, MACs declared */
 };
+
+/* The tensors of one layer, resolved once at tllm_state_init (views into the image). */
+typedef struct tllm_layer_views {
+  tllm_tensor wq, wk, wv, wo, w1, w2, w3, router; /* w1..w3 (dense) or router (MoE) */
+  const float *rms_att, *rms_ffn;
+} tllm_layer_views;
 
 struct tllm_stream;
 
@@ -157,12 +212,24 @@ typedef struct tllm_state {
   const tllm_kernels *kern;
   uint8_t *arena;
   float *x, *xb, *xb2, *q, *k, *v, *hb, *hb2, *moe, *att, *logits;
-  float *kc, *vc;            /* fp32 KV cache (NULL when INT8) */
-  int8_t *kcq, *vcq;         /* INT8 KV cache */
-  float *kcs, *vcs;          /* INT8 KV cache scales per (layer, pos, kv head) */
+  float *kc, *vc;            /* fp32 KV cache [layer][pos][kv_dim] (NULL when INT8) */
+  /* INT8 KV cache, per (layer, kv head): K rows [pos][hs4], V transposed [i][s16] (a row per element
+   * of the head, positions along it); scales [layer][kv head][pos] */
+  int8_t *kcq, *vcq;
+  float *kcs, *vcs;
   int8_t *aq; float *as; int32_t *asum;
-  const float *act_src; uint32_t act_group, act_n; int act_valid;
-  float *router; float *rope_cos, *rope_sin;
+  const float *act_src; uint32_t act_group, act_n, act_nb; int act_valid;
+  float *router;
+  float *rope;               /* RoPE table [max_seq][head_size/2][cos, sin], computed once */
+  int approx;                /* 0: llama2.c's fp32 arithmetic; 1: the quantized path (see above) */
+  uint32_t chunk;            /* most positions per tllm_forward_chunk call */
+  int8_t *qq; float *qs;     /* quantized attention: q per head (hs4 bytes each), scale per head */
+  int8_t *awq; float *aws;   /* attention weights per head (s16 bytes each), output scale per head */
+  int32_t *idot;             /* integer dot products of one head (max(max_seq, head_size)) */
+  float sqrt_hs, att_scale;  /* sqrt(head_size) (llama2.c divides by it), 1 / sqrt(head_size) */
+  tllm_layer_views *layers;
+  tllm_tensor emb, wcls;
+  const float *rms_final;
   void *probidx;             /* sampler scratch: vocab entries */
   uint32_t max_seq;
   /* instrumentation (optional, host): when non-NULL, bytes of weight data+scales read per tensor
@@ -187,6 +254,16 @@ void tllm_regions_name(void);
 void tllm_regions_name_model(const tllm_model *m);
 /* One position: returns the vocab logits (valid until the next call). 0 <= pos < max_seq. */
 float *tllm_forward(tllm_state *s, uint32_t token, uint32_t pos);
+/* The pieces of the forward pass's attention (for tests and tools): store position pos of layer l in the
+ * KV cache from k (after RoPE) and v (kv_dim floats each); the attention of position pos of layer l
+ * over the cached positions 0..pos, from the query q (dim floats, after RoPE) into out (dim floats):
+ * llama2.c's fp32 attention, or the quantized attention with the INT8 KV cache. */
+void tllm_kv_store(tllm_state *s, uint32_t layer, uint32_t pos, const float *k, const float *v);
+void tllm_attention(tllm_state *s, uint32_t layer, uint32_t pos, const float *q, float *out);
+/* n positions pos..pos+n-1 with tokens[0..n) at once (batched prefill; 1 <= n <= the plan's chunk,
+ * pos + n <= max_seq): every weight matrix is read once for the n positions. Returns n rows of vocab
+ * logits (row b for position pos+b), bit-identical to n tllm_forward calls; NULL on bad arguments. */
+float *tllm_forward_chunk(tllm_state *s, const int32_t *tokens, uint32_t n, uint32_t pos);
 
 /* ---- tokenizer (llama2.c BPE) -------------------------------------------------------------- */
 /* Encodes text into tokens (bos: prepend BOS, eos: append EOS). cap: capacity of tokens; text of

@@ -20,6 +20,8 @@
  * the inputs outside the group set to zero (exact, but ngroups times the MVMs): pack tensors placed
  * on CIM with group = row length (mcucim-pack --tensor w1=int8:64 ..., or --cim which does it).
  * Groups whose activations are all zero skip the MVM (their dot product is 0).
+ * Prefill chunks: one MVM per position (the weights are programmed once); attention's integer dot products
+ * (K and V change every position) run on the fallback backend.
  * One CIM context is active at a time (the kernels interface carries no context pointer). C11,
  * freestanding. */
 #ifndef TINYLLM_TLLM_CIM_H
@@ -81,6 +83,7 @@ typedef struct tllm_cim {
   uint8_t *placed;       /* per entry: 1 = on CIM */
   int32_t *y;            /* MVM outputs (longest placed row count) */
   int8_t *x;             /* group-masked inputs (longest input, padded) */
+  int8_t *xd;            /* one input vector of a prefill chunk, de-interleaved (longest input, padded) */
   uint32_t n_entries;
   int error;             /* first CIM_ERR_* of an MVM (0 = none); outputs are 0 from then on */
   uint64_t mvms;         /* cim_mvm calls */

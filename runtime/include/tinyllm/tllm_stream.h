@@ -97,10 +97,12 @@ void tllm_stream_finish(tllm_stream *st);
 
 /* Used by the forward pass (tllm_forward.c). */
 /* out = W x for a matrix in the image, through the double buffer; `a` is the quantized x (quantized
- * tensors) or NULL with `x` (fp32). next: table index of the matrix computed after this one (prefetched
- * when this one's last block starts), or TLLM_NO_NEXT. */
-void tllm_stream_matvec(tllm_state *s, float *out, const tllm_tensor *w, const float *x, const tllm_qact *a,
-                        uint32_t next);
+ * tensors) or NULL with `x` (fp32). nb > 1: a prefill chunk of nb vectors (x[b * x_stride] or a->nb
+ * interleaved ones), out[b * out_stride + r]; every block is streamed once for all of them. next:
+ * table index of the matrix computed after this one (prefetched when this one's last block starts), or
+ * TLLM_NO_NEXT. */
+void tllm_stream_matvec(tllm_state *s, float *out, uint32_t out_stride, const tllm_tensor *w, const float *x,
+                        uint32_t x_stride, const tllm_qact *a, uint32_t nb, uint32_t next);
 /* Routed expert (layer, e) through the cache: on return w1/w2/w3 view the SRAM slot (fetched by DMA on
  * a miss). Counts hits/misses and expert_bytes_read in the state. */
 void tllm_stream_expert(tllm_state *s, uint32_t layer, uint32_t e, tllm_tensor *w1, tllm_tensor *w2,
