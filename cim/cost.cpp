@@ -4,8 +4,9 @@
 
 namespace mcucim::cim {
 
-const char* const kPartNames[kNumParts] = {"wordline", "cell_read", "precharge", "adc",     "mux",
-                                           "shift_add", "accumulate", "control",  "buffer", "program"};
+const char* const kPartNames[kNumParts] = {"wordline", "cell_read", "sense",   "precharge", "adc",
+                                           "adder_tree", "mux",      "shift_add", "accumulate", "control",
+                                           "buffer",    "wake",      "program"};
 
 MacroCounters operator-(const MacroCounters& a, const MacroCounters& b) {
   MacroCounters d;
@@ -14,11 +15,16 @@ MacroCounters operator-(const MacroCounters& a, const MacroCounters& b) {
   d.passes = a.passes - b.passes;
   d.conversions = a.conversions - b.conversions;
   d.clipped = a.clipped - b.clipped;
+  d.steps = a.steps - b.steps;
+  d.skipped = a.skipped - b.skipped;
   d.rows_driven = a.rows_driven - b.rows_driven;
   d.level_units = a.level_units - b.level_units;
   d.on_units = a.on_units - b.on_units;
-  d.column_passes = a.column_passes - b.column_passes;
-  d.output_passes = a.output_passes - b.output_passes;
+  d.column_steps = a.column_steps - b.column_steps;
+  d.output_steps = a.output_steps - b.output_steps;
+  d.adder_inputs = a.adder_inputs - b.adder_inputs;
+  d.wakeups = a.wakeups - b.wakeups;
+  d.idle_wakeups = a.idle_wakeups - b.idle_wakeups;
   d.buffer_bytes = a.buffer_bytes - b.buffer_bytes;
   d.programs = a.programs - b.programs;
   d.bits_written = a.bits_written - b.bits_written;
@@ -50,15 +56,19 @@ PartEnergy energy_by_part(const MacroConfig& c, const MacroCounters& k) {
   const EnergyParams& e = c.energy;
   PartEnergy p{};
   auto at = [&](Part x) -> double& { return p[static_cast<size_t>(x)]; };
+  const bool digital = c.array.type == MacroType::Digital;
   at(Part::Wordline) = k.rows_driven * e.wordline_pj;
   at(Part::CellRead) = k.level_units * cell_read_pj_per_unit(c) + k.on_units * cell_on_extra_pj_per_unit(c);
-  at(Part::Precharge) = k.column_passes * e.precharge_pj;
-  at(Part::Adc) = k.conversions * adc_energy_pj(e, c.array.adc_bits);
+  at(Part::Sense) = k.level_units * e.sense_pj;
+  at(Part::Precharge) = k.column_steps * e.precharge_pj;
+  at(Part::Adc) = digital ? 0.0 : k.conversions * adc_energy_pj(e, c.array.adc_bits);
+  at(Part::AdderTree) = digital ? k.adder_inputs * e.adder_pj_per_input : 0.0;
   at(Part::Mux) = k.conversions * e.mux_pj;
   at(Part::ShiftAdd) = k.conversions * e.shift_add_pj;
-  at(Part::Accumulate) = k.output_passes * e.accumulate_pj;
-  at(Part::Control) = k.mvms * e.control_pj_per_mvm + k.passes * e.control_pj_per_pass;
+  at(Part::Accumulate) = k.output_steps * e.accumulate_pj;
+  at(Part::Control) = k.mvms * e.control_pj_per_mvm + k.steps * e.control_pj_per_pass;
   at(Part::Buffer) = k.buffer_bytes * e.buffer_pj_per_byte;
+  at(Part::Wake) = k.wakeups * c.power.wake_pj + k.idle_wakeups * c.power.idle_wake_pj;
   at(Part::Program) = k.bits_written * c.program.write_pj_per_bit;
   return p;
 }
@@ -69,12 +79,16 @@ double total_pj(const PartEnergy& p) {
   return s;
 }
 
-double mvm_latency_ns(const MacroConfig& c, uint32_t passes, uint32_t active_cols) {
+double conversion_time_ns(const MacroConfig& c) {
+  return c.array.type == MacroType::Digital ? c.timing.t_adder_ns : adc_time_ns(c.energy, c.array.adc_bits);
+}
+
+double mvm_latency_ns(const MacroConfig& c, uint64_t steps, uint32_t active_cols) {
   const uint32_t n_adc = c.array.cols / c.array.columns_per_adc;
   const uint32_t serial = (active_cols + n_adc - 1) / n_adc;
   const TimingParams& t = c.timing;
-  return t.t_control_ns + passes * (t.t_precharge_ns + t.t_wordline_ns + c.device.t_read_ns +
-                                    serial * adc_time_ns(c.energy, c.array.adc_bits) + t.t_accumulate_ns);
+  return t.t_control_ns + double(steps) * (t.t_precharge_ns + t.t_wordline_ns + c.device.t_read_ns +
+                                           serial * conversion_time_ns(c) + t.t_accumulate_ns);
 }
 
 double program_latency_ns(const MacroConfig& c, uint64_t bits) {

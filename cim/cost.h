@@ -14,11 +14,16 @@ namespace mcucim::cim {
 // Event counters of one macro (plain integers; subtracting two snapshots gives an interval).
 struct MacroCounters {
   uint64_t mvms = 0, macs = 0, passes = 0, conversions = 0, clipped = 0;
-  uint64_t rows_driven = 0;         // row activations (wordline drives), summed over passes
+  uint64_t steps = 0;               // executed steps (input pass x row group)
+  uint64_t skipped = 0;             // steps skipped by zero skipping (all input levels zero)
+  uint64_t rows_driven = 0;         // row activations (wordline drives), summed over executed steps
   uint64_t level_units = 0;         // cell reads weighted by input level (active columns x driven)
-  uint64_t on_units = 0;            // sum of analog column sums (cells in the P state, level-weighted)
-  uint64_t column_passes = 0;       // active columns x passes (precharges)
-  uint64_t output_passes = 0;       // outputs x passes (accumulations)
+  uint64_t on_units = 0;            // sum of analog column sums (cells above the lowest level, level-weighted)
+  uint64_t column_steps = 0;        // active columns x executed steps (precharges)
+  uint64_t output_steps = 0;        // outputs x executed steps (accumulations)
+  uint64_t adder_inputs = 0;        // digital: conversions x rows_per_pass (adder-tree inputs)
+  uint64_t wakeups = 0;             // off -> on (power state), wake_pj each
+  uint64_t idle_wakeups = 0;        // idle -> on, idle_wake_pj each
   uint64_t buffer_bytes = 0;        // input/output buffer bytes accessed (bus side and array side)
   uint64_t programs = 0;            // programming operations
   uint64_t bits_written = 0;        // weight bits written
@@ -31,7 +36,9 @@ struct MacroCounters {
 MacroCounters operator-(const MacroCounters& a, const MacroCounters& b);
 
 // The energy parts, in report order. `program` is weight programming (accounted apart from inference).
-enum class Part { Wordline, CellRead, Precharge, Adc, Mux, ShiftAdd, Accumulate, Control, Buffer, Program, COUNT };
+enum class Part {
+  Wordline, CellRead, Sense, Precharge, Adc, AdderTree, Mux, ShiftAdd, Accumulate, Control, Buffer, Wake, Program, COUNT
+};
 constexpr size_t kNumParts = static_cast<size_t>(Part::COUNT);
 extern const char* const kPartNames[kNumParts];
 
@@ -48,10 +55,13 @@ double cell_on_extra_pj_per_unit(const MacroConfig& c);
 PartEnergy energy_by_part(const MacroConfig& c, const MacroCounters& k);
 double total_pj(const PartEnergy& p);
 
-// Latency of one MVM (ns) with `passes` input passes and `active_cols` physical columns converted:
-//   t = t_control + passes * (t_precharge + t_wordline + t_read + ceil(active_cols / n_adc) * t_adc(B)
-//                             + t_accumulate),  n_adc = cols / columns_per_adc
-double mvm_latency_ns(const MacroConfig& c, uint32_t passes, uint32_t active_cols);
+// Time of one conversion (ns): the ADC's t_adc(B) (analog) or the adder tree's t_adder_ns (digital).
+double conversion_time_ns(const MacroConfig& c);
+// Latency of one MVM (ns) with `steps` executed steps (pass x row group) and `active_cols` physical
+// columns converted per step:
+//   t = t_control + steps * (t_precharge + t_wordline + t_read + ceil(active_cols / n_adc) * t_conv
+//                            + t_accumulate),  n_adc = cols / columns_per_adc
+double mvm_latency_ns(const MacroConfig& c, uint64_t steps, uint32_t active_cols);
 // Programming time (ns) of `bits` bits: ceil(bits / bits_per_write) * write_ns.
 double program_latency_ns(const MacroConfig& c, uint64_t bits);
 

@@ -1,7 +1,8 @@
-// One MRAM compute-in-memory macro: weight storage, programming (with endurance counting), the
+// One compute-in-memory macro: weight storage, programming (with endurance counting), the
 // matrix-vector product (ideal: runtime/include/cim_ref.h, bit for bit; with non-idealities: an
-// analog column-sum model in C++ with seeded device variation, read noise, stuck-at cells and ADC
-// offset/gain), event counters and the energy/latency model of cim/cost.h. Plain C++, no SystemC.
+// analog column-sum model in C++ with seeded device variation, programming error, read noise,
+// stuck-at cells and ADC offset/gain), programmable ADC windows, power states (cim/power.h), event
+// counters and the energy/latency model of cim/cost.h. Plain C++, no SystemC.
 #pragma once
 #include <cstdint>
 #include <random>
@@ -11,6 +12,7 @@
 
 #include "cim/config.h"
 #include "cim/cost.h"
+#include "cim/power.h"
 #include "cim_ref.h"
 
 namespace mcucim::cim {
@@ -30,9 +32,29 @@ class Macro {
   // `latency_ns` (optional) receives the programming time.
   int program(uint32_t wbits, uint32_t row0, uint32_t nrows, uint32_t out0, uint32_t nout, const int8_t* w,
               uint32_t stride, double* latency_ns = nullptr);
-  // y[0..nout) = MVM of x[0..nrows) (A-bit inputs) with the programmed weights. Returns CIM_OK or a
-  // CIM_ERR_* code (y untouched, nothing counted but `errors`).
+  // y[0..nout) = MVM of x[0..nrows) (A-bit inputs) with the programmed weights, through the ADC
+  // windows when enabled. Returns CIM_OK or a CIM_ERR_* code (y untouched, nothing counted but
+  // `errors`).
   int mvm(uint32_t abits, const int8_t* x, uint32_t nrows, uint32_t nout, int32_t* y, double* latency_ns = nullptr);
+
+  // ADC windows (analog macros): entry (column group g, pass k) as a packed word (cim_ref_win_pack).
+  // CIM_ERR_WINDOW if the window is outside the ADC range or the macro has no ADC; CIM_ERR_RANGE for
+  // g/k outside the table.
+  int set_window(uint32_t g, uint32_t k, uint32_t word);
+  uint32_t window(uint32_t g, uint32_t k) const;
+  int enable_windows(bool on);  // CIM_ERR_WINDOW on a digital macro
+  bool windows_enabled() const { return win_en_; }
+  const std::vector<uint32_t>& window_table() const { return win_; }
+
+  // Power states (cim/power.h), times in ps of simulated time.
+  uint64_t begin_command(uint64_t now_ps);  // wakes if needed; returns the start time
+  void end_command(uint64_t done_ps) { power_.end_command(done_ps); }
+  void request_power(PowerStateId s, uint64_t now_ps);
+  PowerStateId power_state(uint64_t now_ps) const { return power_.state_at(now_ps); }
+  bool waking(uint64_t now_ps) const { return power_.waking_at(now_ps); }
+  PowerState::Times power_times(uint64_t now_ps) const { return power_.times_at(now_ps); }
+  // Leakage energy from 0 to now (pJ): time on x energy.leakage_uw + time idle x power.idle_leakage_uw.
+  double leakage_pj(uint64_t now_ps) const;
 
   MacroCounters& counters() { return k_; }
   const MacroCounters& counters() const { return k_; }
@@ -41,7 +63,8 @@ class Macro {
   bool endurance_exceeded() const { return double(max_writes_) > cfg_.program.endurance_writes; }
 
  private:
-  void analog_mvm(uint32_t abits, const int8_t* x, uint32_t nrows, uint32_t nout, int32_t* y);
+  uint64_t analog_mvm(uint32_t abits, const int8_t* x, uint32_t nrows, uint32_t nout, int32_t* y);
+  void update_cell_units(uint32_t r, uint32_t c);
   MacroConfig cfg_;
   cim_ref_array arr_{};
   std::vector<uint64_t> cells_;
@@ -49,9 +72,13 @@ class Macro {
   MacroCounters k_;
   std::vector<uint32_t> writes_;  // per cell (row * cols + col)
   uint64_t max_writes_ = 0;
+  std::vector<uint32_t> win_;     // CIM_REF_WIN_TABLE_WORDS
+  bool win_en_ = false;
+  PowerState power_;
   // Non-ideal state (allocated only when a non-ideality is on).
-  std::vector<float> g_p_, g_ap_;  // per-cell conductance relative to nominal
+  std::vector<float> g_p_, g_ap_;  // per-cell conductance relative to nominal (row * cols + col)
   std::vector<int8_t> stuck_;      // -1: healthy, else stuck level
+  std::vector<float> units_;       // per cell (col * rows + row): analog units the cell adds per input level
   std::mt19937_64 rng_;
 };
 

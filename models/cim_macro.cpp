@@ -1,5 +1,6 @@
 #include "models/cim_macro.h"
 
+#include <cmath>
 #include <cstring>
 
 #include "mcucim/cim_regs.h"
@@ -11,6 +12,10 @@ CimMacro::CimMacro(sc_core::sc_module_name name, const cim::MacroConfig& cfg, sc
   in_.assign(macro_.array().rows, 0);
   out_.assign(macro_.array().cols, 0);
   pending_.assign(macro_.array().cols, 0);
+}
+
+uint64_t CimMacro::to_ps(const sc_core::sc_time& t) {
+  return static_cast<uint64_t>(t / sc_core::sc_time(1, sc_core::SC_PS) + 0.5);
 }
 
 void CimMacro::settle(const sc_core::sc_time& now) {
@@ -82,8 +87,12 @@ void CimMacro::command(uint32_t cmd, const sc_core::sc_time& now) {
     err_ = static_cast<uint32_t>(rc);
     return;
   }
+  // An idle or off macro wakes first (cim/power.h): the command starts after the wake-up.
+  const uint64_t start_ps = macro_.begin_command(to_ps(now));
+  const uint64_t done_ps = start_ps + static_cast<uint64_t>(std::llround(ns * 1000));
+  macro_.end_command(done_ps);
   busy_ = true;
-  done_time_ = now + sc_core::sc_time(ns, sc_core::SC_NS);
+  done_time_ = sc_core::sc_time(static_cast<double>(done_ps), sc_core::SC_PS);
 }
 
 bool CimMacro::read(uint64_t off, unsigned len, uint32_t& v, const sc_core::sc_time& now) {
@@ -93,6 +102,12 @@ bool CimMacro::read(uint64_t off, unsigned len, uint32_t& v, const sc_core::sc_t
     v = 0;
     if (off - CIM_IN_BUF + len > a.rows) return false;
     std::memcpy(&v, in_.data() + (off - CIM_IN_BUF), len);
+    return true;
+  }
+  if (off >= CIM_WIN_TABLE && off < CIM_WIN_TABLE + 4ull * CIM_REF_WIN_TABLE_WORDS) {
+    if (len != 4) return false;
+    const uint32_t i = static_cast<uint32_t>(off - CIM_WIN_TABLE) / 4;
+    v = macro_.window(i / CIM_REF_MAX_PASSES, i % CIM_REF_MAX_PASSES);
     return true;
   }
   if (off >= CIM_OUT_BUF && off < CIM_OUT_BUF + 4ull * a.cols) {
@@ -106,7 +121,9 @@ bool CimMacro::read(uint64_t off, unsigned len, uint32_t& v, const sc_core::sc_t
     case CIM_REG_ID: v = CIM_ID_VALUE; return true;
     case CIM_REG_ROWS: v = a.rows; return true;
     case CIM_REG_COLS: v = a.cols; return true;
-    case CIM_REG_CFG: v = a.cell_bits | (a.adc_bits << 8) | (a.dac_bits << 16); return true;
+    case CIM_REG_CFG:
+      v = a.cell_bits | (a.adc_bits << 8) | (a.dac_bits << 16) | (a.zero_skip << 24) | ((a.type == CIM_TYPE_DIGITAL) << 28);
+      return true;
     case CIM_REG_ADC_STEP: v = a.adc_step; return true;
     case CIM_REG_CTRL: v = 0; return true;
     case CIM_REG_STATUS: v = (busy_ ? CIM_STATUS_BUSY : 0u) | (done_ ? CIM_STATUS_DONE : 0u) | (err_ << 8); return true;
@@ -122,6 +139,14 @@ bool CimMacro::read(uint64_t off, unsigned len, uint32_t& v, const sc_core::sc_t
     case CIM_REG_MAX_OUT: v = cim_ref_valid_wbits(&a, wbits_) ? cim_ref_max_outputs(&a, wbits_) : 0; return true;
     case CIM_REG_PWBITS: v = macro_.wbits(); return true;
     case CIM_REG_IRQ_EN: v = irq_en_ ? 1u : 0u; return true;
+    case CIM_REG_RPP: v = a.rows_per_pass; return true;
+    case CIM_REG_MODE: v = macro_.windows_enabled() ? CIM_MODE_WIN_EN : 0u; return true;
+    case CIM_REG_WIN_COLS: v = a.win_cols; return true;
+    case CIM_REG_POWER: {
+      const uint64_t t = to_ps(now);
+      v = static_cast<uint32_t>(macro_.power_state(t)) | (macro_.waking(t) ? CIM_POWER_WAKING : 0u);
+      return true;
+    }
     default: return false;
   }
 }
@@ -135,8 +160,33 @@ bool CimMacro::write(uint64_t off, unsigned len, uint32_t v, const sc_core::sc_t
     macro_.counters().buffer_bytes += len;
     return true;
   }
+  if (off >= CIM_WIN_TABLE && off < CIM_WIN_TABLE + 4ull * CIM_REF_WIN_TABLE_WORDS) {
+    if (len != 4) return false;
+    // A window outside the ADC range (or on a digital macro) is refused: the entry keeps its value and
+    // STATUS shows CIM_ERR_WINDOW until CLEAR or the next accepted command.
+    const uint32_t i = static_cast<uint32_t>(off - CIM_WIN_TABLE) / 4;
+    const int e = macro_.set_window(i / CIM_REF_MAX_PASSES, i % CIM_REF_MAX_PASSES, v);
+    if (e) err_ = static_cast<uint32_t>(e);
+    return true;
+  }
   if (len != 4) return false;
   switch (off) {
+    case CIM_REG_MODE: {
+      const int e = macro_.enable_windows((v & CIM_MODE_WIN_EN) != 0);
+      if (e) err_ = static_cast<uint32_t>(e);
+      return true;
+    }
+    case CIM_REG_POWER:
+      if (busy_) {  // a state change while a command runs is refused; the command goes on
+        err_ = CIM_ERR_BUSY;
+        macro_.counters().errors++;
+      } else if (v > CIM_POWER_OFF) {
+        err_ = CIM_ERR_ARG;
+        macro_.counters().errors++;
+      } else {
+        macro_.request_power(static_cast<cim::PowerStateId>(v), to_ps(now));
+      }
+      return true;
     case CIM_REG_CTRL: command(v, now); return true;
     case CIM_REG_WBITS: wbits_ = v; return true;
     case CIM_REG_ABITS: abits_ = v; return true;

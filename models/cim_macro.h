@@ -30,6 +30,9 @@ class CimMacro : public Device, public IrqSource {
     return true;
   }
   cim::Macro& macro() { return macro_; }
+  // Power-state times and leakage up to `now` (for the counters snapshot).
+  cim::PowerState::Times power_times(const sc_core::sc_time& now) const { return macro_.power_times(to_ps(now)); }
+  double leakage_pj(const sc_core::sc_time& now) const { return macro_.leakage_pj(to_ps(now)); }
 
  protected:
   bool read(uint64_t off, unsigned len, uint32_t& v, const sc_core::sc_time& now) override;
@@ -37,6 +40,7 @@ class CimMacro : public Device, public IrqSource {
 
  private:
   void settle(const sc_core::sc_time& now);  // finish a command whose done time has passed
+  static uint64_t to_ps(const sc_core::sc_time& t);
   void command(uint32_t cmd, const sc_core::sc_time& now);
   cim::Macro macro_;
   MemReader mem_reader_;

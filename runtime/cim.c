@@ -18,6 +18,9 @@ int cim_open(cim_macro *m, uintptr_t base) {
   m->base = base;
   m->cells = 0;
   m->wbits = 0;
+  m->win = 0;
+  m->win_en = 0;
+  m->power = CIM_POWER_ON;
 #if defined(__riscv)
   if (reg_rd(m, CIM_REG_ID) != CIM_ID_VALUE) return CIM_ERR_DEVICE;
   {
@@ -28,6 +31,11 @@ int cim_open(cim_macro *m, uintptr_t base) {
     m->arr.adc_bits = CIM_CFG_ADC_BITS(cfg);
     m->arr.dac_bits = CIM_CFG_DAC_BITS(cfg);
     m->arr.adc_step = reg_rd(m, CIM_REG_ADC_STEP);
+    m->arr.rows_per_pass = reg_rd(m, CIM_REG_RPP);
+    m->arr.win_cols = reg_rd(m, CIM_REG_WIN_COLS);
+    m->arr.zero_skip = CIM_CFG_ZERO_SKIP(cfg);
+    m->arr.type = CIM_CFG_DIGITAL(cfg) ? CIM_TYPE_DIGITAL : CIM_TYPE_ANALOG;
+    m->power = reg_rd(m, CIM_REG_POWER) & 3u;
   }
   return cim_ref_check_array(&m->arr);
 #else
@@ -47,16 +55,31 @@ int cim_open_host(cim_macro *m, const cim_ref_array *arr) {
   m->base = 0;
   m->arr = *arr;
   m->wbits = 0;
+  m->win_en = 0;
+  m->power = CIM_POWER_ON;
   m->cells = (uint64_t *)calloc(cim_ref_cell_words(arr), sizeof(uint64_t));
-  return m->cells ? CIM_OK : CIM_ERR_ARG;
+  m->win = (uint32_t *)malloc(CIM_REF_WIN_TABLE_WORDS * sizeof(uint32_t));
+  if (!m->cells || !m->win) {
+    cim_close(m);
+    return CIM_ERR_ARG;
+  }
+  {
+    uint32_t i;
+    for (i = 0; i < CIM_REF_WIN_TABLE_WORDS; ++i) m->win[i] = cim_ref_win_full(arr);
+  }
+  return CIM_OK;
 #endif
 }
 
 void cim_close(cim_macro *m) {
 #if !defined(__riscv)
   if (m && m->cells) free(m->cells);
+  if (m && m->win) free(m->win);
 #endif
-  if (m) m->cells = 0;
+  if (m) {
+    m->cells = 0;
+    m->win = 0;
+  }
 }
 
 int cim_wait(const cim_macro *m) {
@@ -73,6 +96,75 @@ int cim_wait(const cim_macro *m) {
 }
 
 static uint32_t div_up(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
+
+#if defined(__riscv)
+/* A register write the device may refuse: STATUS is cleared first (an earlier command's sticky error
+ * is not this write's), then the write's error code is read and cleared again. */
+static int checked_write(const cim_macro *m, uint32_t off, uint32_t v) {
+  int e;
+  reg_wr(m, CIM_REG_CTRL, CIM_CTRL_CLEAR);
+  reg_wr(m, off, v);
+  e = (int)CIM_STATUS_ERR(reg_rd(m, CIM_REG_STATUS));
+  if (e) reg_wr(m, CIM_REG_CTRL, CIM_CTRL_CLEAR);
+  return e;
+}
+#endif
+
+int cim_windows_enable(cim_macro *m, int on) {
+  if (!m) return CIM_ERR_ARG;
+  if (on && m->arr.type != CIM_TYPE_ANALOG) return CIM_ERR_WINDOW;
+#if defined(__riscv)
+  return checked_write(m, CIM_REG_MODE, on ? CIM_MODE_WIN_EN : 0u);
+#else
+  m->win_en = on ? 1u : 0u;
+  return CIM_OK;
+#endif
+}
+
+int cim_set_windows(cim_macro *m, const uint32_t *words, uint32_t n_groups, uint32_t n_passes) {
+  uint32_t g, k;
+  if (!m || !words || !n_groups || !n_passes) return CIM_ERR_ARG;
+  if (n_groups > cim_ref_win_groups(&m->arr) || n_passes > CIM_REF_MAX_PASSES) return CIM_ERR_RANGE;
+  for (g = 0; g < n_groups; ++g)
+    for (k = 0; k < n_passes; ++k) {
+      const uint32_t w = words[g * n_passes + k];
+      const int e = cim_ref_check_window(&m->arr, cim_ref_win_offset(w), cim_ref_win_fs(w));
+      if (e) return e;
+    }
+  for (g = 0; g < n_groups; ++g)
+    for (k = 0; k < n_passes; ++k) {
+#if defined(__riscv)
+      const int e = checked_write(m, CIM_WIN_TABLE + 4u * cim_ref_win_index(g, k), words[g * n_passes + k]);
+      if (e) return e;
+#else
+      m->win[cim_ref_win_index(g, k)] = words[g * n_passes + k];
+#endif
+    }
+  return cim_windows_enable(m, 1);
+}
+
+int cim_power(cim_macro *m, uint32_t state) {
+  if (!m || state > CIM_POWER_OFF) return CIM_ERR_ARG;
+#if defined(__riscv)
+  {
+    const int e = checked_write(m, CIM_REG_POWER, state);
+    if (e) return e;
+  }
+#endif
+  m->power = state;
+  return CIM_OK;
+}
+
+int cim_matrix_power(cim_macro *macros, const cim_matrix *mat, uint32_t state) {
+  uint32_t i;
+  int err = CIM_OK;
+  if (!macros || !mat) return CIM_ERR_ARG;
+  for (i = 0; i < mat->tiles_in * mat->tiles_out; ++i) {
+    const int e = cim_power(&macros[mat->first + i], state);
+    if (e && err == CIM_OK) err = e;
+  }
+  return err;
+}
 
 uint32_t cim_tiles_needed(const cim_macro *m, uint32_t n_out, uint32_t n_in, uint32_t wbits) {
   if (!cim_ref_valid_wbits(&m->arr, wbits) || n_out == 0 || n_in == 0) return 0;
@@ -181,7 +273,7 @@ int cim_mvm(cim_macro *macros, const cim_matrix *mat, const int8_t *x, uint32_t 
       int32_t part[CIM_REF_MAX_COLS];
       if (m->wbits == 0) err = CIM_ERR_NOT_PROGRAMMED;
       else if (m->wbits != mat->wbits) err = CIM_ERR_WIDTH;
-      else err = cim_ref_mvm(&m->arr, m->cells, mat->wbits, abits, x + r0, nr, no, part, 0);
+      else err = cim_ref_mvm(&m->arr, m->cells, mat->wbits, abits, x + r0, nr, no, part, 0, m->win_en ? m->win : 0);
       if (err == CIM_OK)
         for (o = 0; o < no; ++o) y[o0 + o] = (int32_t)((uint32_t)y[o0 + o] + (uint32_t)part[o]);
     }

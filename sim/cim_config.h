@@ -12,11 +12,22 @@ namespace mcucim::sim {
 
 // The published figures of the macro a preset models (its `calibration:` section), for the
 // calibration test and the documentation.
-struct CimCalibration {
-  std::string paper, convention;        // convention: "1b" (1-bit-normalised ops) or "native"
+// One published operating point: a workload (weight/input widths, tile, data density) and the
+// efficiency (and optionally the MVM latency) the paper reports for it.
+struct CimCalPoint {
+  std::string label;
   double tops_per_w_lo = 0, tops_per_w_hi = 0;
   uint32_t wbits = 1, abits = 1, rows = 0, outputs = 0;
   double input_density = 0.5, weight_density = 0.5;  // fraction of 1 bits in the workload's data
+  double latency_ns_lo = 0, latency_ns_hi = 0;       // 0, 0: not published / not checked
+};
+struct CimCalibration {
+  std::string paper, convention;        // convention: "1b" (1-bit-normalised ops) or "native"
+  // The first point (calibration.tops_per_w, wbits, ...) or calibration.points[0].
+  double tops_per_w_lo = 0, tops_per_w_hi = 0;
+  uint32_t wbits = 1, abits = 1, rows = 0, outputs = 0;
+  double input_density = 0.5, weight_density = 0.5;
+  std::vector<CimCalPoint> points;      // every point (one for the single form)
 };
 
 // Read the macro parameters from `preset` (keys cim.*), each overridable by `over` at `prefix`.<key>

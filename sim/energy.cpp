@@ -112,6 +112,7 @@ Counters operator-(const Counters& a, const Counters& b) {
       d.devs[k].part_pj[i] -= b.devs[k].part_pj[i];
     for (size_t i = 0; i < d.devs[k].stats.size() && i < b.devs[k].stats.size(); ++i)
       d.devs[k].stats[i].second -= b.devs[k].stats[i].second;
+    d.devs[k].leakage_pj -= b.devs[k].leakage_pj;
   }
   d.bus_transfers -= b.bus_transfers;
   return d;
@@ -197,7 +198,7 @@ EnergyBreakdown EnergyModel::compute(const Counters& c) const {
       ce.dynamic_j += d.part_pj[i] * pJ;
       ce.parts_j.emplace_back(i < d.part_names.size() ? d.part_names[i] : "part" + std::to_string(i), d.part_pj[i] * pJ);
     }
-    ce.leakage_j += d.leakage_uw * uW * t_total;
+    ce.leakage_j += d.leakage_counted ? d.leakage_pj * pJ : d.leakage_uw * uW * t_total;
     b.parts.push_back(ce);
   }
   return b;

@@ -79,6 +79,10 @@ struct DevCounters {
   std::vector<double> part_pj;
   std::vector<std::pair<std::string, uint64_t>> stats;
   double leakage_uw = 0;
+  // Devices with power states (CIM macros) integrate their own leakage: leakage_pj up to the snapshot
+  // (a running total, so the difference of two snapshots is the interval's) replaces leakage_uw x time.
+  bool leakage_counted = false;
+  double leakage_pj = 0;
 };
 struct Counters {
   uint64_t cycles = 0, instret = 0, idle_cycles = 0;

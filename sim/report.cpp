@@ -119,6 +119,10 @@ std::string cim_table(const RunSummary& run) {
                      stat("max_cell_writes"), stat("errors"));
     s += fmt::format("busy {} ({:.2f}% of the run)\n", si(busy_s, "s"),
                      run.time_s > 0 ? 100 * busy_s / run.time_s : 0.0);
+    s += fmt::format("steps {} ({} skipped: all-zero inputs); power states: on {}, idle {}, off {}, wake-ups {}\n",
+                     stat("steps"), stat("steps_skipped"), si(stat("time_on_ps") * 1e-12, "s"),
+                     si(stat("time_idle_ps") * 1e-12, "s"), si(stat("time_off_ps") * 1e-12, "s"),
+                     stat("wakeups") + stat("idle_wakeups"));
     for (const auto& p : run.energy.parts)
       if (p.name == d.name)
         for (const auto& [n, j] : p.parts_j)

@@ -334,18 +334,23 @@ std::vector<models::Device*> Soc::devices() const {
 }
 
 namespace {
-// A CIM macro's energy by part and its event counters (docs/REPORT.md, cim/CIM.md).
-void cim_counters(const cim::Macro& m, DevCounters& d) {
+// A CIM macro's energy by part, its event counters and its power-state times and leakage up to `now`
+// (docs/REPORT.md, cim/CIM.md).
+void cim_counters(const models::CimMacro& dev, const sc_core::sc_time& now, DevCounters& d) {
+  const cim::Macro& m = dev.macro();
   const cim::PartEnergy e = m.energy();
   for (size_t i = 0; i < cim::kNumParts; ++i) {
     d.part_names.push_back(cim::kPartNames[i]);
     d.part_pj.push_back(e[i]);
   }
   const cim::MacroCounters& k = m.counters();
+  const cim::PowerState::Times t = dev.power_times(now);
   d.stats = {{"mvms", k.mvms},
              {"macs", k.macs},
              {"adc_conversions", k.conversions},
              {"adc_clipped", k.clipped},
+             {"steps", k.steps},
+             {"steps_skipped", k.skipped},
              {"rows_activated", k.rows_driven},
              {"weight_bits_written", k.bits_written},
              {"programs", k.programs},
@@ -353,8 +358,15 @@ void cim_counters(const cim::Macro& m, DevCounters& d) {
              {"busy_ps", k.busy_ps},
              {"program_busy_ps", k.program_busy_ps},
              {"array_cells_used", k.array_cells_used},
-             {"max_cell_writes", m.max_cell_writes()}};
+             {"max_cell_writes", m.max_cell_writes()},
+             {"time_on_ps", t.on_ps},
+             {"time_idle_ps", t.idle_ps},
+             {"time_off_ps", t.off_ps},
+             {"wakeups", k.wakeups},
+             {"idle_wakeups", k.idle_wakeups}};
   d.leakage_uw = m.config().energy.leakage_uw;
+  d.leakage_counted = true;
+  d.leakage_pj = dev.leakage_pj(now);
 }
 }  // namespace
 
@@ -363,6 +375,7 @@ Counters Soc::sample_counters() const {
   const isa::CpuCounters& k = cpu.counters();
   Counters c;
   c.cycles = cpu.cycle();
+  const uint64_t c_cycle = c.cycles;
   c.by_class = k.by_class;
   for (uint64_t n : k.by_class) c.instret += n;
   c.idle_cycles = k.idle_cycles;
@@ -392,7 +405,7 @@ Counters Soc::sample_counters() const {
     d.kind = spec_.devices[i].kind;
     d.reads = devs_[i]->reads;
     d.writes = devs_[i]->writes;
-    if (auto* c = dynamic_cast<const models::CimMacro*>(devs_[i].get())) cim_counters(c->macro(), d);
+    if (auto* c = dynamic_cast<const models::CimMacro*>(devs_[i].get())) cim_counters(*c, core_->cycle_time() * static_cast<double>(c_cycle), d);
     if (auto* dm = dynamic_cast<const models::Dma*>(devs_[i].get()))
       d.stats = {{"bytes_copied", dm->bytes_copied}, {"bus_transactions", dm->transfers}, {"busy_cycles", dm->busy_cycles}};
     c.devs.push_back(std::move(d));

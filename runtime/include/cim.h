@@ -27,9 +27,12 @@ extern "C" {
 
 typedef struct {
   uintptr_t base;      /* device base address (target) */
-  cim_ref_array arr;   /* geometry and converters */
+  cim_ref_array arr;   /* geometry, converters, rows per pass, zero skipping, type */
   uint64_t *cells;     /* host build: the array contents (NULL on the target) */
   uint32_t wbits;      /* host build: programmed width */
+  uint32_t *win;       /* host build: the ADC window table (CIM_REF_WIN_TABLE_WORDS words) */
+  uint32_t win_en;     /* host build: windows enabled */
+  uint32_t power;      /* last requested power state (CIM_POWER_*) */
 } cim_macro;
 
 typedef struct {
@@ -53,6 +56,23 @@ int cim_load(cim_macro *macros, uint32_t n_macros, uint32_t first, const int8_t 
              uint32_t wbits, cim_matrix *mat);
 /* y[0..n_out) = W x for x[0..n_in) of abits-bit signed inputs. All tiles run in parallel. */
 int cim_mvm(cim_macro *macros, const cim_matrix *mat, const int8_t *x, uint32_t abits, int32_t *y);
+
+/* ADC windows (analog macros, cim/CIM.md "ADC windows"): words[g * n_passes + k] (cim_ref_win_pack:
+ * offset | full scale << 16, analog units) for column groups g < n_groups and passes k < n_passes are
+ * written into the macro's window table and the windows enabled. Every window is checked first
+ * (CIM_ERR_WINDOW: outside the ADC range R (2^D-1) (2^cell_bits-1), full scale 0, or a digital
+ * macro; CIM_ERR_RANGE: more groups or passes than the table has); nothing is enabled on an error. */
+int cim_set_windows(cim_macro *m, const uint32_t *words, uint32_t n_groups, uint32_t n_passes);
+/* Enable (1) or disable (0) the window table (disabled: the ADC covers the preset's full scale). */
+int cim_windows_enable(cim_macro *m, int on);
+
+/* Power state request (CIM_POWER_ON / _IDLE / _OFF, mcucim/cim_regs.h): CIM_ERR_BUSY while the macro
+ * runs a command (the state is unchanged), CIM_ERR_ARG for another value. An MVM or PROGRAM on an
+ * idle/off macro wakes it (paying the wake-up latency and energy): power requests never change
+ * results. Host build: recorded only (no time on the host). */
+int cim_power(cim_macro *m, uint32_t state);
+/* The same for every macro of a matrix (the first error is returned, the others still tried). */
+int cim_matrix_power(cim_macro *macros, const cim_matrix *mat, uint32_t state);
 
 /* Low level (target): wait until the macro is not busy; returns its error code (0 if none). */
 int cim_wait(const cim_macro *m);

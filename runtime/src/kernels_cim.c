@@ -159,6 +159,7 @@ tllm_status tllm_cim_attach(tllm_state *s, tllm_cim *c, const tllm_cim_options *
   c->mats = (cim_matrix *)(void *)a; a += up16(n * sizeof(cim_matrix));
   c->placed = a; a += up16(n);
   memset(c->placed, 0, n);
+
   /* capacity first: one clear message, nothing programmed */
   uint32_t need = 0, per_kind[TLLM_T_KIND_COUNT] = {0};
   size_t max_rows = 1;
@@ -214,6 +215,46 @@ tllm_status tllm_cim_attach(tllm_state *s, tllm_cim *c, const tllm_cim_options *
     first += c->mats[i].tiles_in * c->mats[i].tiles_out;
   }
   c->used_macros = first;
+  if (o->windows) {
+    const tllm_cimw_set *set = tllm_cim_find_windows(m, &o->macros[0], c->abits, err);
+    if (!set) return TLLM_E_CIM_WINDOWS;
+    const uint8_t *sec = m->image + m->hdr->cim_offset;
+    const uint32_t *dir = (const uint32_t *)(const void *)(sec + set->dir_offset);
+    const uint32_t words = set->n_groups * set->n_passes;
+    for (uint32_t i = 0; i < n; i++) {
+      if (!c->placed[i]) continue;
+      const tllm_tensor_entry *e = &m->table[i];
+      const cim_matrix *mat = &c->mats[i];
+      const uint32_t tiles = mat->tiles_in * mat->tiles_out;
+      if (!dir[i]) {
+        tllm_errorf(err, TLLM_E_CIM_WINDOWS, "CIM windows: the image has none for tensor %u (%s, layer %u) at rows_per_pass %u (pack it with --cim for this tensor)", i, kind_short(e->kind), e->layer, set->rows_per_pass);
+        return TLLM_E_CIM_WINDOWS;
+      }
+      if (dir[i] % 4u || (uint64_t)dir[i] + (uint64_t)tiles * words * 4u > m->hdr->cim_size) {
+        tllm_errorf(err, TLLM_E_CIM_WINDOWS, "CIM windows of tensor %u: block at %u (%u tiles x %u words) outside the %u-byte section", i, dir[i], tiles, words, m->hdr->cim_size);
+        return TLLM_E_CIM_WINDOWS;
+      }
+      const uint32_t *blk = (const uint32_t *)(const void *)(sec + dir[i]);
+      for (uint32_t t = 0; t < tiles; t++) {
+        int rc = cim_set_windows(&o->macros[mat->first + t], blk + (size_t)t * words, set->n_groups, set->n_passes);
+        if (rc != CIM_OK) {
+          tllm_errorf(err, TLLM_E_CIM_WINDOWS, "CIM windows of tensor %u (%s, layer %u), tile %u: driver error %d (%s)", i, kind_short(e->kind), e->layer, t, rc,
+                      rc == CIM_ERR_WINDOW ? "a window outside the ADC range" : "see cim_ref.h");
+          return TLLM_E_CIM_WINDOWS;
+        }
+      }
+    }
+    c->windows_set = 1;
+  }
+  c->power_gate = o->power_gate;
+  if (c->power_gate)
+    for (uint32_t i = 0; i < first; i++) {
+      int rc = cim_power(&o->macros[i], CIM_POWER_OFF);
+      if (rc != CIM_OK) {
+        tllm_errorf(err, TLLM_E_BACKEND, "CIM macro %u: power-off request failed: driver error %d", i, rc);
+        return TLLM_E_BACKEND;
+      }
+    }
   g_cim = c;
   tllm_register_backend(TLLM_BACKEND_CIM, &tllm_kernels_cim);
   s->kern = &tllm_kernels_cim;
@@ -221,6 +262,44 @@ tllm_status tllm_cim_attach(tllm_state *s, tllm_cim *c, const tllm_cim_options *
 }
 
 int tllm_cim_error(const tllm_cim *c) { return c ? c->error : 0; }
+
+const tllm_cimw_set *tllm_cim_find_windows(const tllm_model *m, const cim_macro *g, uint32_t abits, tllm_error *err) {
+  const tllm_header *h = m->hdr;
+  if (!(h->flags & TLLM_FLAG_CIM_WINDOWS)) {
+    tllm_errorf(err, TLLM_E_CIM_WINDOWS, "CIM windows: the image has no CIM window section (pack it with mcucim-pack --cim ... --cim-windows)");
+    return 0;
+  }
+  const uint8_t *sec = m->image + h->cim_offset;
+  const uint32_t *w = (const uint32_t *)(const void *)sec;
+  const uint32_t n_sets = w[1];
+  if (w[2] != h->n_tensors || (uint64_t)16u + (uint64_t)n_sets * TLLM_CIMW_SET_SIZE > h->cim_size) {
+    tllm_errorf(err, TLLM_E_CIM_WINDOWS, "CIM window section: %u sets for %u tensors does not fit its %u bytes (image has %u tensors)", n_sets, w[2], h->cim_size, h->n_tensors);
+    return 0;
+  }
+  char have[96];
+  size_t L = 0;
+  have[0] = '\0';
+  const uint32_t passes = cim_ref_passes(abits, g->arr.dac_bits);
+  for (uint32_t i = 0; i < n_sets; i++) {
+    const tllm_cimw_set *s = (const tllm_cimw_set *)(const void *)(sec + 16u + i * TLLM_CIMW_SET_SIZE);
+    if (s->rows == g->arr.rows && s->cols == g->arr.cols && s->cell_bits == g->arr.cell_bits &&
+        s->dac_bits == g->arr.dac_bits && s->rows_per_pass == g->arr.rows_per_pass && s->win_cols == g->arr.win_cols &&
+        s->abits == abits && s->n_passes == passes && s->n_groups == g->arr.cols / g->arr.win_cols) {
+      if (s->dir_offset % 4u || (uint64_t)s->dir_offset + (uint64_t)h->n_tensors * 4u > h->cim_size) {
+        tllm_errorf(err, TLLM_E_CIM_WINDOWS, "CIM window set %u: tensor directory at %u outside the %u-byte section", i, s->dir_offset, h->cim_size);
+        return 0;
+      }
+      return s;
+    }
+    tllm_error tmp;
+    tllm_errorf(&tmp, TLLM_E_ARG, "%s%ux%u/%u", L ? ", " : "", s->rows, s->cols, s->rows_per_pass);
+    size_t l2 = strlen(tmp.msg);
+    if (L + l2 + 1u < sizeof have) { memcpy(have + L, tmp.msg, l2 + 1u); L += l2; }
+  }
+  tllm_errorf(err, TLLM_E_CIM_WINDOWS, "CIM windows: none for these macros (%ux%u, %u-bit cells, rows_per_pass %u, %u columns per window group); the image has rows x cols/rows_per_pass: %s",
+              g->arr.rows, g->arr.cols, g->arr.cell_bits, g->arr.rows_per_pass, g->arr.win_cols, L ? have : "none");
+  return 0;
+}
 
 /* ---- matvec ------------------------------------------------------------------------------------ */
 static void matvec_q_cim(float *out, const tllm_tensor *w, const tllm_qact *a) {
@@ -257,6 +336,10 @@ static void matvec_q_cim(float *out, const tllm_tensor *w, const tllm_qact *a) {
       const float *of = w->offsets ? w->offsets + (size_t)r * ng : 0;
       out[r] = tllm_combine_group(out[r], c->y[r], a->sum[g], sc[g], of ? &of[g] : 0, a->scale[g]);
     }
+  }
+  if (c->power_gate && !c->error) {
+    int rc = cim_matrix_power(c->macros, mat, CIM_POWER_OFF);
+    if (rc != CIM_OK) c->error = rc;
   }
 }
 

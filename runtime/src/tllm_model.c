@@ -18,6 +18,7 @@ const char *tllm_status_name(tllm_status s) {
     case TLLM_E_BACKEND: return "backend not available";
     case TLLM_E_UNSUPPORTED: return "unsupported";
     case TLLM_E_CIM_CAPACITY: return "not enough CIM macros";
+    case TLLM_E_CIM_WINDOWS: return "CIM windows missing";
   }
   return "unknown status";
 }
@@ -184,8 +185,8 @@ tllm_status tllm_model_open(tllm_model *m, const void *image, size_t size, unsig
     tllm_errorf(err, TLLM_E_MAGIC, "model image: magic is 0x%x, expected 0x%x (\"TLLM\"): not a tinyllm image", h->magic, TLLM_MAGIC);
     return TLLM_E_MAGIC;
   }
-  if (h->version != TLLM_VERSION) {
-    tllm_errorf(err, TLLM_E_VERSION, "model image: format version %u, this runtime reads version %u (repack the model with this mcucim-pack)", h->version, TLLM_VERSION);
+  if (h->version < TLLM_VERSION_MIN || h->version > TLLM_VERSION) {
+    tllm_errorf(err, TLLM_E_VERSION, "model image: format version %u, this runtime reads versions %u..%u (repack the model with this mcucim-pack)", h->version, TLLM_VERSION_MIN, TLLM_VERSION);
     return TLLM_E_VERSION;
   }
   if (h->header_size != TLLM_HEADER_SIZE) {
@@ -226,6 +227,20 @@ tllm_status tllm_model_open(tllm_model *m, const void *image, size_t size, unsig
     if (!h->hidden_dim) BAD("model header: dense model with hidden_dim 0");
     if (h->n_shared_experts || h->top_k) BAD("model header: n_shared_experts %u / top_k %u set but n_experts is 0", h->n_shared_experts, h->top_k);
   }
+  /* the CIM window section (version 2): present exactly when the header flag says so */
+  if (h->flags & TLLM_FLAG_CIM_WINDOWS) {
+    if (h->version < 2u) BAD("model header: flag CIM_WINDOWS in a version %u image (needs version 2)", h->version);
+    if (!h->cim_offset || !h->cim_size)
+      BAD("model header: flag CIM_WINDOWS is set but the CIM window section is missing (cim_offset %u, cim_size %u): the image asks for calibration data it does not have", h->cim_offset, h->cim_size);
+    if (h->cim_offset % TLLM_ALIGN || h->cim_offset < TLLM_HEADER_SIZE || !range_ok(h->cim_offset, h->cim_size, isz) || h->cim_size < 16u)
+      BAD("model header: CIM window section at %u (%u bytes) is misaligned or outside the %u-byte image", h->cim_offset, h->cim_size, isz);
+    if (*(const uint32_t *)(const void *)(img + h->cim_offset) != TLLM_CIMW_MAGIC)
+      BAD("CIM window section at %u: magic 0x%x, expected 0x%x (\"CIMW\")", h->cim_offset, *(const uint32_t *)(const void *)(img + h->cim_offset), TLLM_CIMW_MAGIC);
+  } else if (h->cim_offset || h->cim_size) {
+    BAD("model header: cim_offset %u / cim_size %u set without the CIM_WINDOWS flag", h->cim_offset, h->cim_size);
+  }
+  if (h->version == 2u && !(h->flags & TLLM_FLAG_CIM_WINDOWS))
+    BAD("model header: version 2 without the CIM_WINDOWS flag (images without CIM windows are version 1)");
   if (h->bos_id >= h->vocab_size || h->eos_id >= h->vocab_size) BAD("model header: bos %u / eos %u outside the vocabulary (%u)", h->bos_id, h->eos_id, h->vocab_size);
   m->image = img;
   m->size = isz;

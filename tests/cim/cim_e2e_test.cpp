@@ -7,6 +7,7 @@
 
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -39,7 +40,8 @@ std::string fmt_vec(const std::string& name, const int32_t* y, uint32_t n) {
 }  // namespace
 
 TEST(CimE2E, FirmwareMatchesHostBuildOfTheDriver) {
-  const auto r = e2e::mcucim("run -q -c " + e2e::cfg("mcu-cim") + " --elf " + e2e::fw("cim_check"));
+  const std::string rep = e2e::tmpdir() + "/cim_check.json";
+  const auto r = e2e::mcucim("run -q -c " + e2e::cfg("mcu-cim") + " --elf " + e2e::fw("cim_check") + " --report " + rep);
   ASSERT_EQ(r.code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("cim_check: PASS"));
 
@@ -69,6 +71,21 @@ TEST(CimE2E, FirmwareMatchesHostBuildOfTheDriver) {
   EXPECT_EQ(line_of(r.out, "A:"), fmt_vec("A", ya, CHK_A_OUT));
   EXPECT_EQ(line_of(r.out, "B:"), fmt_vec("B", yb, CHK_B_OUT));
   EXPECT_EQ(line_of(r.out, "A again:"), fmt_vec("A again", ya, 4));
+  // ADC windows through the driver: the same table on the host macros, the same results.
+  static uint32_t win[8 * 8];
+  chk_windows(win, 8, 8);
+  ASSERT_EQ(cim_set_windows(&m[0], win, 8, 8), CIM_OK);
+  ASSERT_EQ(cim_set_windows(&m[1], win, 8, 8), CIM_OK);
+  int32_t yw[CHK_A_OUT];
+  ASSERT_EQ(cim_mvm(m, &A, xa, 8, yw), CIM_OK);
+  EXPECT_EQ(line_of(r.out, "A windowed:"), fmt_vec("A windowed", yw, CHK_A_OUT));
+  EXPECT_NE(std::vector<int32_t>(yw, yw + CHK_A_OUT), std::vector<int32_t>(ya, ya + CHK_A_OUT)) << "the windows change the result";
+  // power requests do not change results
+  ASSERT_EQ(cim_matrix_power(m, &B, CIM_POWER_OFF), CIM_OK);
+  int32_t yb2[CHK_B_OUT];
+  ASSERT_EQ(cim_mvm(m, &B, xb, 8, yb2), CIM_OK);
+  EXPECT_EQ(line_of(r.out, "B after wake:"), fmt_vec("B after wake", yb2, 4));
+  EXPECT_EQ(std::vector<int32_t>(yb2, yb2 + CHK_B_OUT), std::vector<int32_t>(yb, yb + CHK_B_OUT));
   // Driver errors on the host, as on the target.
   EXPECT_EQ(cim_load(m, 4, 3, wa, CHK_A_OUT, CHK_A_IN, 4, &A), CIM_ERR_NOSPACE);
   EXPECT_EQ(cim_mvm(m, &B, xb, 9, yb), CIM_ERR_WIDTH);
@@ -85,6 +102,37 @@ TEST(CimE2E, FirmwareMatchesHostBuildOfTheDriver) {
   EXPECT_EQ(line_of(r.out, "driver no-space:"), "driver no-space: " + std::to_string(CIM_ERR_NOSPACE));
   EXPECT_EQ(line_of(r.out, "driver bad-width:"), "driver bad-width: " + std::to_string(CIM_ERR_WIDTH));
   EXPECT_EQ(line_of(r.out, "driver bad-value:"), "driver bad-value: " + std::to_string(CIM_ERR_VALUE) + " (y[0] 0)");
+  EXPECT_EQ(line_of(r.out, "driver window-out-of-range:"), "driver window-out-of-range: " + std::to_string(CIM_ERR_WINDOW));
+  EXPECT_EQ(line_of(r.out, "misuse window-out-of-range:"),
+            "misuse window-out-of-range: " + std::to_string(CIM_ERR_WINDOW) + " (entry 0x00640028)");  // unchanged: 40 | 100 << 16
+  EXPECT_EQ(line_of(r.out, "power state after off:"), "power state after off: " + std::to_string(CIM_POWER_OFF));
+  EXPECT_EQ(line_of(r.out, "power state after mvm:"), "power state after mvm: " + std::to_string(CIM_POWER_ON));
+  EXPECT_EQ(line_of(r.out, "misuse power-while-busy:"), "misuse power-while-busy: " + std::to_string(CIM_ERR_BUSY));
+  EXPECT_EQ(line_of(r.out, "after busy request:"), "after busy request: 0, state " + std::to_string(CIM_POWER_ON));
+  EXPECT_EQ(line_of(r.out, "misuse power-bad-state:"), "misuse power-bad-state: " + std::to_string(CIM_ERR_ARG));
+  // The report: each macro's time per state; B's macros woke once and were off at the end.
+  const auto j = nlohmann::json::parse(e2e::slurp(rep));
+  int seen = 0;
+  for (const auto& d : j["events"]["devices"]) {
+    if (d["kind"] != "cim") continue;
+    const auto& st = d["stats"];
+    const uint64_t on = st["time_on_ps"], idle = st["time_idle_ps"], off = st["time_off_ps"];
+    EXPECT_NEAR(double(on + idle + off), j["time_s"].get<double>() * 1e12, 1e6) << d["name"];  // states cover the run
+    if (d["name"] == "cim2" || d["name"] == "cim3") {
+      ++seen;
+      EXPECT_EQ(st["wakeups"], 1) << d["name"];
+      EXPECT_GT(off, 0u) << d["name"];
+    } else {
+      EXPECT_EQ(st["wakeups"], 0) << d["name"];
+      EXPECT_EQ(off, 0u) << d["name"];
+    }
+  }
+  EXPECT_EQ(seen, 2);
+  for (const auto& c : j["energy_j"]["components"])
+    if (c["name"] == "cim2") {
+      // one wake-up at the preset's 50 pJ; leakage only while on (20 uW)
+      EXPECT_NEAR(c["parts_j"]["wake"].get<double>(), 50e-12, 1e-18);
+    }
 }
 
 TEST(CimE2E, ExactWithAWideAdcEqualsTheIntegerProduct) {

@@ -6,9 +6,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "../e2e/e2e_util.h"
 #include "sweep/spec.h"
@@ -244,4 +247,164 @@ TEST(LlmCim, SweepParamAxisPicksALoadedFile) {
   }
 }
 
+
+// ---- issue 11 mechanisms end to end: rows per pass, windows, zero skipping, gating, digital -------
+
+// Simulator: every matrix of stories260K on 63 macros with the given preset keys; host: the same.
+e2e::Result sim_all(const std::string& img, const std::string& args, const std::string& sets, const std::string& extra_load = "") {
+  return e2e::mcucim("run -c " + e2e::cfg("mcu-llm-cim") + " --elf " + e2e::fw("tinyllm") + " -q" + sets +
+                     " --load " + img + "@0x20100000" + (extra_load.empty() ? "" : " --load " + extra_load + "@0x201C0000") +
+                     " --args '" + args + "'");
+}
+
+TEST(LlmCimMechanisms, WindowsRowsPerPassZeroSkipAndGatingSameOnHostAndSimulator) {
+  if (!have_models()) GTEST_SKIP() << "SKIPPED: models not found in " << kModels;
+  // windows for 64 and 256 rows per pass, from the [min, max] of the calibration sums
+  const std::string img = pack("ffn_win", "--weights int8:32 --cim ffn --cim-windows --cim-percentile 100 --calib 2 --calib-len 64 "
+                                          "--cim-macro rows=256,cols=512,wcols=64,rpp=64/256");
+  for (const char* rpp : {"64", "256"}) {
+    const std::string sets = std::string(" --set soc.devices.cim.array.rows_per_pass=") + rpp +
+                             " --set soc.devices.cim.adc.zero_skip=true --set soc.devices.cim.adc.bits=6";
+    auto sim = sim_all(img, "-n 5 -b xmac -c image -m 35 -W on -G on", sets);
+    ASSERT_EQ(sim.code, 0) << sim.out << sim.err;
+    auto host = sh(kTools + "tinyllm-host " + img + " --steps 5 --backend xmac --cim image --cim-macros 35 --adc-bits 6" +
+                   " --cim-windows --cim-zero-skip --cim-rows-per-pass " + rpp);
+    ASSERT_EQ(host.code, 0) << host.err;
+    EXPECT_EQ(result_lines(sim.out), result_lines(host.out)) << "rows per pass " << rpp;
+    EXPECT_EQ(line_of(sim.out, "cim:"), line_of(host.out, "cim:"));
+    EXPECT_THAT(sim.out, HasSubstr(std::string("rows/pass ") + rpp + ", windows, zero skipping"));
+    // gating changes no result: the same run without it
+    auto ungated = sim_all(img, "-n 5 -b xmac -c image -m 35 -W on -G off", sets);
+    EXPECT_EQ(result_lines(ungated.out), result_lines(sim.out));
+    // windows change the result (6 bits over 256 rows: step 5 without them)
+    auto plain = sim_all(img, "-n 5 -b xmac -c image -m 35 -W off", sets);
+    if (std::string(rpp) == "256") {
+      EXPECT_NE(line_of(plain.out, "logits_fnv:"), line_of(sim.out, "logits_fnv:"));
+    }
+  }
+}
+
+TEST(LlmCimMechanisms, DigitalMacroIsExact) {
+  if (!have_models()) GTEST_SKIP() << "SKIPPED: models not found in " << kModels;
+  // the digital preset (256 x 256: 32 INT8 outputs per macro): FFN needs 5 x (6 + 6 + 2) = 70 macros
+  const std::string img = pack("ffnrow_ideal", "--weights int8:32 --cim ffn");
+  auto sim = sim_all(img, "-n 4 -b xmac -c image -m 70", " --set soc.devices.cim.count=70 --set soc.devices.cim.preset=dcim-natelec2025");
+  ASSERT_EQ(sim.code, 0) << sim.out << sim.err;
+  // (the ADC fields are the registers' values; a digital macro does not use them)
+  EXPECT_THAT(sim.out, HasSubstr("cim: 15 tensors on 70 of 70 macros (256x256, 8-bit ADC, step 2) rows/pass 256, digital"));
+  auto host = sh(kTools + "tinyllm-host " + img + " --steps 4 --backend xmac --cim image --cim-macros 70 --cim-cols 256 --cim-digital --adc-bits 8");
+  ASSERT_EQ(host.code, 0) << host.err;
+  EXPECT_EQ(result_lines(sim.out), result_lines(host.out));
+  auto scalar = sh(kTools + "tinyllm-host " + img + " --steps 4 --backend scalar");
+  EXPECT_EQ(result_lines(sim.out), result_lines(scalar.out)) << "a digital macro is exact";
+  // windows on a digital macro: refused with a clear error
+  const std::string win = pack("ffn_win", "--weights int8:32 --cim ffn --cim-windows --cim-percentile 100 --calib 2 --calib-len 64 "
+                                          "--cim-macro rows=256,cols=512,wcols=64,rpp=64/256");
+  auto bad = sim_all(win, "-n 1 -b xmac -c image -m 70 -W on", " --set soc.devices.cim.count=70 --set soc.devices.cim.preset=dcim-natelec2025");
+  EXPECT_EQ(bad.code, 5) << bad.out;
+  EXPECT_THAT(bad.out, HasSubstr("CIM windows: none for these macros (256x256"));
+}
+
+TEST(LlmCimMechanisms, MissingWindowsAreClearErrors) {
+  if (!have_models()) GTEST_SKIP() << "SKIPPED: models not found in " << kModels;
+  const std::string plain = pack("ffnrow_ideal", "--weights int8:32 --cim ffn");
+  // the run asks for windows, the image has none
+  auto sim = sim_all(plain, "-n 1 -b xmac -c image -m 35 -W on", "");
+  EXPECT_EQ(sim.code, 5) << sim.out;
+  EXPECT_THAT(sim.out, HasSubstr("the image has no CIM window section"));
+  auto host = sh(kTools + "tinyllm-host " + plain + " --steps 1 --cim image --cim-macros 35 --cim-windows");
+  EXPECT_EQ(host.code, 5) << host.out << host.err;
+  EXPECT_THAT(host.err, HasSubstr("the image has no CIM window section"));
+  // windows for other rows-per-pass values than the macros use
+  const std::string win = pack("ffn_win", "--weights int8:32 --cim ffn --cim-windows --cim-percentile 100 --calib 2 --calib-len 64 "
+                                          "--cim-macro rows=256,cols=512,wcols=64,rpp=64/256");
+  auto other = sim_all(win, "-n 1 -b xmac -c image -m 35 -W on", " --set soc.devices.cim.array.rows_per_pass=128");
+  EXPECT_EQ(other.code, 5) << other.out;
+  EXPECT_THAT(other.out, HasSubstr("rows_per_pass 128"));
+  EXPECT_THAT(other.out, HasSubstr("256x512/64, 256x512/256"));
+  // windows for the FFN only, but the run places attention on CIM too
+  auto more = sim_all(win, "-n 1 -b xmac -c ffn,wq:0 -m 35 -W on", "");
+  EXPECT_EQ(more.code, 5) << more.out;
+  EXPECT_THAT(more.out, HasSubstr("has none for tensor 2 (wq, layer 0)"));
+  // an image whose header asks for windows without the section: refused when it is opened
+  std::vector<char> bytes;
+  {
+    std::ifstream f(win, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  ASSERT_GT(bytes.size(), 128u);
+  std::memset(bytes.data() + 104, 0, 8);  // cim_offset, cim_size
+  const std::string cut = e2e::tmpdir() + "/nowin.tllm";
+  {
+    std::ofstream f(cut, std::ios::binary);
+    f.write(bytes.data(), std::streamsize(bytes.size()));
+  }
+  auto corrupt = sim_all(cut, "-n 1 -x -b xmac", "");  // -x: skip the checksum, so the header check speaks
+  EXPECT_EQ(corrupt.code, 2) << corrupt.out;
+  EXPECT_THAT(corrupt.out, HasSubstr("flag CIM_WINDOWS is set but the CIM window section is missing"));
+}
+
+TEST(LlmCimMechanisms, BadCimInputsAreClearErrors) {
+  // rows_per_pass 0 or above the rows, idle leakage above the on leakage: config errors (exit 2)
+  for (const char* bad : {"0", "300"}) {
+    auto r = e2e::mcucim("run -q -c " + e2e::cfg("mcu-cim") + " --elf " + e2e::fw("cim_check") +
+                         " --set soc.devices.cim0.array.rows_per_pass=" + bad);
+    EXPECT_EQ(r.code, 2) << bad;
+    EXPECT_THAT(r.err, HasSubstr("soc.devices.cim0.array.rows_per_pass"));
+    EXPECT_THAT(r.err, HasSubstr("expected 1..256"));
+  }
+  auto leak = e2e::mcucim("run -q -c " + e2e::cfg("mcu-cim") + " --elf " + e2e::fw("cim_check") +
+                          " --set soc.devices.cim0.power.idle_leakage_uw=30");
+  EXPECT_EQ(leak.code, 2);
+  EXPECT_THAT(leak.err, HasSubstr("power.idle_leakage_uw"));
+  if (!have_models()) return;
+  // pack: windows without CIM tensors, a bad macro spec
+  auto r = sh(kTools + "mcucim-pack " + kModels + "stories260K.bin " + kModels + "tok512.bin -o " + e2e::tmpdir() + "/x.tllm --cim-windows");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("no tensor is flagged for CIM"));
+  r = sh(kTools + "mcucim-pack " + kModels + "stories260K.bin " + kModels + "tok512.bin -o " + e2e::tmpdir() + "/x.tllm --cim ffn --cim-windows --cim-macro rows=256,rpp=0");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("rows_per_pass 0"));
+  r = sh(kTools + "mcucim-pack " + kModels + "stories260K.bin " + kModels + "tok512.bin -o " + e2e::tmpdir() + "/x.tllm --cim ffn --cim-windows --cim-macro rows=256,size=3");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("unknown key 'size'"));
+}
+
+TEST(LlmCimMechanisms, PlacementBySensitivityFitsTheBudgetLeastSensitiveFirst) {
+  if (!have_models()) GTEST_SKIP() << "SKIPPED: models not found in " << kModels;
+  // candidates: the FFN (15 matrices, 35 macros); budget 12 macros; a 5-bit ADC over 256 rows without
+  // windows, where the matrices differ a lot
+  const std::string img = e2e::tmpdir() + "/budget.tllm";
+  auto r = sh(kTools + "mcucim-pack " + kModels + "stories260K.bin " + kModels + "tok512.bin -o " + img +
+              " --weights int8:32 --cim ffn --cim-budget 12 --cim-macro rows=256,cols=512,adc=5 --calib 2 --calib-len 32 --cim-sens-positions 32");
+  ASSERT_EQ(r.code, 0) << r.err;
+  // the sensitivities printed, and the choice: least KL first while the macros fit
+  std::istringstream is(r.out);
+  struct C { std::string name; double kl; unsigned macros; };
+  std::vector<C> cands;
+  for (std::string l; std::getline(is, l);)
+    if (l.rfind("cim sensitivity ", 0) == 0) {
+      char kind[16];
+      unsigned layer, macros;
+      double kl;
+      ASSERT_EQ(std::sscanf(l.c_str(), "cim sensitivity %15s layer %u: KL %lf, %u macros", kind, &layer, &kl, &macros), 4) << l;
+      cands.push_back({std::string(kind) + ":" + std::to_string(layer), kl, macros});
+    }
+  ASSERT_EQ(cands.size(), 15u);
+  std::stable_sort(cands.begin(), cands.end(), [](const C& a, const C& b) { return a.kl < b.kl; });
+  unsigned used = 0, n = 0;
+  std::string expect_place;
+  for (const auto& c : cands)
+    if (used + c.macros <= 12) {
+      used += c.macros;
+      ++n;
+    }
+  EXPECT_THAT(r.out, HasSubstr("cim budget: " + std::to_string(n) + " tensors on " + std::to_string(used) + " of 12 macros"));
+  EXPECT_GT(cands.front().kl, 0.0) << "each matrix alone on a 5-bit ADC over 256 rows changes the logits";
+  EXPECT_GT(cands.back().kl, 1.5 * cands.front().kl) << "the measurement separates the matrices";
+  // the image flags exactly those: the run places n tensors on `used` macros
+  auto host = sh(kTools + "tinyllm-host " + img + " --steps 1 --cim image --cim-macros 12 --adc-bits 5");
+  ASSERT_EQ(host.code, 0) << host.err;
+  EXPECT_THAT(host.out, HasSubstr("cim: " + std::to_string(n) + " tensors on " + std::to_string(used) + " of 12 macros"));
+}
 }  // namespace

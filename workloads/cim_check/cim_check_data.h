@@ -25,4 +25,11 @@ static inline void chk_fill(int8_t *v, uint32_t n, uint32_t bits) {
     v[i] = (int8_t)(u >= (1 << (bits - 1)) ? u - (1 << bits) : u);
   }
 }
+/* An ADC window table for 256-row macros (ADC range 0..256): groups x passes words,
+ * offset 40 + (3g + k) mod 20, full scale 100 (cim_ref_win_pack layout: offset | fs << 16). */
+static inline void chk_windows(uint32_t *w, uint32_t groups, uint32_t passes) {
+  uint32_t g, k;
+  for (g = 0; g < groups; ++g)
+    for (k = 0; k < passes; ++k) w[g * passes + k] = (40u + (3u * g + k) % 20u) | (100u << 16);
+}
 #endif

@@ -26,7 +26,10 @@ static void usage(FILE *f) {
                "  --backend cim   every quantized matrix on CIM (or the image's CIM flags), scalar for the rest\n"
                "  --cim PLACE     wq,wk,wv,wo,w1,w2,w3,wcls | attn | ffn | all | image [:LAYERS]; the rest on --backend\n"
                "  --cim-macros N [6]  --cim-rows R [256]  --cim-cols C [512]  --cim-cell-bits B [1]  --cim-dac-bits D [1]\n"
-               "  --adc-bits B [6]  --adc-full-scale F [256; 0 = rows]  (configs/cim/deaville-jssc2025.yaml)\n"
+               "  --adc-bits B [6]  --adc-full-scale F [0 = the largest sum of a row group]  --cim-rows-per-pass R [rows]\n"
+               "  --cim-zero-skip  --cim-digital (adder trees, no ADC)  --cim-window-cols N [64]\n"
+               "  --cim-windows   program the image's ADC windows (mcucim-pack --cim-windows; the firmware's -W on)\n"
+               "                 (defaults: configs/cim/deaville-jssc2025.yaml)\n"
                "Prints the text, then 'ids: ...' and 'logits_fnv: 0x...' (FNV-1a over the float bits of\n"
                "all logits of all positions). Exit codes: 0 ok, 2 bad input or runtime error, 5 not enough\n"
                "CIM macros.\n");
@@ -42,6 +45,9 @@ int main(int argc, char **argv) {
       if (a == "-h" || a == "--help") { usage(stdout); return 0; }
       if (a == "--kv-int8") { o.kv_int8 = true; continue; }
       if (a == "--routes") { o.routes = true; continue; }
+      if (a == "--cim-zero-skip") { o.cim.zero_skip = true; continue; }
+      if (a == "--cim-digital") { o.cim.digital = true; continue; }
+      if (a == "--cim-windows") { o.cim.windows = true; continue; }
       if (a.rfind("-", 0) != 0) { if (!image.empty()) throw Error("more than one image given ('" + image + "', '" + a + "')"); image = a; continue; }
       if (i + 1 >= argc) throw Error("option " + a + " needs a value");
       std::string v = argv[++i];
@@ -68,6 +74,8 @@ int main(int argc, char **argv) {
       else if (a == "--cim-dac-bits") o.cim.dac_bits = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 8));
       else if (a == "--adc-bits") o.cim.adc_bits = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 16));
       else if (a == "--adc-full-scale") o.cim.adc_full_scale = tllm_cli::parse_uint(a, v, 1ull << 40);
+      else if (a == "--cim-rows-per-pass") o.cim.rows_per_pass = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 4096));
+      else if (a == "--cim-window-cols") o.cim.window_cols = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 4096));
       else if (a == "--positions") positions = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 1u << 20));
       else if (a == "--backend" || a == "-b") {
         if (v == "scalar") o.backend = TLLM_BACKEND_SCALAR;
@@ -89,7 +97,8 @@ int main(int argc, char **argv) {
         ar = agreement_run(lm.model, ids, positions, o);
       } catch (const Error &e) {
         std::fprintf(stderr, "tinyllm-host: error: %s\n", e.what());
-        return std::string(e.what()).find("not enough macros") != std::string::npos ? 5 : 2;
+        const std::string w = e.what();
+        return w.find("not enough macros") != std::string::npos || w.find("CIM windows") != std::string::npos ? 5 : 2;
       }
       if (!ar.cim_line.empty()) std::printf("%s\n", ar.cim_line.c_str());
       std::printf("agreement: %.4f (%u of %u positions) image %s (%zu bytes, %.2f bits/parameter)\n",
@@ -102,7 +111,7 @@ int main(int argc, char **argv) {
       return 0;
     }
     RunResult r = generate(lm.model, o);
-    if (r.status == TLLM_E_CIM_CAPACITY) {
+    if (r.status == TLLM_E_CIM_CAPACITY || r.status == TLLM_E_CIM_WINDOWS) {
       std::fprintf(stderr, "tinyllm-host: error: CIM: %s\n", r.error.c_str());
       return 5;
     }

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cli_common.h"
+#include "tllm_cim_pack.h"
 #include "tllm_quant.h"
 #include "tllm_tools.h"
 
@@ -17,6 +18,15 @@ static void usage(FILE *f) {
                "  --cim LIST           flag tensors for the CIM macros (wq,wk,wv,wo,w1,w2,w3,wcls | attn | ffn | all\n"
                "                       [:LAYERS]); their group becomes the row length (one MVM per row)\n"
                "  --cim-keep-groups    keep the group size of the --cim tensors (one MVM per group at run time)\n"
+               "CIM calibration (cim/CIM.md \"ADC windows\", \"Placement\"; calibration text: --calib, --calib-len):\n"
+               "  --cim-macro SPEC     target macro: rows=256,cols=512,cell=1,dac=1,adc=6,wcols=64,rpp=64/256 (repeatable)\n"
+               "  --cim-windows        store ADC windows for the CIM tensors, per target macro and rows_per_pass\n"
+               "                       (image format version 2)\n"
+               "  --cim-percentile P   windows cover the [100-P, P] percentiles of the column sums [100: min..max]\n"
+               "  --cim-calib-positions N  calibration positions for the windows [512]\n"
+               "  --cim-budget N       put on CIM the least sensitive matrices (KL of the logits with that matrix\n"
+               "                       alone on the first --cim-macro) that fit N macros; --cim LIST: candidates\n"
+               "  --cim-sens-positions N  positions per sensitivity run [128]\n"
                "Calibrated quantization (workloads/tinyllm/QUANTIZATION.md); precision suffixes :mse (per-group\n"
                "scale/offset search, no data needed) and :gptq (error-compensating rounding with calibration):\n"
                "  --gptq               add :gptq to every quantized precision given (weights, embedding, ...)\n"
@@ -44,6 +54,7 @@ int main(int argc, char **argv) {
     std::string out, cim;
     bool keep_groups = false, gptq = false, mse = false;
     AdvancedQuantOptions aq;
+    CimPackOptions co;
     QuantPlan plan;
     plan.matrices = parse_qspec("int8:32");
     for (int i = 1; i < argc; i++) {
@@ -52,6 +63,7 @@ int main(int argc, char **argv) {
       if (a == "--cim-keep-groups") { keep_groups = true; continue; }
       if (a == "--gptq") { gptq = true; continue; }
       if (a == "--mse") { mse = true; continue; }
+      if (a == "--cim-windows") { co.windows = true; continue; }
       if (a == "--no-refit") { aq.refit = false; continue; }
       if (a == "--sequential") { aq.sequential = true; continue; }
       if (a.rfind("-", 0) == 0) {
@@ -59,6 +71,11 @@ int main(int argc, char **argv) {
         std::string v = argv[++i];
         if (a == "-o" || a == "--output") out = v;
         else if (a == "--cim") cim = v;
+        else if (a == "--cim-macro") co.macros.push_back(parse_cim_macro(v));
+        else if (a == "--cim-percentile") co.percentile = tllm_cli::parse_float(a, v);
+        else if (a == "--cim-calib-positions") co.calib_positions = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 1u << 20));
+        else if (a == "--cim-budget") co.budget_macros = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 1u << 20));
+        else if (a == "--cim-sens-positions") co.sens_positions = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 1u << 20));
         else if (a == "--calib") aq.calib.sequences = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 100000));
         else if (a == "--calib-len") aq.calib.length = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 1u << 20));
         else if (a == "--calib-seed") aq.calib.seed = tllm_cli::parse_uint(a, v, ~0ull);
@@ -90,11 +107,19 @@ int main(int argc, char **argv) {
     for (auto &kv : plan.by_name) extend(kv.second);
     for (auto &kv : plan.by_layer) extend(kv.second);
     ModelSpec spec = spec_from_checkpoint(ck, tok, plan);
-    if (!cim.empty() && !mark_cim(spec, cim, keep_groups))
+    if ((!cim.empty() || co.budget_macros) && aq.budget_bits > 0)
+      throw Error("options --cim/--cim-budget and --budget-bits cannot be combined (the budget chooses the group sizes)");
+    std::vector<std::vector<int32_t>> cim_seqs;
+    if (co.budget_macros || co.windows) cim_seqs = calib_sequences(ck, aq.calib);
+    if (co.budget_macros) {
+      if (keep_groups) throw Error("options --cim-budget and --cim-keep-groups cannot be combined");
+      if (!place_cim_by_sensitivity(spec, cim, cim_seqs, co, stdout)) throw Error("--cim-budget: no candidate fits the budget");
+    } else if (!cim.empty() && !mark_cim(spec, cim, keep_groups)) {
       throw Error("option --cim " + cim + ": selects no quantized tensor (fp32 tensors cannot go to CIM)");
-    if (!cim.empty() && aq.budget_bits > 0) throw Error("options --cim and --budget-bits cannot be combined (the budget chooses the group sizes)");
+    }
     if (aq.budget_bits > 0 || needs_calibration(spec)) quantize_calibrated(spec, ck, aq, stdout);
     std::vector<uint8_t> img = build_image(spec);
+    if (co.windows) img = add_cim_windows(img, cim_seqs, co, stdout);
     write_file(out, img);
     LoadedModel lm;
     tllm_error err{};

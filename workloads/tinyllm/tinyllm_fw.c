@@ -8,6 +8,8 @@
  *             all | image [:LAYERS]); the others use -b (scalar or xmac). -b cim alone = -c image when
  *             the image flags tensors for CIM, else -c all, with the scalar kernels for the rest.
  *   -m N      CIM macros available: at CIM_DEFAULT_BASE + i * CIM_DEFAULT_STRIDE, i < N [6]
+ *   -W on|off CIM: program the image's ADC windows for these macros (mcucim-pack --cim-windows) [off]
+ *   -G on|off CIM: power-gate each tensor's macros while other tensors run (tllm_cim.h) [off]
  *   -a N      teacher-forced agreement over N positions with the reference ids of blob 1 (the second
  *             --load: text ids separated by white space, e.g. ../shared/oracles/<name>.ids): feeds BOS then
  *             ref[0..N-2], prints "ids:" (the argmax per position), "logits_fnv:", and
@@ -23,7 +25,8 @@
  * images add "experts: <calls of expert 0> <1> ..." and "METRIC expert_uses=U expert_hits=H
  * expert_misses=M expert_bytes_read=B" (B: bytes of routed experts' weights read from the image).
  * Exit codes: 0 ok, 2 bad arguments or no/invalid model image, 3 does not fit RAM / prompt too long,
- * 4 backend not available, 5 CIM: not enough macros or a macro error, 6 DMA error while streaming.
+ * 4 backend not available, 5 CIM: not enough macros, a macro error or windows missing from the image,
+ * 6 DMA error while streaming.
  * Regions: token (one position) or chunk (a batched prefill call) > embed, attention > qkv/scores/
  * softmax/weighted_sum/out_proj, ffn, classifier (see tinyllm.h); dma_wait (CPU waiting for a weight
  * DMA); expert<E> per routed expert (inside ffn, MACs declared). Phases (mcucim/simctrl.h): startup
@@ -143,6 +146,7 @@ int main(int argc, char **argv) {
   unsigned open_flags = 0;
   const char *place_spec = 0;
   uint32_t n_macros = 6, agree_n = 0, chunk = 8;
+  int cim_windows = 0, cim_gate = 0;
   tllm_stream_config scfg = {0, 0};
   int print_routes = 0;
   sim_name_phases();
@@ -174,6 +178,11 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "-p")) { if (!parse_float(v, &topp)) return fail(2, "-p expects a number, got", v); }
     else if (!strcmp(a, "-s")) { if (!parse_u32(v, &seed)) return fail(2, "-s expects an integer, got", v); }
     else if (!strcmp(a, "-c")) place_spec = v;
+    else if (!strcmp(a, "-W") || !strcmp(a, "-G")) {
+      int on = !strcmp(v, "on");
+      if (!on && strcmp(v, "off")) return fail(2, a[1] == 'W' ? "-W expects on or off, got" : "-G expects on or off, got", v);
+      if (a[1] == 'W') cim_windows = on; else cim_gate = on;
+    }
     else if (!strcmp(a, "-m")) { if (!parse_u32(v, &n_macros) || n_macros > MAX_MACROS) return fail(2, "-m expects the number of CIM macros (0..256), got", v); }
     else if (!strcmp(a, "-S")) {
       if (!strcmp(v, "auto")) scfg.buffer_bytes = TLLM_STREAM_AUTO;
@@ -188,7 +197,7 @@ int main(int argc, char **argv) {
       else if (!strcmp(v, "xmac")) backend = TLLM_BACKEND_XMAC;
       else if (!strcmp(v, "cim")) backend = TLLM_BACKEND_CIM;
       else return fail(2, "-b expects scalar, xmac or cim, got", v);
-    } else return fail(2, "unknown option (expected -n -i -t -p -s -b -c -m -a -k -x -P -S -E -r)", a);
+    } else return fail(2, "unknown option (expected -n -i -t -p -s -b -c -m -W -G -a -k -x -P -S -E -r)", a);
   }
 
   uint32_t addr = 0, size = 0;
@@ -278,12 +287,14 @@ int main(int argc, char **argv) {
                                          place_spec ? place_spec : "all", need, macros[0].arr.rows, macros[0].arr.cols, n_macros), err.msg));
     for (uint32_t i = 1; i < need; i++)
       if (cim_open(&macros[i], CIM_DEFAULT_BASE + i * CIM_DEFAULT_STRIDE) != CIM_OK) return fail(5, "CIM", "a macro below -m does not answer (wrong -m?)");
-    tllm_cim_options co = {macros, need ? need : 1u, place, fallback};
+    tllm_cim_options co = {macros, need ? need : 1u, place, fallback, cim_windows, cim_gate};
     tllm_status cs = tllm_cim_attach(&st, &cim_ctx, &co, arena + sizeof arena - tok_bytes, cim_bytes, &err);
-    if (cs != TLLM_OK) return fail(cs == TLLM_E_CIM_CAPACITY || cs == TLLM_E_BACKEND ? 5 : 3, "CIM", err.msg);
-    printf("cim: %lu tensors on %lu of %lu macros (%lux%lu, %lu-bit ADC, step %lu)\n", (unsigned long)cim_ctx.n_placed,
+    if (cs != TLLM_OK) return fail(cs == TLLM_E_CIM_CAPACITY || cs == TLLM_E_BACKEND || cs == TLLM_E_CIM_WINDOWS ? 5 : 3, "CIM", err.msg);
+    printf("cim: %lu tensors on %lu of %lu macros (%lux%lu, %lu-bit ADC, step %lu) rows/pass %lu%s%s%s\n", (unsigned long)cim_ctx.n_placed,
            (unsigned long)cim_ctx.used_macros, (unsigned long)n_macros, (unsigned long)macros[0].arr.rows,
-           (unsigned long)macros[0].arr.cols, (unsigned long)macros[0].arr.adc_bits, (unsigned long)macros[0].arr.adc_step);
+           (unsigned long)macros[0].arr.cols, (unsigned long)macros[0].arr.adc_bits, (unsigned long)macros[0].arr.adc_step,
+           (unsigned long)macros[0].arr.rows_per_pass, macros[0].arr.type == CIM_TYPE_DIGITAL ? ", digital" : "",
+           cim_windows ? ", windows" : "", macros[0].arr.zero_skip ? ", zero skipping" : "");
   }
   uint32_t n = 0;
   if (tllm_encode(&model, prompt, 1, 0, tokens, (uint32_t)(plen + 3u), &n, &err) != TLLM_OK)

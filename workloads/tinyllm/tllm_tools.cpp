@@ -472,7 +472,7 @@ std::vector<uint8_t> build_image(const ModelSpec &spec) {
   }
   align16(img);
   tllm_header h{};
-  h.magic = TLLM_MAGIC; h.version = TLLM_VERSION; h.header_size = TLLM_HEADER_SIZE;
+  h.magic = TLLM_MAGIC; h.version = TLLM_VERSION_MIN; h.header_size = TLLM_HEADER_SIZE;  // version 2 only with CIM windows
   h.image_size = static_cast<uint32_t>(img.size());
   h.flags = d.shared_classifier ? TLLM_FLAG_SHARED_CLASSIFIER : 0;
   h.dim = d.dim; h.hidden_dim = d.hidden_dim; h.n_layers = d.n_layers; h.n_heads = d.n_heads;
@@ -551,13 +551,18 @@ struct HostCim {
     if (!c.macros) { tllm_errorf(err, TLLM_E_CIM_CAPACITY, "no macros (--cim-macros 0)"); return TLLM_E_CIM_CAPACITY; }
     cim_ref_array arr{};
     arr.rows = c.rows; arr.cols = c.cols; arr.cell_bits = c.cell_bits; arr.adc_bits = c.adc_bits; arr.dac_bits = c.dac_bits;
+    arr.rows_per_pass = c.rows_per_pass ? c.rows_per_pass : c.rows;
+    arr.zero_skip = c.zero_skip ? 1u : 0u;
+    arr.type = c.digital ? CIM_TYPE_DIGITAL : CIM_TYPE_ANALOG;
+    arr.win_cols = c.window_cols ? c.window_cols : c.cols;
     arr.adc_step = 1;
     if (cim_ref_check_array(&arr) != CIM_OK) {
-      tllm_errorf(err, TLLM_E_ARG, "CIM geometry %ux%u, %u-bit cells, %u-bit ADC, %u-bit DAC is not valid (rows/cols 1..4096, cells 1/2/4/8, ADC 1..16, DAC 1..8)",
-                  c.rows, c.cols, c.cell_bits, c.adc_bits, c.dac_bits);
+      tllm_errorf(err, TLLM_E_ARG, "CIM geometry %ux%u, %u-bit cells, %u-bit ADC, %u-bit DAC, %u rows per pass, %u columns per window group is not valid "
+                  "(rows/cols 1..4096, cells 1/2/4/8, ADC 1..16, DAC 1..8, rows per pass 1..rows, window groups dividing cols, at most 256)",
+                  c.rows, c.cols, c.cell_bits, c.adc_bits, c.dac_bits, arr.rows_per_pass, arr.win_cols);
       return TLLM_E_ARG;
     }
-    arr.adc_step = cim_ref_step_for(arr.adc_bits, c.adc_full_scale ? c.adc_full_scale : cim_ref_analog_max(&arr, arr.rows));
+    arr.adc_step = cim_ref_step_for(arr.adc_bits, c.adc_full_scale ? c.adc_full_scale : cim_ref_analog_max(&arr, arr.rows_per_pass));
     cim_macro geo{};
     geo.arr = arr;
     uint32_t need = tllm_cim_macros_needed(&m, &place, &geo, err);
@@ -573,12 +578,13 @@ struct HostCim {
     size_t bytes = tllm_cim_mem_bytes(&m, &place);
     mem.reset(new uint8_t[bytes + TLLM_ALIGN]);
     uint8_t *p = mem.get() + (TLLM_ALIGN - reinterpret_cast<uintptr_t>(mem.get()) % TLLM_ALIGN) % TLLM_ALIGN;
-    tllm_cim_options o{macros.data(), static_cast<uint32_t>(macros.size()), place, fallback};
+    tllm_cim_options o{macros.data(), static_cast<uint32_t>(macros.size()), place, fallback, c.windows ? 1 : 0, 0};
     tllm_status st = tllm_cim_attach(s, &ctx, &o, p, bytes, err);
     if (st != TLLM_OK) return st;
-    char buf[160];
-    std::snprintf(buf, sizeof buf, "cim: %u tensors on %u of %u macros (%ux%u, %u-bit ADC, step %u)", ctx.n_placed, ctx.used_macros,
-                  c.macros, arr.rows, arr.cols, arr.adc_bits, arr.adc_step);
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "cim: %u tensors on %u of %u macros (%ux%u, %u-bit ADC, step %u) rows/pass %u%s%s%s", ctx.n_placed,
+                  ctx.used_macros, c.macros, arr.rows, arr.cols, arr.adc_bits, arr.adc_step, arr.rows_per_pass,
+                  arr.type == CIM_TYPE_DIGITAL ? ", digital" : "", c.windows ? ", windows" : "", arr.zero_skip ? ", zero skipping" : "");
     line = buf;
     return TLLM_OK;
   }
@@ -748,6 +754,34 @@ AgreeResult agreement_run(const tllm_model &m, const std::vector<int32_t> &ids, 
   }
   r.positions = n;
   return r;
+}
+
+void teacher_forced(const tllm_model &m, const std::vector<std::vector<int32_t>> &seqs, uint32_t max_positions,
+                    const RunOptions &o, const std::function<void(const float *)> &each, const tllm_kernels *kernels) {
+  tllm_error err{};
+  uint32_t longest = 1;
+  for (const auto &s : seqs) longest = std::max<uint32_t>(longest, static_cast<uint32_t>(s.size()));
+  longest = std::min(longest, m.seq_len);
+  tllm_config cfg{longest, o.kv_int8 ? 1 : 0};
+  tllm_plan plan;
+  if (tllm_plan_memory(&plan, &m, &cfg, o.ram_budget, &err) != TLLM_OK) throw Error(err.msg);
+  Arena arena(plan.total);
+  tllm_state s;
+  const tllm_backend kb = o.cim.enabled && o.backend == TLLM_BACKEND_CIM ? TLLM_BACKEND_SCALAR : o.backend;
+  if (tllm_state_init(&s, &m, &plan, arena.p, plan.total, o.cim.enabled ? kb : o.backend, &err) != TLLM_OK) throw Error(err.msg);
+  if (kernels) s.kern = kernels;
+  HostCim hc;
+  if (o.cim.enabled && hc.attach(&s, m, o.cim, kb, &err) != TLLM_OK) throw Error(std::string("CIM: ") + err.msg);
+  uint32_t done = 0;
+  for (const auto &seq : seqs) {
+    int32_t token = static_cast<int32_t>(m.hdr->bos_id);
+    for (uint32_t pos = 0; pos < seq.size() && pos < longest && done < max_positions; pos++, done++) {
+      const float *logits = tllm_forward(&s, static_cast<uint32_t>(token), pos);
+      if (o.cim.enabled && tllm_cim_error(&hc.ctx)) throw Error("CIM: macro error " + std::to_string(tllm_cim_error(&hc.ctx)));
+      each(logits);
+      token = seq[pos];
+    }
+  }
 }
 
 }  // namespace tllm_tools

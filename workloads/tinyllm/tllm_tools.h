@@ -124,7 +124,12 @@ struct CimOptions {
   std::string place;          // tllm_cim_parse_place() spec; "" = the image's flags if any, else "all"
   uint32_t macros = 6;        // available macros
   uint32_t rows = 256, cols = 512, cell_bits = 1, dac_bits = 1, adc_bits = 6;
-  uint64_t adc_full_scale = 256;  // 0 = rows * (2^dac - 1) * (2^cell - 1), as the simulator's default
+  uint64_t adc_full_scale = 0;    // 0 = rows_per_pass * (2^dac - 1) * (2^cell - 1), as the simulator's default
+  uint32_t rows_per_pass = 0;     // 0 = rows
+  bool zero_skip = false;
+  bool digital = false;           // exact adder trees (no ADC)
+  uint32_t window_cols = 64;      // columns per ADC window group (deaville-jssc2025.yaml)
+  bool windows = false;           // program the image's ADC windows (like the firmware's -W on)
 };
 
 struct RunOptions {
@@ -174,5 +179,13 @@ AgreeResult agreement_run(const tllm_model &m, const std::vector<int32_t> &ids, 
                           const RunOptions &o);
 // "0.937500": agree/n rounded to 6 decimals with integer arithmetic (the firmware's format).
 std::string fraction6(uint32_t agree, uint32_t n);
+
+// Teacher forcing over several sequences (each: BOS, then its ids[0..n-2]), at most max_positions
+// positions in all, with every run option (CIM included). `each(logits)` is called per position.
+// `kernels` (optional) replaces the state's kernels (e.g. a recorder of the matvec inputs that calls
+// the scalar kernels). Throws Error on a runtime error (CIM: message starting "CIM").
+void teacher_forced(const tllm_model &m, const std::vector<std::vector<int32_t>> &seqs, uint32_t max_positions,
+                    const RunOptions &o, const std::function<void(const float *)> &each,
+                    const tllm_kernels *kernels = nullptr);
 
 }  // namespace tllm_tools

@@ -5,7 +5,8 @@
 #include <stdint.h>
 
 #define TLLM_MAGIC 0x4D4C4C54u /* bytes "TLLM" read as a little-endian u32 */
-#define TLLM_VERSION 1u
+#define TLLM_VERSION 2u     /* written when the image has a CIM window section; otherwise version 1 */
+#define TLLM_VERSION_MIN 1u /* this runtime reads versions 1 and 2 */
 #define TLLM_HEADER_SIZE 128u
 #define TLLM_TENSOR_ENTRY_SIZE 32u
 #define TLLM_ALIGN 16u
@@ -15,6 +16,7 @@
 
 /* header.flags */
 #define TLLM_FLAG_SHARED_CLASSIFIER 1u /* no WCLS tensor: the classifier is the token embedding */
+#define TLLM_FLAG_CIM_WINDOWS 2u       /* version 2: a CIM ADC-window section (cim_offset, cim_size) */
 
 /* Tensor precisions (tensor entry .precision) */
 enum tllm_precision { TLLM_FP32 = 0, TLLM_INT8 = 1, TLLM_INT4 = 2, TLLM_INT2 = 3 };
@@ -74,8 +76,27 @@ typedef struct tllm_header {
   float norm_eps;            /* 92 1e-5 */
   uint32_t bos_id;           /* 96 1 */
   uint32_t eos_id;           /* 100 2 */
-  uint32_t reserved[6];      /* 104..127 zero */
+  uint32_t cim_offset;       /* 104 version 2: CIM window section (TLLM_FLAG_CIM_WINDOWS), else 0 */
+  uint32_t cim_size;         /* 108 */
+  uint32_t reserved[4];      /* 112..127 zero */
 } tllm_header;
+
+/* CIM ADC-window section (runtime/MODEL_FORMAT.md "CIM windows"), at header.cim_offset (16-aligned):
+ *   u32 magic TLLM_CIMW_MAGIC, u32 n_sets, u32 n_tensors (= header), u32 0
+ *   n_sets x tllm_cimw_set (48 bytes)
+ *   per set at dir_offset: n_tensors x u32 block offsets (from the section start; 0 = no windows)
+ *   blocks: per tile (driver order: output tile to, input tile ti -> to * tiles_in + ti) n_groups x
+ *   n_passes u32 window words (offset | full scale << 16, runtime/include/cim_ref.h) */
+#define TLLM_CIMW_MAGIC 0x574D4943u /* "CIMW" */
+#define TLLM_CIMW_SET_SIZE 48u
+typedef struct tllm_cimw_set {
+  uint32_t rows, cols, cell_bits, dac_bits; /* macro geometry the windows were computed for */
+  uint32_t rows_per_pass, win_cols;         /* rows per conversion, columns per window group */
+  uint32_t abits, n_groups, n_passes;       /* input width (8), cols / win_cols, passes at abits */
+  uint32_t percentile_ppm;                  /* informational: the percentile used (999000 = 99.9 %) */
+  uint32_t dir_offset;                      /* tensor directory, from the section start */
+  uint32_t reserved;
+} tllm_cimw_set;
 
 typedef struct tllm_tensor_entry {
   uint8_t kind;          /* enum tllm_kind */

@@ -36,7 +36,8 @@ typedef enum tllm_status {
   TLLM_E_PROMPT_TOO_LONG,/* prompt needs more positions than max_seq */
   TLLM_E_BACKEND,        /* backend not available */
   TLLM_E_UNSUPPORTED,    /* valid image using something this runtime does not implement */
-  TLLM_E_CIM_CAPACITY    /* the tensors placed on CIM need more macros than available */
+  TLLM_E_CIM_CAPACITY,   /* the tensors placed on CIM need more macros than available */
+  TLLM_E_CIM_WINDOWS     /* CIM ADC windows asked for but missing from the image (or not for these macros) */
 } tllm_status;
 
 typedef struct tllm_error {

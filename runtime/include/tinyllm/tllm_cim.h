@@ -22,6 +22,14 @@
  * Groups whose activations are all zero skip the MVM (their dot product is 0).
  * Prefill chunks: one MVM per position (the weights are programmed once); attention's integer dot products
  * (K and V change every position) run on the fallback backend.
+ * ADC windows (opts->windows): each placed tensor's tiles get the windows the image's CIM window
+ * section holds for the macros' geometry and rows per pass (runtime/MODEL_FORMAT.md "CIM windows");
+ * an image without them, or without a set for these macros, is an error naming what is missing.
+ * Power gating (opts->power_gate): every used macro is turned off after programming and a placed
+ * tensor's macros are turned off again right after its matvec, so only the macros of the matrix in
+ * use leak; an MVM wakes its macros itself (the wake-up latency, e.g. 100 ns, is on the critical
+ * path once per matvec: about 0.1 % of a stories260K token; waking ahead of use would keep macros on
+ * through the non-CIM work in between, which costs more leakage than the latency it hides).
  * One CIM context is active at a time (the kernels interface carries no context pointer). C11,
  * freestanding. */
 #ifndef TINYLLM_TLLM_CIM_H
@@ -73,7 +81,15 @@ typedef struct tllm_cim_options {
   uint32_t n_macros;
   tllm_cim_place place;
   tllm_backend fallback; /* TLLM_BACKEND_SCALAR or TLLM_BACKEND_XMAC for the tensors not on CIM */
+  int windows;           /* program the image's ADC windows (analog macros) */
+  int power_gate;        /* gate each tensor's macros while other tensors run */
 } tllm_cim_options;
+
+/* The image's window set for macros shaped like `geometry` at `abits`-bit inputs (NULL + err if the
+ * image has no CIM window section, or no set with this geometry and rows per pass: the message lists
+ * the sets it has). */
+const tllm_cimw_set *tllm_cim_find_windows(const tllm_model *m, const cim_macro *geometry, uint32_t abits,
+                                           tllm_error *err);
 
 typedef struct tllm_cim {
   cim_macro *macros;
@@ -87,6 +103,8 @@ typedef struct tllm_cim {
   uint32_t n_entries;
   int error;             /* first CIM_ERR_* of an MVM (0 = none); outputs are 0 from then on */
   uint64_t mvms;         /* cim_mvm calls */
+  int power_gate;        /* turn each tensor's macros off after its matvec */
+  uint32_t windows_set;  /* 1 when windows were programmed */
 } tllm_cim;
 
 /* Programs the placed tensors into the macros and makes `s` use the CIM kernels (the state's current
