@@ -2,6 +2,7 @@
 #include "isa/cpu.h"
 
 #include <cstring>
+#include <stdexcept>
 
 #include "isa/fpu.h"
 #include "xmac_ref.h"
@@ -68,6 +69,8 @@ Cpu::Cpu(const CpuConfig& cfg, Bus* bus) : cfg_(cfg), bus_(bus), page_map_(new u
 Cpu::~Cpu() = default;
 
 size_t Cpu::add_region(const MemRegion& r) {
+  // page_map_ holds index + 1 in 8 bits (sim/soc.cpp refuses configs with more memories).
+  if (regions_.size() >= 255) throw std::length_error("isa::Cpu: more than 255 memory regions");
   regions_.push_back(std::make_unique<MemRegion>(r));
   MemRegion& m = *regions_.back();
   if (m.executable) m.decoded.assign(m.size / 2 + 1, Insn{});

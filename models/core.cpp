@@ -12,7 +12,15 @@ Core::Core(sc_core::sc_module_name name, const CoreParams& p, std::ostream& out)
   cpu_ = std::make_unique<isa::Cpu>(p.cpu, this);
   semihost_ = std::make_unique<Semihosting>(
       out, [this](uint32_t a, void* d, uint32_t n) { return cpu_->debug_read(a, d, n); },
-      [this](uint32_t a, const void* d, uint32_t n) { return cpu_->debug_write(a, d, n); });
+      [this](uint32_t a, const void* d, uint32_t n) {
+        // The program's buffers: only memory it may write itself (not read-only flash, not devices).
+        for (uint64_t at = a, end = uint64_t(a) + n; at < end;) {
+          const isa::MemRegion* r = at <= 0xffffffffu ? cpu_->find_region(static_cast<uint32_t>(at), 1) : nullptr;
+          if (!r || !r->writable) return false;
+          at = uint64_t(r->base) + r->size;
+        }
+        return cpu_->debug_write(a, d, n);
+      });
   tlm::tlm_global_quantum::instance().set(p.quantum);
   qk_.reset();
   SC_HAS_PROCESS(Core);

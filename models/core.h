@@ -40,7 +40,7 @@ struct DmiRegion {
   bool executable = false;
 };
 
-enum class EndReason { Running, Exit, Fatal, MaxCycles, Deadlock, HostError };
+enum class EndReason { Running, Exit, Fatal, MaxCycles, Deadlock, HostError, TimeLimit };
 
 class Core : public sc_core::sc_module, public isa::Bus {
  public:
@@ -61,6 +61,10 @@ class Core : public sc_core::sc_module, public isa::Bus {
 
   // End the run (from the sim-control device or semihosting exit) with an exit code.
   void request_exit(int code);
+  // End the run now for a host-side reason (e.g. the wall-clock limit, from on_quantum).
+  void stop(EndReason r, const std::string& msg) {
+    if (end_ == EndReason::Running) end(r, 0, msg);
+  }
 
   isa::Cpu& cpu() { return *cpu_; }
   const isa::Cpu& cpu() const { return *cpu_; }

@@ -2,7 +2,9 @@
 // (ordered map / list / scalar / null, each with an Origin and a `used` mark). Includes, --set overrides,
 // typed reads and the unknown-key check all work on that tree.
 #include "sim/config.h"
+#include "sim/limits.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -13,6 +15,7 @@
 #include <limits>
 #include <sstream>
 #include <type_traits>
+#include <unordered_map>
 
 namespace mcucim::sim {
 
@@ -140,7 +143,31 @@ std::string describe(const Node& n) {
   throw ConfigError(os.str());
 }
 
-NodePtr convert(const YAML::Node& y, const Origin& origin) {
+// Bounds for one document's conversion: yaml-cpp keeps an alias as a reference to its anchor's node,
+// so an alias bomb is small as YAML but grows exponentially when copied into our tree; an anchor can
+// even contain an alias to itself (a cycle). Both are stopped by counting values and depth.
+struct ConvertBudget {
+  std::string name;       // the document, for messages
+  uint64_t nodes = 0;     // values converted so far
+  uint64_t max_nodes = 0;
+  unsigned depth = 0;
+};
+constexpr unsigned kMaxConvertDepth = 1000;  // yaml-cpp itself refuses nesting beyond 2000
+
+NodePtr convert(const YAML::Node& y, const Origin& origin, ConvertBudget& b) {
+  if (++b.nodes > b.max_nodes)
+    throw ConfigError((origin.str().empty() ? b.name : origin.str()) + ": the YAML document '" + b.name + "' has more than " +
+                      std::to_string(b.max_nodes) +
+                      " values after expanding aliases (*name), the limit; an alias bomb? " +
+                      limit_hint("config_nodes"));
+  if (b.depth >= kMaxConvertDepth)
+    throw ConfigError(origin.str() + ": the YAML document '" + b.name + "' nests deeper than " +
+                      std::to_string(kMaxConvertDepth) + " levels (an alias that contains itself?)");
+  struct Deeper {
+    unsigned& d;
+    explicit Deeper(unsigned& x) : d(x) { ++d; }
+    ~Deeper() { --d; }
+  } deeper(b.depth);
   switch (y.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null:
@@ -156,12 +183,13 @@ NodePtr convert(const YAML::Node& y, const Origin& origin) {
       for (const auto& e : y) {
         Origin eo = origin;
         if (!origin.file.empty() && origin.line > 0 && !e.Mark().is_null()) eo.line = e.Mark().line + 1;
-        n->list.push_back(convert(e, eo));
+        n->list.push_back(convert(e, eo, b));
       }
       return n;
     }
     case YAML::NodeType::Map: {
       auto n = make_node(Node::Kind::Map, origin);
+      std::unordered_map<std::string, size_t> seen;  // key -> index in n->map (linear find is O(n^2))
       for (auto it = y.begin(); it != y.end(); ++it) {
         Origin ko = origin;
         if (origin.line > 0 && !it->first.Mark().is_null()) ko.line = it->first.Mark().line + 1;
@@ -170,10 +198,16 @@ NodePtr convert(const YAML::Node& y, const Origin& origin) {
                             (it->first.IsMap() ? "map" : it->first.IsSequence() ? "list" : "empty key"));
         const std::string key = it->first.Scalar();
         if (key.empty()) throw ConfigError(ko.str() + ": empty map key");
-        if (NodePtr prev = n->find(key))
+        // A dot separates the components of a path (soc.clock.freq_hz): a key containing one could
+        // never be addressed. Nested maps say the same thing.
+        if (key.find('.') != std::string::npos)
+          throw ConfigError(ko.str() + ": key '" + key + "' contains a '.', which separates the components of a " +
+                            "configuration path; write nested maps instead (e.g. 'a:' then '  b: ...' for a.b)");
+        auto [at, fresh] = seen.emplace(key, n->map.size());
+        if (!fresh)
           throw ConfigError(ko.str() + ": duplicate key '" + key + "' (first defined at " +
-                            prev->origin.str() + ")");
-        n->map.emplace_back(key, convert(it->second, ko));
+                            n->map[at->second].second->origin.str() + ")");
+        n->map.emplace_back(key, convert(it->second, ko, b));
       }
       return n;
     }
@@ -181,42 +215,104 @@ NodePtr convert(const YAML::Node& y, const Origin& origin) {
   return make_node(Node::Kind::Null, origin);
 }
 
+NodePtr convert(const YAML::Node& y, const Origin& origin, const std::string& name) {
+  ConvertBudget b;
+  b.name = name;
+  b.max_nodes = limits().config_nodes;
+  return convert(y, origin, b);
+}
+
 // Parse a YAML document; origins are `name`:line (line numbers are kept only when `with_lines`).
 NodePtr parse_document(const std::string& text, const std::string& name, bool with_lines) {
   YAML::Node y;
   try {
     y = YAML::Load(text);
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp stops at its nesting limit with the message "bad file".
+    throw ConfigError(name + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                      ": YAML nests too deeply (more than " + std::to_string(e.depth()) +
+                      " levels of maps or lists); expected a configuration");
   } catch (const YAML::Exception& e) {
     throw_yaml_error(name, e);
   }
   Origin root_origin{name, 0};
-  if (!with_lines) return convert(y, root_origin);
+  if (!with_lines) return convert(y, root_origin, name);
   // Convert with line numbers: a positive line in the parent origin enables per-node lines.
   Origin lined{name, 1};
-  NodePtr root = convert(y, lined);
+  NodePtr root = convert(y, lined, name);
   root->origin = root_origin;
   return root;
 }
 
 // Merge `src` into `dst` (both maps): maps merge recursively, anything else replaces.
 void merge_into(Node& dst, const Node& src) {
+  std::unordered_map<std::string, size_t> index;  // dst's keys (Node::find is linear: O(n^2) for big maps)
+  index.reserve(dst.map.size());
+  for (size_t i = 0; i < dst.map.size(); ++i) index.emplace(dst.map[i].first, i);
   for (const auto& kv : src.map) {
-    NodePtr existing = dst.find(kv.first);
-    if (existing && existing->kind == Node::Kind::Map && kv.second->kind == Node::Kind::Map) {
+    auto it = index.find(kv.first);
+    if (it == index.end()) {
+      index.emplace(kv.first, dst.map.size());
+      dst.map.emplace_back(kv.first, kv.second);
+      continue;
+    }
+    NodePtr& existing = dst.map[it->second].second;
+    if (existing->kind == Node::Kind::Map && kv.second->kind == Node::Kind::Map) {
       merge_into(*existing, *kv.second);
     } else {
-      dst.set(kv.first, kv.second);
+      existing = kv.second;
     }
   }
 }
 
-std::string read_text_file(const std::string& path, bool& ok) {
+// The text of a YAML file, at most limits().config_bytes long. Only regular files and pipes are read: a
+// directory, /dev/zero or another device is refused (`problem` says why; empty when the text is good).
+std::string read_text_file(const std::string& path, std::string& problem) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (ec || !fs::exists(st)) {
+    problem = "not found (no such file)";
+    return {};
+  }
+  if (fs::is_directory(st)) {
+    problem = "is a directory, expected a YAML file";
+    return {};
+  }
+  if (!fs::is_regular_file(st) && !fs::is_fifo(st)) {
+    problem = "is not a regular file (a device or socket), expected a YAML file";
+    return {};
+  }
+  const uint64_t max = limits().config_bytes;
+  if (fs::is_regular_file(st)) {
+    const uint64_t size = fs::file_size(path, ec);
+    if (!ec && size > max) {
+      problem = "is " + std::to_string(size) + " bytes, larger than the limit of " +
+                limit_value_str("config_bytes", max) + " for a YAML file " + limit_hint("config_bytes");
+      return {};
+    }
+  }
   std::ifstream in(path, std::ios::binary);
-  ok = static_cast<bool>(in) && !fs::is_directory(path);
-  if (!ok) return {};
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  if (!in) {
+    problem = "not a readable file";
+    return {};
+  }
+  std::string text;
+  char buf[65536];
+  while (in) {
+    in.read(buf, sizeof buf);
+    text.append(buf, static_cast<size_t>(in.gcount()));
+    if (text.size() > max) {
+      problem = "is larger than the limit of " + limit_value_str("config_bytes", max) + " for a YAML file " +
+                limit_hint("config_bytes");
+      return {};
+    }
+  }
+  if (in.bad()) {
+    problem = "read error";
+    return {};
+  }
+  problem.clear();
+  return text;
 }
 
 std::string canonical_key(const std::string& path) {
@@ -241,14 +337,14 @@ NodePtr load_file(const std::string& path, const Origin& included_from,
       throw ConfigError(included_from.str() + ": include cycle: " + chain);
     }
   }
-  bool ok = false;
-  std::string text = read_text_file(path, ok);
-  if (!ok) {
-    if (included_from.file.empty())
-      throw ConfigError("cannot open config file '" + path + "': " +
-                        (fs::exists(path) ? "not a readable file" : "no such file"));
-    throw ConfigError(included_from.str() + ": included file '" + path + "' not found" +
-                      (fs::exists(path) ? " (not a readable file)" : ""));
+  if (stack.size() >= limits().include_depth)
+    throw ConfigError(included_from.str() + ": includes nest deeper than " + std::to_string(limits().include_depth) +
+                      " files (" + stack.front().second + " -> ... -> " + path + ") " + limit_hint("include_depth"));
+  std::string problem;
+  std::string text = read_text_file(path, problem);
+  if (!problem.empty()) {
+    if (included_from.file.empty()) throw ConfigError("cannot read config file '" + path + "': " + problem);
+    throw ConfigError(included_from.str() + ": included file '" + path + "': " + problem);
   }
   stack.emplace_back(key, path);
   NodePtr n = load_with_includes(text, path, fs::path(path).parent_path(), stack);
@@ -650,7 +746,7 @@ struct Config::Impl {
     Origin origin{shown, 0};
     NodePtr value;
     try {
-      value = convert(YAML::Load(value_text), origin);
+      value = convert(YAML::Load(value_text), origin, shown);
     } catch (const YAML::Exception& e) {
       throw ConfigError(shown + ": value '" + value_text + "' is not valid YAML: " + e.msg);
     }
@@ -942,6 +1038,7 @@ std::string resolve_preset(const Config& cfg, const std::string& key, const std:
   const std::string name = cfg.get<std::string>(key);
   if (name.find('/') != std::string::npos || name.find(".yaml") != std::string::npos) {
     if (!fs::exists(name)) cfg.fail(key, what + " file '" + name + "' does not exist");
+    if (!fs::is_regular_file(name)) cfg.fail(key, what + " file '" + name + "' is not a regular file");
     return name;
   }
   fs::path beside = fs::path(cfg.file()).parent_path() / folder / (name + ".yaml");

@@ -2,11 +2,13 @@
 // Elf32_Phdr, Elf32_Shdr, Elf32_Sym); values are read byte by byte, so the host's endianness and
 // alignment do not matter.
 #include "sim/elf.h"
+#include "sim/limits.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -82,6 +84,19 @@ class Reader {
 };
 
 std::vector<uint8_t> read_file(const std::string& path) {
+  // A regular file of bounded size: /dev/zero, a FIFO or a directory would be read without end (or fail
+  // obscurely).
+  std::error_code ec;
+  const std::filesystem::file_status st = std::filesystem::status(path, ec);
+  if (!ec && std::filesystem::exists(st) && !std::filesystem::is_regular_file(st))
+    throw ElfError("ELF file '" + path + "' is not a regular file (" +
+                   (std::filesystem::is_directory(st) ? "a directory" : "a device, FIFO or socket") + ")");
+  if (!ec && std::filesystem::exists(st)) {
+    const uint64_t size = std::filesystem::file_size(path, ec);
+    if (!ec && size > limits().elf_bytes)
+      throw ElfError("ELF file '" + path + "' is " + std::to_string(size) + " bytes, larger than the limit of " +
+                     limit_value_str("elf_bytes", limits().elf_bytes) + " " + limit_hint("elf_bytes"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     int err = errno;

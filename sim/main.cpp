@@ -17,6 +17,7 @@
 #include <systemc>
 
 #include "sim/build_info.h"
+#include "sim/limits.h"
 #include "sim/run.h"
 #include "sweep/cli.h"
 
@@ -34,13 +35,21 @@ const char* kUsage =
     "  sweep   run a design-space sweep:  mcucim sweep SPEC [-j N] [--out DIR] [--list] (docs/SWEEPS.md)\n"
     "  plot    charts and index.html for a sweep's results:  mcucim plot DIR\n"
     "  --version  version and git commit of this build\n"
-    "exit codes: the program's exit code; 2 usage/config/ELF error; 124 cycle limit;\n"
-    "            125 fault in the simulated program (trap report on stderr); 126 deadlock\n";
+    "exit codes: the program's exit code; 2 usage/config/ELF error; 3 internal error; 123 wall-clock\n"
+    "            limit; 124 cycle limit; 125 fault in the simulated program (trap report on stderr);\n"
+    "            126 deadlock\n";
+
+// --limit NAME=VALUE (repeatable): sim/limits.h.
+void apply_limits(const po::variables_map& vm) {
+  if (vm.count("limit"))
+    for (const auto& l : vm["limit"].as<std::vector<std::string>>()) sim::set_limit(l);
+}
 
 int cmd_memmap(int argc, char** argv) {
   po::options_description opts("memmap options");
   opts.add_options()("help,h", "this help")("config,c", po::value<std::string>()->required(), "SoC config (YAML)")(
-      "set", po::value<std::vector<std::string>>()->composing(), "override a config value: dotted.path=value");
+      "set", po::value<std::vector<std::string>>()->composing(), "override a config value: dotted.path=value")(
+      "limit", po::value<std::vector<std::string>>()->composing(), "change a resource limit: NAME=VALUE (README, Limits)");
   po::variables_map vm;
   po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
   if (vm.count("help")) {
@@ -48,6 +57,7 @@ int cmd_memmap(int argc, char** argv) {
     return 0;
   }
   po::notify(vm);
+  apply_limits(vm);
   auto sets = vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
   sim::Config cfg = sim::Config::load(vm["config"].as<std::string>(), sets);
   sim::SocSpec spec = sim::read_soc_spec(cfg);
@@ -75,10 +85,14 @@ int cmd_run(int argc, char** argv) {
       "elf,e", po::value<std::string>()->required(), "RV32 ELF program to run")(
       "set", po::value<std::vector<std::string>>()->composing(), "override a config value: dotted.path=value")(
       "max-cycles", po::value<uint64_t>()->default_value(0), "stop after N core cycles (0: no limit); exit 124")(
+      "timeout", po::value<double>()->default_value(0), "stop after S seconds of wall-clock time (0: no limit); exit 123")(
+      "limit", po::value<std::vector<std::string>>()->composing(), "change a resource limit: NAME=VALUE (README, Limits)")(
       "report", po::value<std::string>(), "write a JSON report to this file (docs/REPORT.md)")(
       "trace", po::value<std::string>(), "write a Chrome/Perfetto trace-event timeline to this file")(
       "load", po::value<std::vector<std::string>>()->composing(), "place a data file in memory: FILE@ADDR (repeatable; firmware finds it through sim-control BLOB registers)")(
       "args", po::value<std::string>(), "the program's command line after argv[0] (semihosting SYS_GET_CMDLINE)")(
+      "semihost-root", po::value<std::string>(), "the folder the program may read files in through semihosting (default: no host files)")(
+      "semihost-write", "allow the program to create, write, remove and rename files below --semihost-root")(
       "profile", "print a flat profile: cycles, instructions and estimated energy per function")(
       "no-progress", "no progress line even on a terminal")(
       "no-energy", "no energy model, regions or tokens (to measure what the accounting costs)")(
@@ -91,17 +105,23 @@ int cmd_run(int argc, char** argv) {
     return 0;
   }
   po::notify(vm);
+  apply_limits(vm);
   sim::RunOptions ro;
   ro.config_path = vm["config"].as<std::string>();
   ro.elf_path = vm["elf"].as<std::string>();
   if (vm.count("set")) ro.sets = vm["set"].as<std::vector<std::string>>();
   ro.max_cycles = vm["max-cycles"].as<uint64_t>();
+  ro.timeout_s = vm["timeout"].as<double>();
+  if (!(ro.timeout_s >= 0) || ro.timeout_s > 1e9)
+    throw sim::ConfigError(fmt::format("--timeout {}: expected seconds >= 0 (0: no limit)", ro.timeout_s));
   if (vm.count("report")) ro.report_path = vm["report"].as<std::string>();
   if (vm.count("trace")) ro.trace_path = vm["trace"].as<std::string>();
   ro.quiet = vm.count("quiet") > 0;
   ro.profile = vm.count("profile") > 0;
   if (vm.count("load")) ro.loads = vm["load"].as<std::vector<std::string>>();
   if (vm.count("args")) ro.args = vm["args"].as<std::string>();
+  if (vm.count("semihost-root")) ro.semihost_root = vm["semihost-root"].as<std::string>();
+  ro.semihost_write = vm.count("semihost-write") > 0;
   ro.progress = vm.count("no-progress") == 0;
   ro.energy = vm.count("no-energy") == 0;
   ro.argv = g_argv;
@@ -139,6 +159,16 @@ int sc_main(int argc, char** argv) {
   } catch (const sim::ElfError& e) {
     std::cerr << "mcucim: ELF error: " << e.what() << "\n";
     return sim::kExitUsage;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "mcucim: out of host memory (a --limit set too high for this machine?)\n";
+    return sim::kExitInternal;
+  } catch (const std::exception& e) {
+    // Anything else is a bug (inputs are validated into ConfigError/ElfError): say so, never abort.
+    std::cerr << "mcucim: internal error: " << e.what() << "\n(please report it with the command line)\n";
+    return sim::kExitInternal;
+  } catch (...) {
+    std::cerr << "mcucim: internal error: unknown exception\n(please report it with the command line)\n";
+    return sim::kExitInternal;
   }
 }
 

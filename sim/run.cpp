@@ -1,6 +1,10 @@
 #include "sim/run.h"
 
 #include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
 #include <cmath>
 #include <fstream>
 #include <memory>
@@ -79,6 +83,47 @@ std::string trap_report(const models::Core& core, const ElfImage& elf) {
   return s;
 }
 
+namespace {
+// The last resort of --timeout: the run is normally ended cleanly at a quantum boundary after the limit
+// (with its summary and report); if the simulation does not get there within a grace period (stuck in
+// one host call), this thread prints the reason and ends the process with the time-limit exit code.
+class Watchdog {
+ public:
+  Watchdog(double seconds, std::ostream& err) : err_(err) {
+    if (seconds <= 0) return;
+    thread_ = std::thread([this, seconds] {
+      const auto hard = std::chrono::steady_clock::now() +
+                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                            std::chrono::duration<double>(seconds + kGraceS));
+      std::unique_lock<std::mutex> lock(mu_);
+      if (cv_.wait_until(lock, hard, [this] { return done_; })) return;
+      err_ << fmt::format("mcucim: wall-clock limit of {} s reached (--timeout) and the simulation did not stop "
+                          "within {} s more: ended without a report\n", seconds, kGraceS)
+           << std::flush;
+      std::_Exit(kExitTimeLimit);
+    });
+  }
+  void disarm() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  ~Watchdog() { disarm(); }
+
+ private:
+  static constexpr double kGraceS = 5.0;
+  std::ostream& err_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+};
+}  // namespace
+
 int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
   // fs time resolution: cycle periods of non-integer picoseconds stay exact to 1e-7.
   sc_core::sc_set_time_resolution(1, sc_core::SC_FS);
@@ -113,6 +158,12 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
   if (opt.max_cycles) soc.core().set_max_cycles(opt.max_cycles);
   // picolibc's semihost crt0 splits the command line into argv[1..] (argv[0] is its own).
   soc.core().semihosting().set_cmdline(opt.args);
+  // Host files: only below --semihost-root, writable only with --semihost-write (README, Security).
+  soc.core().semihosting().set_note_stream(&err);
+  if (opt.semihost_write && opt.semihost_root.empty())
+    throw ConfigError("--semihost-write needs --semihost-root DIR (the folder the program may write in)");
+  if (const std::string e = soc.core().semihosting().set_sandbox({opt.semihost_root, opt.semihost_write}); !e.empty())
+    throw ConfigError("--semihost-root " + opt.semihost_root + ": " + e);
 
   // Energy model and per-region statistics: counters are snapshotted at sim-control marks only.
   EnergyModel model(spec.tech, spec.power, spec.core.cpu.fetch_line_bytes);
@@ -139,14 +190,21 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
 
   const auto t0 = std::chrono::steady_clock::now();
   // At quantum boundaries (the core's counters are consistent there): a progress line on a terminal
-  // (at most twice a second), and power samples for the trace's counter tracks.
+  // (at most twice a second), power samples for the trace's counter tracks, and the wall-clock limit.
   const bool show_progress = opt.progress && isatty(fileno(stderr));
   const bool sample_power = opt.energy && !opt.trace_path.empty();
-  if (show_progress || sample_power) {
+  const bool timed = opt.timeout_s > 0;
+  const auto deadline = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                 std::chrono::duration<double>(timed ? opt.timeout_s : 0.0));
+  Watchdog watchdog(timed ? opt.timeout_s : 0.0, err);
+  if (show_progress || sample_power || timed) {
     auto last = std::make_shared<std::chrono::steady_clock::time_point>(t0);
     const double freq = spec.freq_hz;
-    soc.core().on_quantum = [&soc, &stats, last, t0, freq, &err, show_progress, sample_power](uint64_t cycle) {
+    soc.core().on_quantum = [&soc, &stats, last, t0, freq, &err, show_progress, sample_power, timed, deadline,
+                             &opt](uint64_t cycle) {
       if (sample_power) stats.tick(cycle);
+      if (timed && std::chrono::steady_clock::now() >= deadline)
+        soc.core().stop(models::EndReason::TimeLimit, fmt::format("wall-clock limit of {} s reached (--timeout)", opt.timeout_s));
       if (!show_progress) return;
       const auto now = std::chrono::steady_clock::now();
       if (now - *last < std::chrono::milliseconds(500)) return;
@@ -158,6 +216,7 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
     };
   }
   soc.run();
+  watchdog.disarm();
   if (show_progress) err << "\r" << std::string(60, ' ') << "\r" << std::flush;
   const double host_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   out.flush();
@@ -183,6 +242,12 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
       status = "cycle_limit";
       err << fmt::format("mcucim: cycle limit of {} reached at pc 0x{:08x}{}\n", opt.max_cycles, cpu.pc(),
                          where(elf, cpu.pc()));
+      break;
+    case models::EndReason::TimeLimit:
+      code = kExitTimeLimit;
+      status = "time_limit";
+      err << fmt::format("mcucim: {} at pc 0x{:08x}{} after {} cycles\n", core.end_message(), cpu.pc(),
+                         where(elf, cpu.pc()), cpu.cycle());
       break;
     case models::EndReason::Deadlock:
       code = kExitDeadlock;

@@ -15,7 +15,10 @@ struct RunOptions {
   std::vector<std::string> sets;
   std::vector<std::string> loads;  // --load FILE@ADDR
   std::string args;                // --args: the program's command line after argv[0] (semihosting)
+  std::string semihost_root;       // --semihost-root: the folder the program's files live in ("" = none)
+  bool semihost_write = false;     // --semihost-write: the program may create/write/remove files there
   uint64_t max_cycles = 0;
+  double timeout_s = 0;     // --timeout: wall-clock limit of the simulation in seconds (0: none)
   std::string report_path;  // JSON report ("" = none)
   bool energy = true;        // false (--no-energy): no region/token marks, energy or power (for
                              // measuring what the accounting costs; the report then has no energy)

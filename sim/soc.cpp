@@ -15,6 +15,7 @@
 #include "models/simctrl.h"
 #include "models/uart.h"
 #include "sim/cim_config.h"
+#include "sim/limits.h"
 
 namespace mcucim::sim {
 
@@ -80,7 +81,9 @@ isa::TimingProfile load_timing(const Config& cfg, const std::string& profile) {
   t.shift_per_1 = u32("shift_per_1", 0, kMaxCycles);
   t.div_fast_zero = u32("div_fast_zero", 0, kMaxCycles);
   t.wfi_wakeup = u32("wfi_wakeup", 0, kMaxCycles);
-  t.trap_entry = u32("trap_entry", 0, kMaxCycles);
+  // At least 1: with instruction classes of at least 1 cycle, every step of the core then advances
+  // simulated time (a loop of traps into a trapping handler at 0 cycles would never end).
+  t.trap_entry = u32("trap_entry", 1, kMaxCycles);
   t.mret = u32("mret", 0, kMaxCycles);
   t.fence = u32("fence", 1, kMaxCycles);
   t.fence_i = u32("fence_i", 1, kMaxCycles);
@@ -155,6 +158,11 @@ SocSpec read_soc_spec(const Config& cfg) {
       cfg.fail(path + ".size", fmt::format("region 0x{:08x} + {} bytes runs past the 4 GiB address space", base, size));
     ranges.push_back({path, base, size});
   };
+  uint64_t host_bytes = 0;
+  if (const size_t n = cfg.keys("soc.memories").size(); n > kMaxMemories)
+    cfg.fail("soc.memories", fmt::format("{} memories, expected at most {}", n, kMaxMemories));
+  if (const size_t n = cfg.keys("soc.devices").size(); n > kMaxDevices)
+    cfg.fail("soc.devices", fmt::format("{} devices, expected at most {}", n, kMaxDevices));
   for (const auto& name : cfg.keys("soc.memories")) {
     const std::string p = "soc.memories." + name;
     MemorySpec m;
@@ -167,6 +175,16 @@ SocSpec read_soc_spec(const Config& cfg) {
     m.burst_wait = cfg.get<uint32_t>(p + ".burst_wait", 0);
     m.executable = cfg.get<bool>(p + ".executable", m.kind != "mram");
     if (m.size % 4) cfg.fail(p + ".size", "expected a multiple of 4 bytes");
+    if (m.size > 0xfffffffcull) cfg.fail(p + ".size", fmt::format("{} bytes: a memory is at most 4 GiB - 4 bytes", m.size));
+    // Host memory: the bytes, plus the decode cache of an executable memory (16-byte isa::Insn per halfword).
+    const uint64_t host = m.size + (m.executable ? m.size / 2 * sizeof(isa::Insn) : 0);
+    host_bytes += host;
+    if (host_bytes > limits().memory_bytes)
+      cfg.fail(p + ".size", fmt::format("the memories up to '{}' need {:.1f} MiB of host memory ({} bytes simulated{}), "
+                                        "more than the limit of {} {}", name, host_bytes / 1048576.0, m.size,
+                                        m.executable ? ", executable: its decode cache takes 8 bytes per byte" : "",
+                                        limit_value_str("memory_bytes", limits().memory_bytes),
+                                        limit_hint("memory_bytes")));
     s.memories.push_back(m);
   }
   if (s.memories.empty()) cfg.fail("soc.memories", "expected at least one memory");
@@ -213,6 +231,8 @@ SocSpec read_soc_spec(const Config& cfg) {
       di.base = static_cast<uint32_t>(b);
       if (i > 0) ranges.push_back({p + "[" + std::to_string(i) + "]", di.base, di.size});
       s.devices.push_back(di);
+      if (s.devices.size() > kMaxDevices)
+        cfg.fail(p + ".count", fmt::format("more than {} devices in all", kMaxDevices));
     }
   }
   for (size_t i = 0; i < ranges.size(); ++i)
@@ -443,25 +463,37 @@ void Soc::load(const ElfImage& elf) {
 
 void Soc::load_blobs(const ElfImage& elf) {
   for (const auto& b : spec_.blobs) {
-    std::ifstream f(b.file, std::ios::binary);
-    if (!f) throw ConfigError(fmt::format("{}: cannot read data file '{}'", b.origin, b.file));
-    std::vector<char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    // Regular files only, and no bigger than the memory they go to: checked before reading a byte
+    // (a --load of /dev/zero or a FIFO would otherwise be read without end).
+    std::error_code ec;
+    const fs::file_status st = fs::status(b.file, ec);
+    if (ec || !fs::exists(st)) throw ConfigError(fmt::format("{}: data file '{}' not found", b.origin, b.file));
+    if (!fs::is_regular_file(st))
+      throw ConfigError(fmt::format("{}: data file '{}' is not a regular file ({}); expected a file to place in memory",
+                                    b.origin, b.file, fs::is_directory(st) ? "a directory" : "a device, FIFO or socket"));
+    const uint64_t size = fs::file_size(b.file, ec);
+    if (ec) throw ConfigError(fmt::format("{}: cannot read data file '{}': {}", b.origin, b.file, ec.message()));
     size_t index = spec_.memories.size();
     for (size_t i = 0; i < spec_.memories.size(); ++i) {
       const auto& m = spec_.memories[i];
-      if (b.addr >= m.base && uint64_t(b.addr) + bytes.size() <= uint64_t(m.base) + m.size) index = i;
+      if (b.addr >= m.base && uint64_t(b.addr) + size <= uint64_t(m.base) + m.size) index = i;
     }
     if (index == spec_.memories.size())
       throw ConfigError(fmt::format("{}: data file '{}' ({} bytes) does not fit in one memory at 0x{:08x}", b.origin,
-                                    b.file, bytes.size(), b.addr));
+                                    b.file, size, b.addr));
     for (const auto& seg : elf.segments)
-      if (b.addr < uint64_t(seg.paddr) + seg.memsz && seg.paddr < uint64_t(b.addr) + bytes.size())
+      if (b.addr < uint64_t(seg.paddr) + seg.memsz && seg.paddr < uint64_t(b.addr) + size)
         throw ConfigError(fmt::format("{}: data file '{}' at [0x{:08x}, 0x{:08x}) overlaps the program's segment at "
-                                      "0x{:08x} ({} bytes)", b.origin, b.file, b.addr, b.addr + bytes.size(),
+                                      "0x{:08x} ({} bytes)", b.origin, b.file, b.addr, b.addr + size,
                                       seg.paddr, seg.memsz));
     const auto& m = spec_.memories[index];
-    std::copy(bytes.begin(), bytes.end(), mems_[index]->data() + (b.addr - m.base));
-    if (simctrl_) simctrl_->add_blob(b.addr, static_cast<uint32_t>(bytes.size()));
+    std::ifstream f(b.file, std::ios::binary);
+    if (!f) throw ConfigError(fmt::format("{}: cannot read data file '{}'", b.origin, b.file));
+    f.read(reinterpret_cast<char*>(mems_[index]->data() + (b.addr - m.base)), static_cast<std::streamsize>(size));
+    if (static_cast<uint64_t>(f.gcount()) != size)
+      throw ConfigError(fmt::format("{}: data file '{}' changed while it was read ({} of {} bytes)", b.origin, b.file,
+                                    f.gcount(), size));
+    if (simctrl_) simctrl_->add_blob(b.addr, static_cast<uint32_t>(size));
   }
 }
 

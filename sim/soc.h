@@ -32,10 +32,17 @@ namespace mcucim::sim {
 // Process exit codes of `mcucim run` besides the program's own exit code.
 enum ExitCode : int {
   kExitUsage = 2,        // bad command line, config, ELF or model file
+  kExitInternal = 3,     // an internal error (a bug: please report) or the host ran out of memory
+  kExitTimeLimit = 123,  // --timeout (wall clock) reached
   kExitCycleLimit = 124, // --max-cycles reached
   kExitFault = 125,      // the simulated program faulted: unhandled trap, bad semihosting call
   kExitDeadlock = 126,   // wfi with nothing that can wake the core
 };
+
+// The core's page table holds an 8-bit memory index (isa::Cpu::add_region); devices are bounded so that
+// elaboration (an overlap check over all pairs) stays quick.
+constexpr size_t kMaxMemories = 255;
+constexpr size_t kMaxDevices = 4096;
 
 struct MemorySpec {
   std::string name, kind;

@@ -223,9 +223,11 @@ tllm_status tllm_model_open(tllm_model *m, const void *image, size_t size, unsig
     if (!h->top_k || h->top_k > h->n_experts) BAD("model header: top_k %u must be in 1..n_experts (%u)", h->top_k, h->n_experts);
     if (!h->expert_hidden_dim) BAD("model header: MoE model with expert_hidden_dim 0");
     if (h->n_experts > 1024u || h->n_shared_experts > 64u) BAD("model header: implausible expert counts (%u routed, %u shared)", h->n_experts, h->n_shared_experts);
+    if (h->expert_hidden_dim > 1048576u) BAD("model header: implausible expert_hidden_dim %u", h->expert_hidden_dim);
   } else {
     if (!h->hidden_dim) BAD("model header: dense model with hidden_dim 0");
     if (h->n_shared_experts || h->top_k) BAD("model header: n_shared_experts %u / top_k %u set but n_experts is 0", h->n_shared_experts, h->top_k);
+    if (h->expert_hidden_dim) BAD("model header: expert_hidden_dim %u set but n_experts is 0", h->expert_hidden_dim);
   }
   /* the CIM window section (version 2): present exactly when the header flag says so */
   if (h->flags & TLLM_FLAG_CIM_WINDOWS) {
@@ -311,6 +313,8 @@ tllm_status tllm_model_open(tllm_model *m, const void *image, size_t size, unsig
   m->tok_sorted = th + 4 + 2u * V;
   m->tok_strings = (const char *)img + to + th[2];
   uint32_t slen = ts - th[2];
+  /* Every string first (offset inside the area, NUL-terminated there), then the sorted index, whose
+   * entries name tokens in any order: comparing strings before all are checked would read outside. */
   for (uint32_t i = 0; i < V; i++) {
     uint32_t o = m->tok_offsets[i];
     if (o >= slen) BAD("tokenizer: token %u string offset %u outside the %u-byte string area", i, o, slen);
@@ -319,6 +323,8 @@ tllm_status tllm_model_open(tllm_model *m, const void *image, size_t size, unsig
     while (o + L < slen && s[L]) L++;
     if (o + L >= slen) BAD("tokenizer: token %u is not NUL-terminated inside the section", i);
     if (L > m->max_token_length) BAD("tokenizer: token %u is %u bytes, longer than max_token_length %u", i, L, m->max_token_length);
+  }
+  for (uint32_t i = 0; i < V; i++) {
     uint32_t id = m->tok_sorted[i];
     if (id >= V) BAD("tokenizer: sorted[%u] = %u outside the vocabulary", i, id);
     if (i > 0 && strcmp(m->tok_strings + m->tok_offsets[m->tok_sorted[i - 1]], m->tok_strings + m->tok_offsets[id]) > 0)
@@ -329,10 +335,13 @@ tllm_status tllm_model_open(tllm_model *m, const void *image, size_t size, unsig
 }
 
 /* ---- memory plan ------------------------------------------------------------------------- */
-static size_t take(size_t *off, size_t bytes) {
-  size_t o = *off;
+/* Offsets are computed in 64 bits: on the MCU size_t has 32, and a large (or forged) header would wrap
+ * them into a small plan whose regions overlap or run past the arena. Every factor is bounded by
+ * tllm_model_open (at most 2^20, dim 2^16, layers 2^10), so no product below overflows 64 bits. */
+static size_t take(uint64_t *off, uint64_t bytes) {
+  uint64_t o = *off;
   *off += (bytes + TLLM_ALIGN - 1u) / TLLM_ALIGN * TLLM_ALIGN;
-  return o;
+  return (uint64_t)o; /* truncated only in a plan that is refused below */
 }
 
 tllm_status tllm_plan_memory(tllm_plan *p, const tllm_model *m, const tllm_config *cfg,
@@ -349,69 +358,81 @@ tllm_status tllm_plan_memory(tllm_plan *p, const tllm_model *m, const tllm_confi
   uint32_t C = cfg->chunk ? cfg->chunk : 1u;
   if (C > S) C = S;
   p->cfg.chunk = C;
-  size_t off = 0, f = sizeof(float);
-  uint32_t hid = m->hidden_dim > m->expert_hidden ? m->hidden_dim : m->expert_hidden;
+  uint64_t off = 0, f = sizeof(float);
+  uint64_t hid = m->hidden_dim > m->expert_hidden ? m->hidden_dim : m->expert_hidden;
   /* per-position buffers, one per position of a prefill chunk */
-  p->o_x = take(&off, (size_t)C * m->dim * f);
-  p->o_xb = take(&off, (size_t)C * m->dim * f);
-  p->o_xb2 = take(&off, (size_t)C * m->dim * f);
-  p->o_q = take(&off, (size_t)C * m->dim * f);
-  p->o_k = take(&off, (size_t)C * m->kv_dim * f);
-  p->o_v = take(&off, (size_t)C * m->kv_dim * f);
-  p->o_hb = take(&off, (size_t)C * hid * f);
-  p->o_hb2 = take(&off, (size_t)C * hid * f);
+  p->o_x = take(&off, (uint64_t)C * m->dim * f);
+  p->o_xb = take(&off, (uint64_t)C * m->dim * f);
+  p->o_xb2 = take(&off, (uint64_t)C * m->dim * f);
+  p->o_q = take(&off, (uint64_t)C * m->dim * f);
+  p->o_k = take(&off, (uint64_t)C * m->kv_dim * f);
+  p->o_v = take(&off, (uint64_t)C * m->kv_dim * f);
+  p->o_hb = take(&off, (uint64_t)C * hid * f);
+  p->o_hb2 = take(&off, (uint64_t)C * hid * f);
   p->o_moe = take(&off, m->dim * f);
-  p->o_att = take(&off, (size_t)m->n_heads * S * f);
-  p->o_logits = take(&off, (size_t)C * m->vocab_size * f);
+  p->o_att = take(&off, (uint64_t)m->n_heads * S * f);
+  p->o_logits = take(&off, (uint64_t)C * m->vocab_size * f);
   uint32_t npad = tllm_round_up(m->max_in, TLLM_ROW_ALIGN_ELEMS);
   uint32_t ng = m->min_group ? (m->max_in + m->min_group - 1u) / m->min_group : 1u;
   p->aq_stride = npad;
   p->ag_stride = ng;
-  p->o_aq = take(&off, (size_t)C * npad);
-  p->o_as = take(&off, (size_t)C * ng * f);
-  p->o_asum = take(&off, (size_t)C * ng * 4u);
-  p->o_router = take(&off, (m->n_experts + m->top_k) * f + m->top_k * 4u);
-  p->o_rope = take(&off, (size_t)S * m->head_size * f); /* [pos][head_size/2][cos, sin] */
-  p->o_expert_calls = take(&off, (m->n_experts ? m->n_experts : 1u) * 4u);
-  p->o_layers = take(&off, (size_t)m->n_layers * sizeof(tllm_layer_views));
+  p->o_aq = take(&off, (uint64_t)C * npad);
+  p->o_as = take(&off, (uint64_t)C * ng * f);
+  p->o_asum = take(&off, (uint64_t)C * ng * 4u);
+  p->o_router = take(&off, ((uint64_t)m->n_experts + m->top_k) * f + (uint64_t)m->top_k * 4u);
+  p->o_rope = take(&off, (uint64_t)S * m->head_size * f); /* [pos][head_size/2][cos, sin] */
+  p->o_expert_calls = take(&off, (m->n_experts ? m->n_experts : 1u) * 4ull);
+  p->o_layers = take(&off, (uint64_t)m->n_layers * sizeof(tllm_layer_views));
   p->hs4 = tllm_round_up(m->head_size, 4u);
   p->s16 = tllm_round_up(S, 16u);
   if (cfg->kv_int8) {
-    p->o_qq = take(&off, (size_t)m->n_heads * p->hs4);
+    p->o_qq = take(&off, (uint64_t)m->n_heads * p->hs4);
     p->o_qs = take(&off, m->n_heads * f);
-    p->o_awq = take(&off, (size_t)m->n_heads * p->s16);
+    p->o_awq = take(&off, (uint64_t)m->n_heads * p->s16);
     p->o_aws = take(&off, m->n_heads * f);
-    p->o_idot = take(&off, (size_t)(S > m->head_size ? S : m->head_size) * 4u);
+    p->o_idot = take(&off, (uint64_t)(S > m->head_size ? S : m->head_size) * 4u);
   }
-  p->act_bytes = off;
-  size_t kv_elems = (size_t)m->n_layers * S * m->kv_dim;
-  size_t kv0 = off;
+  uint64_t act = off;
+  uint64_t kv_elems = (uint64_t)m->n_layers * S * m->kv_dim;
+  uint64_t kv0 = off;
   if (cfg->kv_int8) {
-    size_t ns = (size_t)m->n_layers * S * m->n_kv_heads;
-    p->o_kc = take(&off, (size_t)m->n_layers * m->n_kv_heads * S * p->hs4);     /* [l][kvh][pos][hs4] */
-    p->o_vc = take(&off, (size_t)m->n_layers * m->n_kv_heads * m->head_size * p->s16); /* [l][kvh][i][s16] */
+    uint64_t ns = (uint64_t)m->n_layers * S * m->n_kv_heads;
+    p->o_kc = take(&off, (uint64_t)m->n_layers * m->n_kv_heads * S * p->hs4);     /* [l][kvh][pos][hs4] */
+    p->o_vc = take(&off, (uint64_t)m->n_layers * m->n_kv_heads * m->head_size * p->s16); /* [l][kvh][i][s16] */
     p->o_kcs = take(&off, ns * f);
     p->o_vcs = take(&off, ns * f);
   } else {
     p->o_kc = take(&off, kv_elems * f);
     p->o_vc = take(&off, kv_elems * f);
   }
-  p->kv_bytes = off - kv0;
-  size_t s0 = off;
-  p->o_probidx = take(&off, (size_t)m->vocab_size * 8u);
-  p->sampler_bytes = off - s0;
-  p->total = off;
-  if (p->total > ram_budget) {
+  uint64_t kv = off - kv0;
+  uint64_t s0 = off;
+  p->o_probidx = take(&off, (uint64_t)m->vocab_size * 8u);
+  uint64_t sampler = off - s0;
+  if (off > ram_budget || off > (uint64_t)(size_t)-1) {
     tllm_errorf(err, TLLM_E_NOMEM,
-                "memory plan needs %lu bytes of RAM (KV cache %lu for %u positions x %u layers x %u kv dims, %s; activations %lu; sampler %lu) but the budget is %lu bytes: reduce max_seq or use the INT8 KV cache",
-                (unsigned long)p->total, (unsigned long)p->kv_bytes, S, m->n_layers, m->kv_dim,
-                cfg->kv_int8 ? "int8" : "fp32", (unsigned long)p->act_bytes,
-                (unsigned long)p->sampler_bytes, (unsigned long)ram_budget);
+                "memory plan needs %llu bytes of RAM (KV cache %llu for %u positions x %u layers x %u kv dims, %s; activations %llu; sampler %llu) but the budget is %llu bytes: reduce max_seq or use the INT8 KV cache",
+                (unsigned long long)off, (unsigned long long)kv, S, m->n_layers, m->kv_dim,
+                cfg->kv_int8 ? "int8" : "fp32", (unsigned long long)act,
+                (unsigned long long)sampler, (unsigned long long)ram_budget);
+    memset(p, 0, sizeof *p);
+    p->cfg = *cfg;
     return TLLM_E_NOMEM;
   }
+  p->act_bytes = (size_t)act;
+  p->kv_bytes = (size_t)kv;
+  p->sampler_bytes = (size_t)sampler;
+  p->total = (size_t)off;
   return TLLM_OK;
 }
 
 uint32_t tllm_logits_hash(uint32_t h, const float *logits, uint32_t n) {
-  return tllm_fnv1a(h, logits, n * 4u);
+  /* A NaN is hashed as the canonical quiet NaN 0x7fc00000: its sign and payload differ between targets
+   * (x86 makes 0xffc00000, RISC-V always 0x7fc00000) while every comparison treats them alike. */
+  const uint32_t canonical_nan = 0x7fc00000u;
+  for (uint32_t i = 0; i < n; i++) {
+    if (logits[i] != logits[i]) h = tllm_fnv1a(h, &canonical_nan, 4u);
+    else h = tllm_fnv1a(h, &logits[i], 4u);
+  }
+  return h;
 }

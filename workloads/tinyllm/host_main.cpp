@@ -13,7 +13,7 @@ static void usage(FILE *f) {
                "usage: tinyllm-host IMAGE [options]\n"
                "  --prompt TEXT  [\"\"]     --steps N [256]     --temperature T [0 = greedy]\n"
                "  --topp P [0.9]  --seed N [1]  --backend scalar|xmac|cim [scalar]\n"
-               "  --max-seq N [seq_len]  --kv-int8 (INT8 KV cache, quantized attention)  --ram BYTES (RAM budget)\n"
+               "  --max-seq N [seq_len]  --kv-int8 (INT8 KV cache, quantized attention)  --ram BYTES (RAM budget) [2 GiB]\n"
                "  --chunk N [8]  batched prefill: prompt positions per forward call (the firmware's -P; 1 = off)\n"
                "  --agree IDS_FILE [--positions N (256)]: teacher-forced top-1 agreement with the ids; prints\n"
                "                 'ids:' (argmax per position), 'logits_fnv:' and 'METRIC agreement=... positions=N'\n"

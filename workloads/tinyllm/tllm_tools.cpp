@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -22,6 +23,14 @@ static const char *const kKindNames[TLLM_T_KIND_COUNT] = {
 std::string kind_name(uint32_t kind) { return kind < TLLM_T_KIND_COUNT ? kKindNames[kind] : "?"; }
 
 std::vector<uint8_t> read_file(const std::string &path) {
+  // Regular files only (a device such as /dev/zero would be read without end), at most 4 GiB (the
+  // image format's sizes are 32-bit; checkpoints of that size are far beyond these tools).
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (!ec && std::filesystem::exists(st) && !std::filesystem::is_regular_file(st))
+    throw Error(path + ": not a regular file (" + (std::filesystem::is_directory(st) ? "a directory" : "a device, FIFO or socket") + ")");
+  if (!ec && std::filesystem::exists(st) && std::filesystem::file_size(path, ec) > 0xffffffffull)
+    throw Error(path + ": larger than 4 GiB");
   std::ifstream f(path, std::ios::binary);
   if (!f) throw Error(path + ": cannot open for reading");
   return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
@@ -710,7 +719,7 @@ double agreement(const tllm_model &m, const std::vector<int32_t> &ids, uint32_t 
   n = std::min(n, m.seq_len);
   tllm_config cfg{n, 0, 1};
   tllm_plan plan;
-  if (tllm_plan_memory(&plan, &m, &cfg, SIZE_MAX, &err) != TLLM_OK) throw Error(err.msg);
+  if (tllm_plan_memory(&plan, &m, &cfg, kHostRamBudget, &err) != TLLM_OK) throw Error(err.msg);
   Arena arena(plan.total);
   tllm_state s;
   if (tllm_state_init(&s, &m, &plan, arena.p, plan.total, backend, &err) != TLLM_OK) throw Error(err.msg);

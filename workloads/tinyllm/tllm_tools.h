@@ -132,6 +132,10 @@ struct CimOptions {
   bool windows = false;           // program the image's ADC windows (like the firmware's -W on)
 };
 
+// Host RAM the runtime's memory plan may take by default (KV cache, activations): a header with
+// large dimensions must not make the host tools allocate tens of GB; --ram BYTES raises it.
+constexpr size_t kHostRamBudget = size_t(2) << 30;
+
 struct RunOptions {
   std::string prompt;
   uint32_t steps = 256;
@@ -141,7 +145,7 @@ struct RunOptions {
   uint32_t max_seq = 0;
   bool kv_int8 = false;          // INT8 KV cache and quantized attention
   uint32_t chunk = 8;            // batched prefill: prompt positions per forward call (1 = one at a time)
-  size_t ram_budget = SIZE_MAX;
+  size_t ram_budget = kHostRamBudget;
   std::vector<uint64_t> *tensor_bytes_read = nullptr;
   CimOptions cim;             // with cim.enabled, `backend` is the fallback for tensors not on CIM
   // Weight streaming and MoE expert cache (runtime/STREAMING.md; the firmware's -S / -E / -r): the
