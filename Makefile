@@ -7,7 +7,7 @@ JOBS  ?= $(shell nproc)
 all: build
 
 deps:
-	@./scripts/install-deps.sh
+	@./scripts/install-deps.sh test
 
 configure: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release > $(BUILD).configure.log 2>&1 || (cat $(BUILD).configure.log; exit 1)
@@ -15,8 +15,14 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD) -j$(JOBS)
 
-run: build
-	./scripts/demo.sh $(BUILD)
+# `make run` builds only what the demo needs (the `demo` target: mcucim, mcucim-pack, tinyllm.elf),
+# quietly: one line per stage, the whole output in $(BUILD).run.log.
+run:
+	@mkdir -p $(BUILD) && : > $(BUILD).run.log
+	@./scripts/stage.sh 1/3 "Debian packages for the demo (scripts/install-deps.sh run)" $(BUILD).run.log ./scripts/install-deps.sh run
+	@./scripts/stage.sh 2/3 "configure $(BUILD)/" $(BUILD).run.log cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+	@./scripts/stage.sh 3/3 "build the simulator, the model packer and the LLM firmware (-j$(JOBS))" $(BUILD).run.log cmake --build $(BUILD) -j$(JOBS) --target demo
+	@./scripts/demo.sh $(BUILD)
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
@@ -25,4 +31,4 @@ bench: build
 	./bench/run.sh
 
 clean:
-	rm -rf $(BUILD) $(BUILD).configure.log
+	rm -rf $(BUILD) $(BUILD).configure.log $(BUILD).run.log

@@ -1,20 +1,36 @@
 #!/usr/bin/env bash
 # Installs the Debian packages mcucim needs to build, test and run. Idempotent: installs only what is
 # missing. Must run as root (CI does); otherwise prints the apt-get command to run.
+# Usage: scripts/install-deps.sh [run|test]   (default: test)
+#   run   what `make run` needs: the compilers and libraries to build the simulator, the firmware
+#         and the model packer (the first run stays short on a fresh machine)
+#   test  also what the test suite uses (`make test`, .ci/run): python for the charts and schema
+#         checks, a single-node Slurm for the Slurm backend's test, Chromium for the index.html check
 set -euo pipefail
 
 PKGS=(
   build-essential cmake pkg-config
   libsystemc-dev libboost-program-options-dev libboost-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev
   libyaml-cpp-dev nlohmann-json3-dev libfmt-dev
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
+)
+TEST_PKGS=(
+  libbenchmark-dev
   python3 python3-numpy python3-matplotlib python3-jsonschema
+  slurm-wlm munge
+  chromium
 )
 # Optional: only the benchmark script uses QEMU as its reference.
 OPTIONAL_PKGS=(qemu-system-misc)
 
+profile=${1:-test}
 want=("${PKGS[@]}")
+case "$profile" in
+  run) ;;
+  test) want+=("${TEST_PKGS[@]}") ;;
+  *) echo "usage: scripts/install-deps.sh [run|test]" >&2; exit 2 ;;
+esac
 if [ "${MCUCIM_WITH_QEMU:-0}" = 1 ]; then want+=("${OPTIONAL_PKGS[@]}"); fi
 
 missing=()
