@@ -25,8 +25,8 @@ using nlohmann::json;
 
 namespace {
 
-volatile sig_atomic_t g_stop = 0;
-void on_stop_signal(int) { g_stop = 1; }
+volatile sig_atomic_t g_stop_waiting = 0;
+void on_stop_waiting(int) { g_stop_waiting = 1; }
 
 // Array tasks of job `job` still in the queue, by state (PENDING, RUNNING, ...). `gone` when Slurm no
 // longer knows the job or lists none of its tasks as active; `error` for any other squeue failure.
@@ -176,18 +176,18 @@ int run_slurm(const Spec& s, const SlurmOptions& opt, std::ostream& err) {
 
   // Wait, with progress. Ctrl-C leaves the job running: the same command waits for it again.
   struct sigaction sa {}, old_int {}, old_term {};
-  sa.sa_handler = on_stop_signal;
+  sa.sa_handler = on_stop_waiting;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
-  g_stop = 0;
+  g_stop_waiting = 0;
   const bool tty = opt.progress && isatty(fileno(stderr));
   std::set<std::string> done;
   size_t failed = 0, errors = 0;
   std::string last_line;
   double first_done_s = -1;
   QueueState q;
-  while (!g_stop) {
+  while (!g_stop_waiting) {
     q = query(job);  // before counting files: a task that has left the queue has written its points
     for (const auto& id : ids) {
       if (done.count(id)) continue;
@@ -223,12 +223,12 @@ int run_slurm(const Spec& s, const SlurmOptions& opt, std::ostream& err) {
   const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   Results res = collect_results(s, opt.out_dir);
-  if (g_stop || !q.gone) {
+  if (g_stop_waiting || !q.gone) {
     out.log("detach " + job);
     err << fmt::format("mcucim sweep: stopped waiting; Slurm job {} keeps running. Run the same command again to "
                        "wait for it and collect its results (or cancel it: scancel {}).\n",
                        job, job);
-    return g_stop ? 130 : 1;
+    return g_stop_waiting ? 130 : 1;
   }
   std::error_code ec;
   fs::remove(active_path, ec);
