@@ -359,7 +359,9 @@ def summary_html(d, summary, rows, constraints, made):
     if summary.get("base_config"):
         row("base config", f"<code>{html.escape(summary['base_config'])}</code>")
     if summary.get("firmware"):
-        row("workload", f"<code>{html.escape(summary['firmware'])}</code>")
+        args = " ".join(summary.get("args") or [])
+        row("workload", f"<code>{html.escape(summary['firmware'])}</code>" + (f" <code>{html.escape(args)}</code>" if args else "")
+            + (f", timeout {summary['timeout_s']:g} s per point" if summary.get("timeout_s") else ""))
     axes = summary.get("axes") or []
     if axes:
         row("axes", "<br>".join(f"<code>{html.escape(a['path'])}</code>: {html.escape(', '.join(map(str, a['values'])))}"

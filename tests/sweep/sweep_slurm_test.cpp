@@ -222,12 +222,12 @@ TEST(SweepSlurm, JobArrayChunksCancelRerunEqualsLocal) {
   if (!why.empty()) GTEST_SKIP() << "Slurm could not start, the Slurm test did not run: " << why;
 
   // Six points in chunks of 2 = 3 array tasks: {0, 1} {2, 3} {4, 5}. Point 0 spins for a minute
-  // (2e9 loop iterations) and is cut by timeout_s; the others take well under a second.
+  // (2e9 loop iterations) and is cut by timeout_s (6 s); the others take well under a second.
   const std::string dir = e2e::tmpdir() + "/slurm";
   fs::create_directories(dir);
   const std::string spec = dir + "/spec.yaml";
   std::ofstream(spec) << "base: " << e2e::cfg() << "\nworkload:\n  firmware: " << e2e::fw("metric_args")
-                      << "\n  args: [\"--args\", \"q={q} spin={spin}\"]\n  metrics: [q]\n  timeout_s: 4\n"
+                      << "\n  args: [\"--args\", \"q={q} spin={spin}\"]\n  metrics: [q]\n  timeout_s: 6\n"
                       << "axes:\n  - param: q\n    values: [1, 2, 3, 4, 5, 6]\n"
                       << "  - param: spin\n    values: [2000000000, 1000, 1001, 1002, 1003, 1004]\n"
                       << "combine: zip\n";
@@ -277,7 +277,7 @@ TEST(SweepSlurm, JobArrayChunksCancelRerunEqualsLocal) {
   EXPECT_EQ(a, b);
   ASSERT_EQ(a.size(), 6u);
   EXPECT_EQ(a[0].at("status"), "timeout");
-  EXPECT_NE(a[0].at("error").find("killed after 4 s"), std::string::npos);
+  EXPECT_NE(a[0].at("error").find("killed after 6 s"), std::string::npos);
   for (size_t i = 1; i < 6; ++i) {
     EXPECT_EQ(a[i].at("status"), "ok") << i;
     EXPECT_EQ(a[i].at("metric.q"), std::to_string(i + 1));
