@@ -1,6 +1,7 @@
 // The interpreter loop and the machine-mode privileged architecture. See cpu.h for the design.
 #include "isa/cpu.h"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -100,7 +101,6 @@ void Cpu::reset(uint32_t pc) {
   mstatus_ = kMstatusMPP;
   mie_ = mip_ = mtvec_ = mepc_ = mcause_ = mtval_ = mscratch_ = mcountinhibit_ = 0;
   load_rd_ = xmac_rd_ = 0;
-  redirect_ = 1;
   semihost_pending_ = false;
 }
 
@@ -230,9 +230,8 @@ bool Cpu::take_trap(uint32_t cause, uint32_t tval, uint32_t epc) {
   uint32_t mie = (mstatus_ & kMstatusMIE) ? kMstatusMPIE : 0;
   mstatus_ = (mstatus_ & ~(kMstatusMIE | kMstatusMPIE)) | mie | kMstatusMPP;
   pc_ = target;
-  cycle_ += cfg_.timing.trap_entry;
+  cycle_ += cfg_.timing.trap_entry + transfer_penalty(target);
   load_rd_ = xmac_rd_ = 0;
-  redirect_ = 1;
   return true;
 }
 
@@ -350,47 +349,44 @@ bool Cpu::csr_write(uint32_t csr, uint32_t v) {
 // the word boundary, the second the rest. Each goes to whatever holds its bytes (a memory through DMI,
 // or the bus) and is counted as one access of the instruction's size. As on Ibex, the second
 // transaction is issued even if the first fails; the fault reported is the first failing part.
-bool Cpu::split_load(uint32_t addr, unsigned len, uint32_t& value, uint64_t& cyc, bool& device,
-                     uint32_t& fault_addr) {
+Cpu::SplitResult Cpu::split_load(uint32_t addr, unsigned len, uint64_t now) {
   const uint32_t first = 4 - (addr & 3);
   const uint32_t part_addr[2] = {addr, addr + first};
   const uint32_t part_len[2] = {first, len - first};
   uint8_t bytes[4] = {0, 0, 0, 0};
-  bool ok = true;
+  SplitResult res;
   for (int i = 0; i < 2; ++i) {
     if (MemRegion* r = find_region(part_addr[i], part_len[i])) {
       std::memcpy(bytes + (part_addr[i] - addr), r->host + (part_addr[i] - r->base), part_len[i]);
       r->reads[size_index(len)]++;
-      cyc += r->read_wait;
-      counters_.mem_wait_cycles += r->read_wait;
+      res.cycles += r->read_wait;
     } else {
       uint32_t d = 0, v = 0;
-      device = true;
-      if (!bus_ || !bus_->read(part_addr[i], &v, part_len[i], cyc, d)) {
-        if (ok) fault_addr = part_addr[i];
-        ok = false;
+      res.device = true;
+      if (!bus_ || !bus_->read(part_addr[i], &v, part_len[i], now + res.cycles, d)) {
+        if (res.ok) res.fault_addr = part_addr[i];
+        res.ok = false;
         continue;
       }
       std::memcpy(bytes + (part_addr[i] - addr), &v, part_len[i]);
-      cyc += d;
-      counters_.mem_wait_cycles += d;
+      res.cycles += d;
       counters_.device_reads++;
     }
   }
+  counters_.mem_wait_cycles += res.cycles;
   counters_.misaligned_splits++;
-  std::memcpy(&value, bytes, 4);
-  if (len < 4) value &= (1u << (8 * len)) - 1;
-  return ok;
+  std::memcpy(&res.value, bytes, 4);
+  if (len < 4) res.value &= (1u << (8 * len)) - 1;
+  return res;
 }
 
-bool Cpu::split_store(uint32_t addr, unsigned len, uint32_t value, uint64_t& cyc, bool& device,
-                      uint32_t& fault_addr) {
+Cpu::SplitResult Cpu::split_store(uint32_t addr, unsigned len, uint32_t value, uint64_t now) {
   const uint32_t first = 4 - (addr & 3);
   const uint32_t part_addr[2] = {addr, addr + first};
   const uint32_t part_len[2] = {first, len - first};
   uint8_t bytes[4];
   std::memcpy(bytes, &value, 4);
-  bool ok = true;
+  SplitResult res;
   for (int i = 0; i < 2; ++i) {
     const uint8_t* src = bytes + (part_addr[i] - addr);
     MemRegion* r = find_region(part_addr[i], part_len[i]);
@@ -398,27 +394,26 @@ bool Cpu::split_store(uint32_t addr, unsigned len, uint32_t value, uint64_t& cyc
       std::memcpy(r->host + (part_addr[i] - r->base), src, part_len[i]);
       if (r->executable) invalidate_code(*r, part_addr[i] - r->base, part_len[i]);
       r->writes[size_index(len)]++;
-      cyc += r->write_wait;
-      counters_.mem_wait_cycles += r->write_wait;
+      res.cycles += r->write_wait;
     } else if (r) {
-      if (ok) fault_addr = part_addr[i];  // read-only memory (flash)
-      ok = false;
+      if (res.ok) res.fault_addr = part_addr[i];  // read-only memory (flash)
+      res.ok = false;
     } else {
       uint32_t d = 0, v = 0;
       std::memcpy(&v, src, part_len[i]);
-      device = true;
-      if (!bus_ || !bus_->write(part_addr[i], &v, part_len[i], cyc, d)) {
-        if (ok) fault_addr = part_addr[i];
-        ok = false;
+      res.device = true;
+      if (!bus_ || !bus_->write(part_addr[i], &v, part_len[i], now + res.cycles, d)) {
+        if (res.ok) res.fault_addr = part_addr[i];
+        res.ok = false;
         continue;
       }
-      cyc += d;
-      counters_.mem_wait_cycles += d;
+      res.cycles += d;
       counters_.device_writes++;
     }
   }
+  counters_.mem_wait_cycles += res.cycles;
   counters_.misaligned_splits++;
-  return ok;
+  return res;
 }
 
 void Cpu::finish_semihost(uint32_t result) {
@@ -430,9 +425,16 @@ void Cpu::finish_semihost(uint32_t result) {
 // ---------------------------------------------------------------------------------------------------
 // The interpreter loop.
 // ---------------------------------------------------------------------------------------------------
-Stop Cpu::run(uint64_t limit) { return cfg_.profile ? run_impl<true>(limit) : run_impl<false>(limit); }
+// Two variants per profiling mode: with a sequential fetch-alignment penalty (every straddling
+// instruction is charged, e.g. PicoRV32) or without (only an instruction reached by a control transfer
+// can pay, e.g. Ibex, CV32E40P: then the per-instruction test is one compare with the last target).
+Stop Cpu::run(uint64_t limit) {
+  const bool seq = cfg_.timing.straddle_sequential != 0;
+  if (cfg_.profile) return seq ? run_impl<true, true>(limit) : run_impl<true, false>(limit);
+  return seq ? run_impl<false, true>(limit) : run_impl<false, false>(limit);
+}
 
-template <bool kProfile>
+template <bool kProfile, bool kSeqStraddle>
 Stop Cpu::run_impl(uint64_t limit) {
   // Interrupts: taken between instructions, when enabled globally and individually.
   if ((mstatus_ & kMstatusMIE) && (mip_ & mie_)) {
@@ -448,11 +450,11 @@ Stop Cpu::run_impl(uint64_t limit) {
   const uint32_t hist_mask = static_cast<uint32_t>(history_.size() - 1);
   const uint32_t fetch_mask = static_cast<uint32_t>(fetch_tags_.size() - 1);
   const uint32_t lanes = cfg_.xmac.lanes ? cfg_.xmac.lanes : 1;
-  // Fetch alignment (timing.h): a 32-bit instruction straddles when pc % width + 4 > width.
-  const uint32_t fw = T.fetch_width, fw_mask = T.fetch_width - 1;
-  const uint32_t c_strad_seq = T.straddle_sequential, c_strad_target = T.straddle_target;
-  const uint32_t c_fallthrough = T.branch_fallthrough_straddle;
-  uint32_t redirect = redirect_;  // this instruction was reached by a control transfer
+  // Fetch alignment (timing.h): an instruction straddles a fetch word of fetch_width bytes when its
+  // first and last byte addresses differ in a bit >= log2(fetch_width).
+  // An instruction reached by a control transfer (jump, taken branch, trap, mret, fence.i) was fetched
+  // after a flush: the transfer itself pays for its target (transfer_penalty), so the dispatch below
+  // only charges straddles in sequence, and only for profiles that have such a penalty.
   uint64_t cyc = cycle_;
   uint32_t pc = pc_;
   uint32_t* const X = x_;
@@ -464,12 +466,10 @@ Stop Cpu::run_impl(uint64_t limit) {
     cycle_ = cyc;                                  \
     if (!take_trap((cause), (tval), pc)) {         \
       pc_ = pc;                                    \
-      redirect_ = redirect;                        \
       return Stop::Fatal;                          \
     }                                              \
     pc = pc_;                                      \
     cyc = cycle_;                                  \
-    redirect = 1;                                  \
     goto next;                                     \
   } while (0)
 
@@ -502,6 +502,7 @@ Stop Cpu::run_impl(uint64_t limit) {
     // Instruction fetch through the fetch buffer / I-cache: a line fill costs the memory's wait
     // states (none for SRAM) and is counted for the energy model either way.
     {
+      const uint32_t last = pc + in.len - 1;  // address of the instruction's last byte
       uint32_t line = pc >> fetch_line_shift_;
       uint32_t& tag = fetch_tags_[line & fetch_mask];
       if (MC_UNLIKELY(tag != line)) {
@@ -511,7 +512,7 @@ Stop Cpu::run_impl(uint64_t limit) {
         code_->fetch_fills++;
       }
       // An instruction straddling two lines needs the next line too.
-      uint32_t end_line = (pc + in.len - 1) >> fetch_line_shift_;
+      uint32_t end_line = last >> fetch_line_shift_;
       if (MC_UNLIKELY(end_line != line)) {
         uint32_t& tag2 = fetch_tags_[end_line & fetch_mask];
         if (tag2 != end_line) {
@@ -521,15 +522,15 @@ Stop Cpu::run_impl(uint64_t limit) {
           code_->fetch_fills++;
         }
       }
+      // Fetch alignment: a 32-bit instruction that straddles two fetch words needs a second beat,
+      // unless the core's prefetcher already holds it (in sequence).
+      if constexpr (kSeqStraddle) {
+        if (MC_UNLIKELY((last ^ pc) >= T.fetch_width)) {
+          cyc += T.straddle_sequential;
+          counters_.fetch_align_cycles += T.straddle_sequential;
+        }
+      }
     }
-    // Fetch alignment: a 32-bit instruction that straddles two fetch words needs a second beat, unless
-    // the core's prefetcher already holds it (in sequence); after a control transfer it never does.
-    if (MC_UNLIKELY((pc & fw_mask) + in.len > fw)) {
-      const uint32_t extra = redirect ? c_strad_target : c_strad_seq;
-      cyc += extra;
-      counters_.fetch_align_cycles += extra;
-    }
-    redirect = 0;
     // Load-use hazard: the previous instruction loaded into a register this one reads.
     if (MC_UNLIKELY(load_rd_ != 0)) {
       const uint8_t m = kIntSources.mask[static_cast<size_t>(in.op)];
@@ -578,12 +579,11 @@ Stop Cpu::run_impl(uint64_t limit) {
       }                                                                                             \
       if ((a_ & 3) + (len) > 4) {                                                                   \
         /* Split: two word-aligned transactions (a misaligned access within one word is one). */   \
-        uint32_t v_ = 0;                                                                            \
-        bool dev_ = false;                                                                          \
-        uint32_t f_ = 0;                                                                            \
-        const bool ok_ = split_load(a_, (len), v_, cyc, dev_, f_);                                  \
-        if (dev_) limit = 0;                                                                        \
-        if (!ok_) TRAP(kLoadAccessFault, f_);                                                       \
+        const SplitResult s_ = split_load(a_, (len), cyc);                                          \
+        cyc += s_.cycles;                                                                           \
+        if (s_.device) limit = 0;                                                                   \
+        if (!s_.ok) TRAP(kLoadAccessFault, s_.fault_addr);                                          \
+        uint32_t v_ = s_.value;                                                                     \
         if (signext) v_ = (len) == 1 ? uint32_t(int32_t(int8_t(v_))) : uint32_t(int32_t(int16_t(v_))); \
         dest_expr = v_;                                                                             \
         cyc += T.misaligned_split_cycles;                                                           \
@@ -629,11 +629,10 @@ Stop Cpu::run_impl(uint64_t limit) {
       }                                                                                   \
       if ((a_ & 3) + (len) > 4) {                                                         \
         /* Split: two word-aligned transactions (within one word: one). */                \
-        bool dev_ = false;                                                                \
-        uint32_t f_ = 0;                                                                  \
-        const bool ok_ = split_store(a_, (len), v_, cyc, dev_, f_);                       \
-        if (dev_) limit = 0;                                                              \
-        if (!ok_) TRAP(kStoreAccessFault, f_);                                            \
+        const SplitResult s_ = split_store(a_, (len), v_, cyc);                           \
+        cyc += s_.cycles;                                                                 \
+        if (s_.device) limit = 0;                                                         \
+        if (!s_.ok) TRAP(kStoreAccessFault, s_.fault_addr);                               \
         cyc += T.misaligned_split_cycles;                                                 \
         break;                                                                            \
       }                                                                                   \
@@ -672,13 +671,13 @@ Stop Cpu::run_impl(uint64_t limit) {
           npc = pc + uint32_t(imm);
           if (MC_UNLIKELY((npc & 2) && !cfg_.features.c)) TRAP(kInsnMisaligned, npc);
           WR(pc + in.len);
-          redirect = 1;
+          cyc += transfer_penalty(npc);
           break;
         case Op::JALR:
           npc = (rs1v + uint32_t(imm)) & ~1u;
           if (MC_UNLIKELY((npc & 2) && !cfg_.features.c)) TRAP(kInsnMisaligned, npc);
           WR(pc + in.len);
-          redirect = 1;
+          cyc += transfer_penalty(npc);
           break;
 
 #define BRANCH(cond)                                                           \
@@ -687,8 +686,8 @@ Stop Cpu::run_impl(uint64_t limit) {
     if (MC_UNLIKELY((npc & 2) && !cfg_.features.c)) TRAP(kInsnMisaligned, npc); \
     cyc += c_taken;                                                            \
     counters_.branches_taken++;                                                \
-    redirect = 1;                                                              \
-    if (MC_UNLIKELY(c_fallthrough != 0)) cyc += fallthrough_penalty(off + in.len, pc + in.len, c_fallthrough, fw); \
+    cyc += transfer_penalty(npc);                                              \
+    if (MC_UNLIKELY(T.branch_fallthrough_straddle != 0)) cyc += fallthrough_penalty(pc + in.len); \
   }                                                                            \
   break;
         case Op::BEQ: BRANCH(rs1v == rs2v)
@@ -753,11 +752,10 @@ Stop Cpu::run_impl(uint64_t limit) {
 
         case Op::FENCE:
           cyc = cyc - T.base[size_t(TClass::SYSTEM)] + T.fence;
-          redirect = T.fence_flushes_fetch;
+          if (T.fence_flushes_fetch) cyc += transfer_penalty(npc);
           break;
         case Op::FENCE_I:
-          cyc = cyc - T.base[size_t(TClass::SYSTEM)] + T.fence_i;
-          redirect = 1;
+          cyc = cyc - T.base[size_t(TClass::SYSTEM)] + T.fence_i + transfer_penalty(npc);
           flush_decode_cache();
           std::fill(fetch_tags_.begin(), fetch_tags_.end(), ~0u);
           limit = 0;
@@ -771,7 +769,6 @@ Stop Cpu::run_impl(uint64_t limit) {
             instret_++;
             pc_ = pc;
             cycle_ = cyc;
-            redirect_ = redirect;
             semihost_pending_ = true;
             return Stop::Semihost;
           }
@@ -781,8 +778,7 @@ Stop Cpu::run_impl(uint64_t limit) {
           uint32_t mpie = mstatus_ & kMstatusMPIE;
           mstatus_ = (mstatus_ & ~kMstatusMIE) | (mpie ? kMstatusMIE : 0) | kMstatusMPIE | kMstatusMPP;
           npc = cfg_.features.c ? mepc_ & ~1u : mepc_ & ~3u;
-          cyc += T.mret;
-          redirect = 1;
+          cyc += T.mret + transfer_penalty(npc);
           limit = 0;  // interrupts may have become enabled
           break;
         }
@@ -791,7 +787,6 @@ Stop Cpu::run_impl(uint64_t limit) {
             instret_++;
             pc_ = npc;
             cycle_ = cyc;
-            redirect_ = redirect;
             return Stop::Wfi;
           }
           break;
@@ -936,7 +931,6 @@ Stop Cpu::run_impl(uint64_t limit) {
   }
   pc_ = pc;
   cycle_ = cyc;
-  redirect_ = redirect;
   return stop;
 #undef TRAP
 #undef LOAD
@@ -946,7 +940,9 @@ Stop Cpu::run_impl(uint64_t limit) {
 #undef FP_RM
 }
 
-template Stop Cpu::run_impl<true>(uint64_t);
-template Stop Cpu::run_impl<false>(uint64_t);
+template Stop Cpu::run_impl<true, true>(uint64_t);
+template Stop Cpu::run_impl<true, false>(uint64_t);
+template Stop Cpu::run_impl<false, true>(uint64_t);
+template Stop Cpu::run_impl<false, false>(uint64_t);
 
 }  // namespace mcucim::isa

@@ -183,7 +183,7 @@ class Cpu {
   void flush_decode_cache();
 
  private:
-  template <bool kProfile>
+  template <bool kProfile, bool kSeqStraddle>
   Stop run_impl(uint64_t cycle_limit);
 
   MemRegion* region_of(uint32_t addr) const {
@@ -192,20 +192,38 @@ class Cpu {
   }
   bool take_trap(uint32_t cause, uint32_t tval, uint32_t epc);  // false: fatal (no handler)
   // A misaligned load/store that crosses a 32-bit word boundary, as two word-aligned transactions (each
-  // to whatever memory or device holds its bytes). Adds the wait states / device latency to `cyc` and
-  // counts one access per transaction. Returns false if a part faulted (`fault_addr`: the first one).
-  // `device` is set if a part went to the bus (the caller must then return to sync).
-  bool split_load(uint32_t addr, unsigned len, uint32_t& value, uint64_t& cyc, bool& device,
-                  uint32_t& fault_addr);
-  bool split_store(uint32_t addr, unsigned len, uint32_t value, uint64_t& cyc, bool& device,
-                   uint32_t& fault_addr);
+  // to whatever memory or device holds its bytes), each counted as one access. Returned by value (no
+  // reference to the run loop's cycle counter escapes: that would keep it out of a register).
+  struct SplitResult {
+    uint32_t value = 0;       // loads: the bytes read (zero-extended)
+    uint32_t cycles = 0;      // wait states / device latency of both transactions
+    uint32_t fault_addr = 0;  // the first part that faulted (if !ok)
+    bool ok = true;
+    bool device = false;      // a part went to the bus (the caller must return to sync)
+  };
+  SplitResult split_load(uint32_t addr, unsigned len, uint64_t now);
+  SplitResult split_store(uint32_t addr, unsigned len, uint32_t value, uint64_t now);
   bool select_code_region(uint32_t pc);
-  // Extra cycles of a taken branch whose fall-through instruction (at `addr`, offset `off` in the
-  // current code region) is a 32-bit instruction straddling two fetch words of `fw` bytes.
-  uint32_t fallthrough_penalty(uint32_t off, uint32_t addr, uint32_t cycles, uint32_t fw) {
+  // Fetch alignment after a control transfer to `target`: if the instruction there is a 32-bit one
+  // that straddles two fetch words, its fetch after the flush costs straddle_target; the dispatch
+  // charges straddle_sequential for it anyway (profiles with a sequential penalty), so the transfer
+  // adds the difference. Charged to the transferring instruction (it waits for the fetch).
+  uint32_t transfer_penalty(uint32_t target) {
+    const TimingProfile& t = cfg_.timing;
+    if ((target & (t.fetch_width - 1)) + 4 <= t.fetch_width) return 0;
+    const MemRegion* r = region_of(target);
+    if (!r || target - r->base > r->size - 2 || (r->host[target - r->base] & 3) != 3) return 0;
+    const uint32_t extra = t.straddle_target - t.straddle_sequential;  // >= 0 (sim/soc.cpp checks)
+    counters_.fetch_align_cycles += extra;
+    return extra;
+  }
+  // Extra cycles of a taken branch whose fall-through instruction (at `addr`, in the current code
+  // region) is a 32-bit instruction straddling two fetch words.
+  uint32_t fallthrough_penalty(uint32_t addr) {
+    const uint32_t fw = cfg_.timing.fetch_width, off = addr - code_base_;
     if ((addr & (fw - 1)) + 4 <= fw || off + 2 > code_size_ || (code_->host[off] & 3) != 3) return 0;
-    counters_.fetch_align_cycles += cycles;
-    return cycles;
+    counters_.fetch_align_cycles += cfg_.timing.branch_fallthrough_straddle;
+    return cfg_.timing.branch_fallthrough_straddle;
   }
   void invalidate_code(MemRegion& r, uint32_t off, uint32_t len);
   uint32_t misa() const;
@@ -227,7 +245,6 @@ class Cpu {
   // Timing state carried between instructions.
   uint8_t load_rd_ = 0;   // rd of the previous instruction if it was an integer load (0: none)
   uint8_t xmac_rd_ = 0;   // rd of the previous Xmac instruction (0: none)
-  uint32_t redirect_ = 1; // the next instruction is fetched after a control transfer (nothing prefetched)
   std::vector<uint32_t> fetch_tags_;  // fetch buffer / I-cache line tags (~0u: empty)
   uint32_t fetch_line_shift_ = 4;
   // Memory.

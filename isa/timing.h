@@ -37,6 +37,7 @@ struct TimingProfile {
   uint32_t straddle_sequential = 0;    // extra cycles of a straddling instruction reached in sequence
   uint32_t straddle_target = 0;        // ... reached by a control transfer (jump, taken branch, trap, mret,
                                        //     fence.i): the fetch was flushed, nothing was prefetched
+                                       //     (>= straddle_sequential; charged to the transfer)
   uint32_t branch_fallthrough_straddle = 0;  // extra cycles of a taken conditional branch whose
                                        // fall-through instruction straddles (its prefetch completes first)
 

@@ -98,6 +98,10 @@ isa::TimingProfile load_timing(const Config& cfg, const std::string& profile) {
   t.straddle_sequential = u32("fetch.straddle_sequential", 0, kMaxCycles);
   t.straddle_target = u32("fetch.straddle_target", 0, kMaxCycles);
   t.branch_fallthrough_straddle = u32("fetch.branch_fallthrough_straddle", 0, kMaxCycles);
+  if (t.straddle_target < t.straddle_sequential)
+    src("fetch.straddle_target").fail("timing.fetch.straddle_target",
+        fmt::format("expected at least fetch.straddle_sequential ({}): a fetch after a flush cannot be "
+                    "faster than one the prefetcher prepared, found {}", t.straddle_sequential, t.straddle_target));
   {
     const Config& c = src("misaligned.mode");
     c.get<std::string>("timing.misaligned.mode");  // required

@@ -8,7 +8,8 @@
 // by harness.h, not by sim/): class cost, iterative-shift steps, division by zero, taken-branch
 // penalty, load-use stall, and fetch alignment (a 32-bit instruction at an address 2 mod 4 costs
 // straddle_sequential, or straddle_target after a control transfer; a taken branch whose fall-through
-// is such an instruction costs branch_fallthrough_straddle more). Code and data are in zero-wait SRAM.
+// is such an instruction costs branch_fallthrough_straddle more; the difference straddle_target -
+// straddle_sequential is charged to the transfer). Code and data are in zero-wait SRAM.
 // The test checks every instruction's cost, the firmware's own rdcycle deltas per kernel, and the total.
 #include <gtest/gtest.h>
 
@@ -147,12 +148,14 @@ Decoded classify(uint32_t raw) {
 
 struct Counter {
   isa::TimingProfile T;
-  bool after_transfer = true;  // reset: nothing prefetched
   uint32_t load_rd = 0;
 
   // Cycles of the instruction `raw` at `pc`, given the registers before it and the next pc;
-  // `next_raw16` is the halfword at pc + len (for the fall-through rule).
-  uint64_t cost(uint32_t pc, uint32_t raw, const uint32_t* x, uint32_t next_pc, uint16_t next_raw16) {
+  // `next_raw16` is the halfword at pc + len (for the fall-through rule), `target_raw16` the one at
+  // next_pc. A transfer pays for fetching its straddling target after the flush (the target itself
+  // pays only what any straddle in sequence pays).
+  uint64_t cost(uint32_t pc, uint32_t raw, const uint32_t* x, uint32_t next_pc, uint16_t next_raw16,
+                uint16_t target_raw16) {
     const Decoded d = classify(raw);
     uint64_t c = T.base[size_t(d.cls)];
     if (d.shift_imm >= 0 || d.shift_reg >= 0) {
@@ -164,14 +167,16 @@ struct Counter {
     if (d.len == 4 && (raw & 0x707f) == 0x100f) c = T.fence_i;
     if (load_rd && (d.reads >> load_rd & 1)) c += T.load_use_stall;
     const bool straddles = d.len == 4 && pc % T.fetch_width == T.fetch_width - 2;
-    if (straddles) c += after_transfer ? T.straddle_target : T.straddle_sequential;
+    if (straddles) c += T.straddle_sequential;
     const bool taken = d.branch && next_pc != pc + d.len;
     if (taken) {
       c += T.branch_taken_penalty;
       const uint32_t ft = pc + d.len;
       if ((next_raw16 & 3) == 3 && ft % T.fetch_width == T.fetch_width - 2) c += T.branch_fallthrough_straddle;
     }
-    after_transfer = d.jump || taken || (d.fence && T.fence_flushes_fetch);
+    const bool transfer = d.jump || taken || (d.fence && T.fence_flushes_fetch);
+    if (transfer && (target_raw16 & 3) == 3 && next_pc % T.fetch_width == T.fetch_width - 2)
+      c += T.straddle_target - T.straddle_sequential;
     load_rd = d.is_load ? d.rd : 0;
     return c;
   }
@@ -216,9 +221,10 @@ TEST_P(KernelTiming, EveryInstructionAndEveryKernelAsTheRulesSay) {
     const isa::Stop s = cpu.run(before + 1);  // exactly one instruction
     ASSERT_EQ(s, isa::Stop::Limit) << "at pc 0x" << std::hex << pc;
     const unsigned len = (raw & 3) == 3 ? 4 : 2;
-    uint16_t next16 = 0;
+    uint16_t next16 = 0, target16 = 0;
     cpu.debug_read(pc + len, &next16, 2);
-    const uint64_t want = counter.cost(pc, raw, x, cpu.pc(), next16);
+    cpu.debug_read(cpu.pc(), &target16, 2);
+    const uint64_t want = counter.cost(pc, raw, x, cpu.pc(), next16, target16);
     const uint64_t got = cpu.cycle() - before;
     // rdcycle (csrrs rd, cycle, x0) reads the count before its own execution cycles (after its fetch
     // and any stall): the expected total so far plus its cost beyond the CSR class cost.

@@ -236,7 +236,9 @@ TEST_P(Timing, Fence) {
     p(fence_i())(wfi());
     EXPECT_EQ(cycles(p), uint64_t(T.fence_i) + sys());
   }
-  if (GetParam().rfind("picorv32", 0) == 0) EXPECT_EQ(T.fence, 3u) << "PicoRV32 RTL: fence takes 3 cycles";
+  if (GetParam().rfind("picorv32", 0) == 0) {
+    EXPECT_EQ(T.fence, 3u) << "PicoRV32 RTL: fence takes 3 cycles";
+  }
 }
 
 // ---- fetch alignment ------------------------------------------------------------------------------
@@ -253,7 +255,9 @@ TEST_P(Timing, StraddlingInstructionsInSequence) {
   p(wfi());              // +12
   EXPECT_EQ(cycles(p), 4ull * c(TClass::ALU) + 2 * T.straddle_sequential + sys());
   EXPECT_EQ(last().cpu().counters().fetch_align_cycles, 2ull * T.straddle_sequential);
-  if (GetParam().rfind("picorv32", 0) == 0) EXPECT_EQ(cycles(p), 4u * 3 + 2 + 4) << "PicoRV32: +1 per straddle";
+  if (GetParam().rfind("picorv32", 0) == 0) {
+    EXPECT_EQ(cycles(p), 4u * 3 + 2 + 4) << "PicoRV32: +1 per straddle";
+  }
 }
 
 TEST_P(Timing, CompressedInstructionsAtHalfwordsCostNothingExtra) {

@@ -115,6 +115,9 @@ TEST(TimingProfile, BadParametersAreConfigErrors) {
   EXPECT_THAT(e, HasSubstr("timing.fence"));
   e = error_of({"timing.fetch.straddle_sequential=1000000"});
   EXPECT_THAT(e, HasSubstr("expected 0..100000"));
+  e = error_of({"timing.fetch.straddle_sequential=2"});  // more than straddle_target (1)
+  EXPECT_THAT(e, HasSubstr("timing.fetch.straddle_target"));
+  EXPECT_THAT(e, HasSubstr("at least fetch.straddle_sequential"));
   e = error_of({"timing.misaligned.mode=fix"});
   EXPECT_THAT(e, HasSubstr("timing.misaligned.mode"));
   EXPECT_THAT(e, HasSubstr("split"));
