@@ -14,7 +14,7 @@ REPEAT=${REPEAT:-3}   # each measurement is the fastest of REPEAT runs (the host
 run_mcucim() {  # $@ = extra args; prints "instret host_s cycles" (host_s: the minimum over REPEAT runs)
   local rep best=""; rep=$(mktemp)
   for _ in $(seq "$REPEAT"); do
-    "$MCUCIM" run -c configs/mcu-base.yaml --elf "$ELF" -q --report "$rep" "$@" > /dev/null
+    "$MCUCIM" run -c "${CFG:-configs/mcu-base.yaml}" --elf "$ELF" -q --report "$rep" "$@" > /dev/null
     best=$(python3 -c "import json; r=json.load(open('$rep')); b='$best'.split(); t=r['sim']['host_s']
 print(r['instret'], min(t, float(b[1])) if b else t, r['cycles'])")
   done
@@ -38,6 +38,18 @@ read -r instret host cycles < <(run_mcucim --no-energy)
 noe=$(python3 -c "print(f'{$instret/$host/1e6:.1f}')")
 printf "%-34s %14d %10.3f %10s\n" "mcucim, picorv32, --no-energy" "$instret" "$host" "$noe"
 python3 -c "print(f'energy accounting on/off speed ratio: {$ref_mips/$noe:.3f}')"
+
+# Cost of the protection checks (docs/CSRS.md, "Cost") on a core with U-mode, PMP and triggers
+# (configs/mcu-secure.yaml, ibex timing): bench_int in M-mode (nothing to check: the unchecked loop) and
+# bench_int_user, the same kernels in U-mode under one PMP entry (every fetch, load and store checked).
+if [ -f "$BUILD/firmware/bench_int_user.elf" ]; then
+  for fw in bench_int bench_int_user; do
+    read -r instret host cycles < <(ELF=$BUILD/firmware/$fw.elf CFG=configs/mcu-secure.yaml run_mcucim)
+    m=$(python3 -c "print(f'{$instret/$host/1e6:.1f}')")
+    printf "%-34s %14d %10.3f %10s\n" "mcucim, mcu-secure, $fw" "$instret" "$host" "$m"
+    [ "$fw" = bench_int ] && sec_m=$m || python3 -c "print(f'protection checks in use / unused speed ratio: {$m/$sec_m:.3f}')"
+  done
+fi
 
 if command -v qemu-system-riscv32 > /dev/null; then
   qbest=""
