@@ -58,9 +58,9 @@ inline void store_le(uint8_t* p, uint32_t v, unsigned len) {
 Cpu::Cpu(const CpuConfig& cfg, Bus* bus)
     : cfg_(cfg),
       bus_(bus),
+      page_map_(new uint8_t[1u << 20]()),
       pmp_(cfg.pmp_entries, cfg.pmp_granularity),
-      triggers_(cfg.triggers, cfg.user_mode),
-      page_map_(new uint8_t[1u << 20]()) {
+      triggers_(cfg.triggers, cfg.user_mode) {
   uint32_t lines = cfg_.fetch_lines ? cfg_.fetch_lines : 1;
   fetch_tags_.assign(lines, ~0u);
   fetch_line_shift_ = 0;
@@ -122,10 +122,23 @@ void Cpu::update_checks() {
   check_fetch_ = (pmp_on && (priv_ != kPrivM || locked)) || (armed & Triggers::kExecute);
   check_data_ = (pmp_on && (data_user || locked)) || (armed & (Triggers::kLoad | Triggers::kStore));
   checks_ = check_fetch_ || check_data_ || skip_triggers_;
+  fetch_ok_ = load_ok_ = store_ok_ = OkRange{};
+  update_fetch_each();
 }
 
-uint32_t Cpu::check_fetch(uint32_t pc, uint32_t len, bool skip_triggers, uint32_t& tval) {
-  if (!skip_triggers && (triggers_.armed() & Triggers::kExecute)) {
+void Cpu::update_fetch_each() {
+  fetch_each_ = check_fetch_ && !(code_ && fetch_ok_.lo <= code_base_ && uint64_t(code_base_) + code_size_ <= fetch_ok_.hi);
+}
+
+bool Cpu::skipping_triggers() {
+  if (!skip_triggers_) return false;
+  if (instret_ == skip_instret_) return true;
+  skip_triggers_ = false;  // that instruction has retired
+  return false;
+}
+
+uint32_t Cpu::check_fetch(uint32_t pc, uint32_t len, uint32_t& tval) {
+  if ((triggers_.armed() & Triggers::kExecute) && !skipping_triggers()) {
     const int t = triggers_.match(Triggers::kExecute, pc, 1, priv_);
     if (t >= 0) {
       triggers_.set_hit(unsigned(t));
@@ -139,7 +152,13 @@ uint32_t Cpu::check_fetch(uint32_t pc, uint32_t len, bool skip_triggers, uint32_
   }
   if (pmp_.implemented() && (priv_ != kPrivM || pmp_.any_locked())) {
     const bool machine = priv_ == kPrivM;
-    if (!pmp_.check(pc, len, Pmp::kX, machine)) {
+    uint64_t lo, hi;
+    if (pmp_.check(pc, len, Pmp::kX, machine, lo, hi)) {
+      if (!(triggers_.armed() & Triggers::kExecute)) {
+        fetch_ok_ = OkRange{lo, hi};
+        update_fetch_each();
+      }
+    } else {
       // mtval: the address of the part of the instruction that faulted (mepc: its start).
       tval = (len == 4 && pmp_.check(pc, 2, Pmp::kX, machine)) ? pc + 2 : pc;
       return kInsnAccessFault;
@@ -148,9 +167,9 @@ uint32_t Cpu::check_fetch(uint32_t pc, uint32_t len, bool skip_triggers, uint32_
   return 0;
 }
 
-uint32_t Cpu::check_data(uint32_t addr, uint32_t len, bool store, bool skip_triggers, bool pmp) {
+uint32_t Cpu::check_data(uint32_t addr, uint32_t len, bool store, bool pmp) {
   const uint8_t kind = store ? Triggers::kStore : Triggers::kLoad;
-  if (!skip_triggers && (triggers_.armed() & kind)) {
+  if ((triggers_.armed() & kind) && !skipping_triggers()) {
     const int t = triggers_.match(kind, addr, len, priv_);
     if (t >= 0) {
       triggers_.set_hit(unsigned(t));
@@ -163,8 +182,12 @@ uint32_t Cpu::check_data(uint32_t addr, uint32_t len, bool store, bool skip_trig
   }
   if (pmp && pmp_.implemented()) {
     const Priv eff = (priv_ == kPrivM && (mstatus_ & kMstatusMPRV)) ? Priv((mstatus_ & kMstatusMPP) >> 11) : priv_;
-    if ((eff != kPrivM || pmp_.any_locked()) && !pmp_.check(addr, len, store ? Pmp::kW : Pmp::kR, eff == kPrivM))
-      return store ? kStoreAccessFault : kLoadAccessFault;
+    if (eff != kPrivM || pmp_.any_locked()) {
+      uint64_t lo, hi;
+      if (!pmp_.check(addr, len, store ? Pmp::kW : Pmp::kR, eff == kPrivM, lo, hi))
+        return store ? kStoreAccessFault : kLoadAccessFault;
+      if (!(triggers_.armed() & kind)) (store ? store_ok_ : load_ok_) = OkRange{lo, hi};
+    }
   }
   return 0;
 }
@@ -308,6 +331,7 @@ bool Cpu::select_code_region(uint32_t pc) {
   code_ = r;
   code_base_ = r->base;
   code_size_ = r->size;
+  update_fetch_each();
   return true;
 }
 
@@ -647,14 +671,10 @@ Stop Cpu::run_impl(uint64_t limit) {
       *ip = decode(raw, cfg_.features);
     }
     const Insn in = *ip;
-    // Triggers may be skipped for this one instruction (step_over_triggers, after a debugger stop).
-    [[maybe_unused]] bool skip_trig = false;
     if constexpr (kChecked) {
-      skip_trig = skip_triggers_;
-      skip_triggers_ = false;
-      if (check_fetch_) {
+      if (fetch_each_ && !fetch_ok_.covers(pc, in.len)) {
         uint32_t tval = 0;
-        const uint32_t c = check_fetch(pc, in.len, skip_trig, tval);
+        const uint32_t c = check_fetch(pc, in.len, tval);
         if (MC_UNLIKELY(c != 0)) {
           if (c == kHalt) HALT_FOR_DEBUGGER(false);
           TRAP(c, tval);
@@ -726,9 +746,9 @@ Stop Cpu::run_impl(uint64_t limit) {
 // traps as misaligned skips the PMP check (that exception outranks the access fault).
 #define CHECK_DATA(a, len, store, misaligned_cause)                                              \
   if constexpr (kChecked) {                                                                      \
-    if (check_data_) {                                                                           \
+    if (check_data_ && !((store) ? store_ok_ : load_ok_).covers((a), (len))) {                   \
       const bool pmp_ = !(((a) & ((len) - 1)) && misaligned_traps());                            \
-      const uint32_t c_ = check_data((a), (len), (store), skip_trig, pmp_);                      \
+      const uint32_t c_ = check_data((a), (len), (store), pmp_);                                 \
       if (MC_UNLIKELY(c_ != 0)) {                                                                \
         if (c_ == kHalt) HALT_FOR_DEBUGGER(true);                                                \
         TRAP(c_, (a));                                                                           \

@@ -239,7 +239,11 @@ class Cpu {
   // Disarm trigger `index` (whoever armed it) and give it back to the program (dmode = 0).
   void clear_debug_trigger(unsigned index);
   const DebugEvent& debug_event() const { return debug_event_; }
-  void step_over_triggers() { skip_triggers_ = true; update_checks(); }
+  void step_over_triggers() {
+    skip_triggers_ = true;
+    skip_instret_ = instret_;  // the next instruction to retire
+    update_checks();
+  }
   const Triggers& triggers() const { return triggers_; }
   const Pmp& pmp() const { return pmp_; }
 
@@ -263,10 +267,11 @@ class Cpu {
   // Slow path (only with checks_): may the instruction at `pc` of `len` bytes be fetched and
   // executed? Returns 0, or the exception cause (breakpoint, access fault; tval set), or kHalt.
   static constexpr uint32_t kHalt = 0xffffffffu;
-  uint32_t check_fetch(uint32_t pc, uint32_t len, bool skip_triggers, uint32_t& tval);
+  uint32_t check_fetch(uint32_t pc, uint32_t len, uint32_t& tval);
   // ... may `len` bytes at `addr` be loaded / stored? `pmp`: also check PMP (false when a
   // misaligned-address exception outranks the access fault).
-  uint32_t check_data(uint32_t addr, uint32_t len, bool store, bool skip_triggers, bool pmp);
+  uint32_t check_data(uint32_t addr, uint32_t len, bool store, bool pmp);
+  bool skipping_triggers();  // step_over_triggers() is in force for the current instruction
   // Recompute checks_ after anything that changes what PMP/triggers can do.
   void update_checks();
   bool csr_allowed(uint32_t csr) const;  // privilege / mcounteren check for the current mode
@@ -293,14 +298,6 @@ class Cpu {
   uint32_t fflags_ = 0, frm_ = 0;
   uint32_t mstatus_ = kMstatusMPP, mie_ = 0, mip_ = 0, mtvec_ = 0, mepc_ = 0, mcause_ = 0,
            mtval_ = 0, mscratch_ = 0, mcountinhibit_ = 0, mcounteren_ = 0;
-  Priv priv_ = kPrivM;
-  // Protection (see "Protection checks" above).
-  Pmp pmp_;
-  Triggers triggers_;
-  bool checks_ = false;        // run the checked loop
-  bool check_fetch_ = false;   // fetches may be denied (PMP in U-mode / locked entries, execute triggers)
-  bool check_data_ = false;    // loads/stores may be denied
-  bool skip_triggers_ = false; // the next instruction ignores triggers (step_over_triggers)
   DebugEvent debug_event_;
   uint64_t cycle_ = 0, instret_ = 0;
   int64_t mcycle_offset_ = 0, minstret_offset_ = 0;  // program writes to mcycle/minstret
@@ -322,6 +319,28 @@ class Cpu {
   std::vector<uint32_t> history_;
   uint32_t history_pos_ = 0;
   bool semihost_pending_ = false;
+  // Privilege and protection state (after the hot members, which keep their offsets).
+  Priv priv_ = kPrivM;
+  // Protection (see "Protection checks" above).
+  Pmp pmp_;
+  Triggers triggers_;
+  bool checks_ = false;        // run the checked loop
+  bool check_fetch_ = false;   // fetches may be denied (PMP in U-mode / locked entries, execute triggers)
+  bool check_data_ = false;    // loads/stores may be denied
+  bool skip_triggers_ = false; // the instruction with instret_ == skip_instret_ ignores triggers
+  uint64_t skip_instret_ = 0;
+  // Address ranges [lo, hi) that PMP allows for fetches / loads / stores in the current mode, cached
+  // from the last check (empty: lo > hi). Reset by update_checks(); not used while triggers of that
+  // kind are armed.
+  struct OkRange {
+    uint64_t lo = 1, hi = 0;
+    bool covers(uint32_t a, uint32_t len) const { return a >= lo && uint64_t(a) + len <= hi; }
+  };
+  OkRange fetch_ok_, load_ok_, store_ok_;
+  // Fetches in the current code region need a look at fetch_ok_ (check_fetch_, and the region is not
+  // wholly inside fetch_ok_).
+  bool fetch_each_ = false;
+  void update_fetch_each();
 };
 
 }  // namespace mcucim::isa

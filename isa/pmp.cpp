@@ -87,6 +87,9 @@ void Pmp::rebuild() {
     if (r.hi == r.lo) continue;
     r.perm = cfg_[i] & (kCfgR | kCfgW | kCfgX);
     r.locked = (cfg_[i] & kCfgL) != 0;
+    r.alone = true;
+    for (unsigned k = 0; k < n_active_; ++k)
+      if (active_[k].lo < r.hi && r.lo < active_[k].hi) r.alone = false;
     any_locked_ |= r.locked;
     active_index_[n_active_] = uint8_t(i);
     active_[n_active_++] = r;
@@ -94,13 +97,25 @@ void Pmp::rebuild() {
 }
 
 bool Pmp::check(uint32_t addr, uint32_t len, uint8_t perm, bool machine) const {
+  uint64_t lo, hi;
+  return check(addr, len, perm, machine, lo, hi);
+}
+
+bool Pmp::check(uint32_t addr, uint32_t len, uint8_t perm, bool machine, uint64_t& lo, uint64_t& hi) const {
+  lo = 1;
+  hi = 0;
   const uint64_t a = addr, e = uint64_t(addr) + len;
   for (unsigned k = 0; k < n_active_; ++k) {
     const Region& r = active_[k];
     if (e <= r.lo || a >= r.hi) continue;        // no byte in this entry
     if (a < r.lo || e > r.hi) return false;      // some bytes match, not all: the access fails
-    if (machine && !r.locked) return true;       // unlocked entries do not restrict M-mode
-    return (r.perm & perm) == perm;
+    const bool ok = (machine && !r.locked) ||    // unlocked entries do not restrict M-mode
+                    (r.perm & perm) == perm;
+    if (ok && r.alone) {
+      lo = r.lo;
+      hi = r.hi;
+    }
+    return ok;
   }
   return machine;  // no entry matches: M-mode succeeds, U-mode fails (entries are implemented)
 }

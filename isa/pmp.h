@@ -40,6 +40,10 @@ class Pmp {
   // access is made in M-mode (unlocked entries do not restrict it). The lowest-numbered entry that
   // matches any byte decides; it must contain all bytes. No match: M-mode succeeds, U-mode fails.
   bool check(uint32_t addr, uint32_t len, uint8_t perm, bool machine) const;
+  // The same, and when the access is allowed by an entry that no higher-priority entry overlaps, that
+  // entry's range in [lo, hi): every access of the same kind and mode inside it is allowed too (the
+  // caller may cache it until the PMP CSRs or the mode change). Otherwise lo > hi (nothing).
+  bool check(uint32_t addr, uint32_t len, uint8_t perm, bool machine, uint64_t& lo, uint64_t& hi) const;
 
   // The byte range [lo, hi) of entry i as matched (hi == lo: matches nothing), for reports/tests.
   void range(unsigned i, uint64_t& lo, uint64_t& hi) const;
@@ -49,6 +53,7 @@ class Pmp {
     uint64_t lo = 0, hi = 0;  // bytes [lo, hi) in the 34-bit physical space
     uint8_t perm = 0;
     bool locked = false;
+    bool alone = false;  // no higher-priority entry overlaps it
   };
   void rebuild();
   uint32_t read_addr(unsigned i) const;
