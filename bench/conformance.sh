@@ -60,7 +60,7 @@ needs() {
   case "$1" in rv32um) echo m ;; rv32uc) echo c ;; rv32uf) echo f ;; *) echo "" ;; esac
 }
 # What a config's core has, from its YAML after includes (needs python3-yaml): "ISA TRIGGERS PMP MISALIGNED"
-# (absent keys: 0 triggers, 0 PMP entries, misaligned "default" = the timing profile's behaviour).
+# (absent keys: 0 triggers, 0 PMP entries, misaligned = the timing profile's misaligned.mode).
 core_of() {
   python3 - "$1" <<'EOF'
 import sys, yaml, os
@@ -77,7 +77,14 @@ def load(p):
     merge(base, d)
     return base
 c = load(sys.argv[1])['soc']['core']
-print(c['isa'], c.get('triggers', 0), (c.get('pmp') or {}).get('entries', 0), c.get('misaligned', 'default'))
+mis = c.get('misaligned')
+if mis is None:  # the core's own behaviour: the timing profile's misaligned.mode
+    t = c['timing']
+    if '/' not in t and not t.endswith('.yaml'):
+        beside = os.path.join(os.path.dirname(sys.argv[1]), 'timing', t + '.yaml')
+        t = beside if os.path.exists(beside) else os.path.join('configs', 'timing', t + '.yaml')
+    mis = load(t)['timing']['misaligned']['mode']
+print(c['isa'], c.get('triggers', 0), (c.get('pmp') or {}).get('entries', 0), mis)
 EOF
 }
 # A program that needs a feature the config's core does not have is not run there ("n/a"):
@@ -87,7 +94,7 @@ na_reason() {  # $1 = program name, $2.. = core_of fields
   case "$name" in
     *-breakpoint) [ "$trig" -gt 0 ] || echo "no debug triggers (soc.core.triggers = 0)" ;;
     *-pmpaddr) [ "$pmp" -gt 0 ] || echo "no PMP (soc.core.pmp.entries = 0)" ;;
-    *-ma_data) [ "$mis" != trap ] || echo "misaligned loads/stores trap (soc.core.misaligned = trap)" ;;
+    *-ma_data) [ "$mis" != trap ] || echo "misaligned loads/stores trap on this core (soc.core.misaligned / the profile: trap)" ;;
   esac
 }
 
