@@ -39,6 +39,25 @@ noe=$(python3 -c "print(f'{$instret/$host/1e6:.1f}')")
 printf "%-34s %14d %10.3f %10s\n" "mcucim, picorv32, --no-energy" "$instret" "$host" "$noe"
 python3 -c "print(f'energy accounting on/off speed ratio: {$ref_mips/$noe:.3f}')"
 
+# Cost of the protection checks (docs/CSRS.md, "Cost") on a core with U-mode, PMP and triggers
+# (configs/mcu-secure.yaml, ibex timing): bench_int in M-mode (nothing to check: the unchecked loop) and
+# bench_int_user, the same kernels in U-mode under one PMP entry (every fetch, load and store checked).
+# Compared by user CPU time (fastest of REPEAT), which a busy host disturbs less than wall time.
+if [ -f "$BUILD/firmware/bench_int_user.elf" ]; then
+  cpu_s() {  # fastest user CPU seconds of REPEAT runs of $1.elf on mcu-secure
+    local best=""
+    for _ in $(seq "$REPEAT"); do
+      t=$( { TIMEFORMAT=%U; time "$MCUCIM" run -c configs/mcu-secure.yaml --elf "$BUILD/firmware/$1.elf" -q > /dev/null; } 2>&1 )
+      best=$(python3 -c "b='$best'; print(min($t, float(b)) if b else $t)")
+    done
+    echo "$best"
+  }
+  m=$(cpu_s bench_int); u=$(cpu_s bench_int_user)
+  printf "%-34s %14s %10.3f (user CPU s)\n" "mcucim, mcu-secure, M-mode" "" "$m"
+  printf "%-34s %14s %10.3f (user CPU s)\n" "mcucim, mcu-secure, U-mode + PMP" "" "$u"
+  python3 -c "print(f'protection checks in use / not in use, CPU time: {$u/$m:.3f}')"
+fi
+
 if command -v qemu-system-riscv32 > /dev/null; then
   qbest=""
   for _ in $(seq "$REPEAT"); do

@@ -1,4 +1,5 @@
-// The interpreter loop and the machine-mode privileged architecture. See cpu.h for the design.
+// The interpreter loop and the privileged architecture (M-mode, optional U-mode, PMP and trigger
+// checks). See cpu.h for the design.
 #include "isa/cpu.h"
 
 #include <algorithm>
@@ -56,7 +57,12 @@ inline void store_le(uint8_t* p, uint32_t v, unsigned len) {
 }
 }  // namespace
 
-Cpu::Cpu(const CpuConfig& cfg, Bus* bus) : cfg_(cfg), bus_(bus), page_map_(new uint8_t[1u << 20]()) {
+Cpu::Cpu(const CpuConfig& cfg, Bus* bus)
+    : cfg_(cfg),
+      bus_(bus),
+      page_map_(new uint8_t[1u << 20]()),
+      pmp_(cfg.pmp_entries, cfg.pmp_granularity),
+      triggers_(cfg.triggers, cfg.user_mode) {
   uint32_t lines = cfg_.fetch_lines ? cfg_.fetch_lines : 1;
   fetch_tags_.assign(lines, ~0u);
   fetch_line_shift_ = 0;
@@ -99,9 +105,133 @@ void Cpu::reset(uint32_t pc) {
   pc_ = pc;
   fflags_ = frm_ = 0;
   mstatus_ = kMstatusMPP;
-  mie_ = mip_ = mtvec_ = mepc_ = mcause_ = mtval_ = mscratch_ = mcountinhibit_ = 0;
+  mie_ = mip_ = mtvec_ = mepc_ = mcause_ = mtval_ = mscratch_ = mcountinhibit_ = mcounteren_ = 0;
+  priv_ = kPrivM;
+  pmp_ = Pmp(cfg_.pmp_entries, cfg_.pmp_granularity);  // pmpcfg A and L reset to 0
+  triggers_ = Triggers(cfg_.triggers, cfg_.user_mode);
+  skip_triggers_ = false;
+  update_checks();
   load_rd_ = xmac_rd_ = 0;
   semihost_pending_ = false;
+}
+
+void Cpu::update_checks() {
+  const bool pmp_on = pmp_.implemented();
+  const bool locked = pmp_on && pmp_.any_locked();
+  // Loads and stores in M-mode with MPRV = 1 are checked with the privilege in MPP.
+  const bool data_user = priv_ != kPrivM ||
+                         ((mstatus_ & kMstatusMPRV) && ((mstatus_ & kMstatusMPP) >> 11) != kPrivM);
+  const uint8_t armed = triggers_.armed();
+  check_fetch_ = (pmp_on && (priv_ != kPrivM || locked)) || (armed & Triggers::kExecute);
+  check_data_ = (pmp_on && (data_user || locked)) || (armed & (Triggers::kLoad | Triggers::kStore));
+  checks_ = check_fetch_ || check_data_ || skip_triggers_;
+  fetch_ok_ = load_ok_ = store_ok_ = OkRange{};
+  update_fetch_each();
+}
+
+void Cpu::update_fetch_each() {
+  fetch_each_ = check_fetch_ && !(code_ && fetch_ok_.lo <= code_base_ && uint64_t(code_base_) + code_size_ <= fetch_ok_.hi);
+}
+
+bool Cpu::skipping_triggers() {
+  if (!skip_triggers_) return false;
+  if (instret_ == skip_instret_) return true;
+  skip_triggers_ = false;  // that instruction has retired
+  return false;
+}
+
+uint32_t Cpu::check_fetch(uint32_t pc, uint32_t len, uint32_t& tval) {
+  if ((triggers_.armed() & Triggers::kExecute) && !skipping_triggers()) {
+    const int t = triggers_.match(Triggers::kExecute, pc, 1, priv_);
+    if (t >= 0) {
+      triggers_.set_hit(unsigned(t));
+      if (triggers_.debugger_owned(unsigned(t))) {
+        debug_event_ = DebugEvent{unsigned(t), Triggers::kExecute, pc, pc};
+        return kHalt;
+      }
+      tval = pc;
+      return kBreakpoint;
+    }
+  }
+  if (pmp_.implemented() && (priv_ != kPrivM || pmp_.any_locked())) {
+    const bool machine = priv_ == kPrivM;
+    uint64_t lo, hi;
+    if (pmp_.check(pc, len, Pmp::kX, machine, lo, hi)) {
+      if (!(triggers_.armed() & Triggers::kExecute)) {
+        fetch_ok_ = OkRange{lo, hi};
+        update_fetch_each();
+      }
+    } else {
+      // mtval: the address of the part of the instruction that faulted (mepc: its start).
+      tval = (len == 4 && pmp_.check(pc, 2, Pmp::kX, machine)) ? pc + 2 : pc;
+      return kInsnAccessFault;
+    }
+  }
+  return 0;
+}
+
+uint32_t Cpu::check_data(uint32_t addr, uint32_t len, bool store, bool pmp) {
+  const uint8_t kind = store ? Triggers::kStore : Triggers::kLoad;
+  if ((triggers_.armed() & kind) && !skipping_triggers()) {
+    const int t = triggers_.match(kind, addr, len, priv_);
+    if (t >= 0) {
+      triggers_.set_hit(unsigned(t));
+      if (triggers_.debugger_owned(unsigned(t))) {
+        debug_event_ = DebugEvent{unsigned(t), kind, addr, 0};
+        return kHalt;
+      }
+      return kBreakpoint;
+    }
+  }
+  if (pmp && pmp_.implemented()) {
+    const Priv eff = (priv_ == kPrivM && (mstatus_ & kMstatusMPRV)) ? Priv((mstatus_ & kMstatusMPP) >> 11) : priv_;
+    if (eff != kPrivM || pmp_.any_locked()) {
+      uint64_t lo, hi;
+      if (!pmp_.check(addr, len, store ? Pmp::kW : Pmp::kR, eff == kPrivM, lo, hi))
+        return store ? kStoreAccessFault : kLoadAccessFault;
+      if (!(triggers_.armed() & kind)) (store ? store_ok_ : load_ok_) = OkRange{lo, hi};
+    }
+  }
+  return 0;
+}
+
+bool Cpu::csr_allowed(uint32_t csr) const {
+  if (((csr >> 8) & 3) > priv_) return false;  // bits 9:8: the lowest privilege that may access it
+  // U-mode counters (cycle, time, instret, hpmcounterN and their high halves): mcounteren bit N.
+  if (priv_ == kPrivU && ((csr >= 0xC00 && csr <= 0xC1F) || (csr >= 0xC80 && csr <= 0xC9F)))
+    return (mcounteren_ >> (csr & 0x1f)) & 1;
+  return true;
+}
+
+bool Cpu::set_debug_trigger(unsigned index, const DebugTrigger& t) {
+  if (index >= triggers_.count() || !(t.execute || t.load || t.store)) return false;
+  if (t.size == 0 || (t.size & (t.size - 1)) || (t.address & (t.size - 1))) return false;
+  // mcontrol6 (type 6), dmode = 1, action = 1 (enter Debug Mode), m (and u), match equal or NAPOT.
+  uint32_t tdata1 = (6u << 28) | (1u << 27) | (1u << 12) | (1u << 6) | (cfg_.user_mode ? 1u << 3 : 0) |
+                    (t.execute ? Triggers::kExecute : 0) | (t.store ? Triggers::kStore : 0) |
+                    (t.load ? Triggers::kLoad : 0);
+  uint32_t tdata2 = t.address;
+  if (t.size > 1) {
+    tdata1 |= 1u << 7;            // NAPOT
+    tdata2 |= t.size / 2 - 1;     // trailing ones encode the size
+  }
+  const uint32_t sel = triggers_.tselect();
+  triggers_.write(0x7A0, index, true);
+  triggers_.write(0x7A1, tdata1, true);
+  triggers_.write(0x7A2, tdata2, true);
+  triggers_.write(0x7A0, sel, true);
+  update_checks();
+  return true;
+}
+
+void Cpu::clear_debug_trigger(unsigned index) {
+  if (index >= triggers_.count()) return;
+  const uint32_t sel = triggers_.tselect();
+  triggers_.write(0x7A0, index, true);
+  triggers_.write(0x7A1, 2u << 28, true);  // a disabled mcontrol trigger, dmode = 0: the program's again
+  triggers_.write(0x7A2, 0, true);
+  triggers_.write(0x7A0, sel, true);
+  update_checks();
 }
 
 uint32_t Cpu::misa() const {
@@ -111,6 +241,7 @@ uint32_t Cpu::misa() const {
   if (cfg_.features.c) v |= 1u << ('C' - 'A');
   if (cfg_.features.f) v |= 1u << ('F' - 'A');
   if (cfg_.features.xmac) v |= 1u << ('X' - 'A');
+  if (cfg_.user_mode) v |= 1u << ('U' - 'A');
   return v;
 }
 
@@ -203,6 +334,7 @@ bool Cpu::select_code_region(uint32_t pc) {
   code_ = r;
   code_base_ = r->base;
   code_size_ = r->size;
+  update_fetch_each();
   return true;
 }
 
@@ -228,7 +360,11 @@ bool Cpu::take_trap(uint32_t cause, uint32_t tval, uint32_t epc) {
   mcause_ = cause;
   mtval_ = tval;
   uint32_t mie = (mstatus_ & kMstatusMIE) ? kMstatusMPIE : 0;
-  mstatus_ = (mstatus_ & ~(kMstatusMIE | kMstatusMPIE)) | mie | kMstatusMPP;
+  mstatus_ = (mstatus_ & ~(kMstatusMIE | kMstatusMPIE | kMstatusMPP)) | mie | (uint32_t(priv_) << 11);
+  if (priv_ != kPrivM) {
+    priv_ = kPrivM;
+    update_checks();
+  }
   pc_ = target;
   cycle_ += cfg_.timing.trap_entry + transfer_penalty(target);
   load_rd_ = xmac_rd_ = 0;
@@ -247,7 +383,7 @@ bool Cpu::csr_read(uint32_t csr, uint32_t& v) {
     case 0x301: v = misa(); return true;
     case 0x304: v = mie_; return true;
     case 0x305: v = mtvec_; return true;
-    case 0x306: v = 0; return true;  // mcounteren (no U-mode: reads zero)
+    case 0x306: v = mcounteren_; return true;  // mcounteren (without U-mode: reads zero)
     case 0x310: v = 0; return true;  // mstatush
     case 0x320: v = mcountinhibit_; return true;
     case 0x340: v = mscratch_; return true;
@@ -268,6 +404,16 @@ bool Cpu::csr_read(uint32_t csr, uint32_t& v) {
       v = XMAC_CFG_MAKE(XMAC_VERSION, cfg_.xmac.lanes, cfg_.xmac.latency);
       return true;
     default: break;
+  }
+  if (Pmp::is_pmp_csr(csr)) {
+    if (!pmp_.implemented()) return false;
+    v = pmp_.read(csr);
+    return true;
+  }
+  if (Triggers::is_trigger_csr(csr)) {
+    if (!triggers_.implemented()) return false;
+    v = triggers_.read(csr);
+    return true;
   }
   // Hardware performance counters: mhpmcounter3..31 (0xB03..0xB1F), high halves 0xB83..0xB9F, user
   // aliases 0xC03.., event selectors 0x323..0x33F (fixed events, see docs/CSRS.md).
@@ -308,16 +454,22 @@ bool Cpu::csr_write(uint32_t csr, uint32_t v) {
     case 0x003: if (!cfg_.features.f || !fp_enabled()) return false;
       fflags_ = v & 0x1f; frm_ = (v >> 5) & 7; set_fs_dirty(); return true;
     case 0x300: {
-      uint32_t mask = kMstatusMIE | kMstatusMPIE | (cfg_.features.f ? kMstatusFS : 0);
-      mstatus_ = (mstatus_ & ~mask) | (v & mask) | kMstatusMPP;
-      if ((mstatus_ & kMstatusFS) == kMstatusFS) mstatus_ |= kMstatusSD;
-      else mstatus_ &= ~kMstatusSD;
+      uint32_t mask = kMstatusMIE | kMstatusMPIE | (cfg_.features.f ? kMstatusFS : 0) |
+                      (cfg_.user_mode ? kMstatusMPP | kMstatusMPRV | kMstatusTW : 0);
+      uint32_t nv = (mstatus_ & ~mask) | (v & mask);
+      // MPP holds a supported mode: M, or U with U-mode; any other value is taken as M (WARL).
+      if (!cfg_.user_mode || ((nv & kMstatusMPP) >> 11) != kPrivU) nv |= kMstatusMPP;
+      if ((nv & kMstatusFS) == kMstatusFS) nv |= kMstatusSD;
+      else nv &= ~kMstatusSD;
+      mstatus_ = nv;
+      update_checks();
       return true;
     }
     case 0x301: return true;  // misa: WARL, not writable here
     case 0x304: mie_ = v & ((1u << kIrqMSoft) | (1u << kIrqMTimer) | (1u << kIrqMExt)); return true;
     case 0x305: mtvec_ = (v & 3) >= 2 ? (v & ~3u) : v; return true;
-    case 0x306: case 0x310: return true;
+    case 0x306: if (cfg_.user_mode) mcounteren_ = v; return true;  // WARL: read-only 0 without U-mode
+    case 0x310: return true;
     case 0x320: {
       const uint32_t nv = v & ~2u;
       // Freeze on inhibit; on release, resume counting from the frozen value.
@@ -342,6 +494,18 @@ bool Cpu::csr_write(uint32_t csr, uint32_t v) {
   if ((csr >= 0xB03 && csr <= 0xB1F) || (csr >= 0xB83 && csr <= 0xB9F) ||
       (csr >= 0x323 && csr <= 0x33F))
     return true;  // fixed-event counters: writes ignored (WARL)
+  if (Pmp::is_pmp_csr(csr)) {
+    if (!pmp_.implemented()) return false;
+    pmp_.write(csr, v);
+    update_checks();
+    return true;
+  }
+  if (Triggers::is_trigger_csr(csr)) {
+    if (!triggers_.implemented()) return false;
+    triggers_.write(csr, v);
+    update_checks();
+    return true;
+  }
   return false;
 }
 
@@ -425,24 +589,28 @@ void Cpu::finish_semihost(uint32_t result) {
 // ---------------------------------------------------------------------------------------------------
 // The interpreter loop.
 // ---------------------------------------------------------------------------------------------------
-// Two variants per profiling mode: with a sequential fetch-alignment penalty (every straddling
+// Variants per profiling mode: with a sequential fetch-alignment penalty (every straddling
 // instruction is charged, e.g. PicoRV32) or without (only an instruction reached by a control transfer
-// can pay, e.g. Ibex, CV32E40P: then the per-instruction test is one compare with the last target).
+// can pay, e.g. Ibex, CV32E40P: then the per-instruction test is one compare with the last target);
+// and the checked loop (PMP / triggers in force), which takes the sequential path for every profile.
 Stop Cpu::run(uint64_t limit) {
-  const bool seq = cfg_.timing.straddle_sequential != 0;
-  if (cfg_.profile) return seq ? run_impl<true, true>(limit) : run_impl<true, false>(limit);
-  return seq ? run_impl<false, true>(limit) : run_impl<false, false>(limit);
-}
-
-template <bool kProfile, bool kSeqStraddle>
-Stop Cpu::run_impl(uint64_t limit) {
-  // Interrupts: taken between instructions, when enabled globally and individually.
-  if ((mstatus_ & kMstatusMIE) && (mip_ & mie_)) {
+  // Interrupts: taken between instructions, when enabled individually and globally (machine-mode
+  // interrupts are always enabled while the hart runs in U-mode).
+  if ((priv_ != kPrivM || (mstatus_ & kMstatusMIE)) && (mip_ & mie_)) {
     uint32_t pending = mip_ & mie_;
     uint32_t irq = (pending & (1u << kIrqMExt)) ? kIrqMExt
                    : (pending & (1u << kIrqMSoft)) ? kIrqMSoft : kIrqMTimer;
     if (!take_trap(kInterruptBit | irq, 0, pc_)) return Stop::Fatal;
   }
+  if (MC_UNLIKELY(checks_))
+    return cfg_.profile ? run_impl<true, true, true>(limit) : run_impl<false, true, true>(limit);
+  const bool seq = cfg_.timing.straddle_sequential != 0;
+  if (cfg_.profile) return seq ? run_impl<true, true, false>(limit) : run_impl<true, false, false>(limit);
+  return seq ? run_impl<false, true, false>(limit) : run_impl<false, false, false>(limit);
+}
+
+template <bool kProfile, bool kSeqStraddle, bool kChecked>
+Stop Cpu::run_impl(uint64_t limit) {
 
   const TimingProfile& T = cfg_.timing;
   const uint32_t c_taken = T.branch_taken_penalty;
@@ -472,9 +640,18 @@ Stop Cpu::run_impl(uint64_t limit) {
     cyc = cycle_;                                  \
     goto next;                                     \
   } while (0)
+// Stop for the debugger before the current instruction executes (a debugger trigger fired).
+#define HALT_FOR_DEBUGGER(counted)                                      \
+  do {                                                                  \
+    if (counted) counters_.by_class[static_cast<size_t>(in.tclass)]--;  \
+    debug_event_.pc = pc;                                               \
+    pc_ = pc;                                                           \
+    cycle_ = insn_cyc0;                                                 \
+    return Stop::Debug;                                                 \
+  } while (0)
 
   while (cyc < limit) {
-   [[maybe_unused]] const uint64_t prof_cyc0 = cyc;
+   [[maybe_unused]] const uint64_t insn_cyc0 = cyc;
    [[maybe_unused]] const uint32_t prof_pc0 = pc;
    {  // (locals end before `next:` so that TRAP's goto never crosses an initialisation)
     uint32_t off = pc - code_base_;
@@ -497,6 +674,16 @@ Stop Cpu::run_impl(uint64_t limit) {
       *ip = decode(raw, cfg_.features);
     }
     const Insn in = *ip;
+    if constexpr (kChecked) {
+      if (fetch_each_ && !fetch_ok_.covers(pc, in.len)) {
+        uint32_t tval = 0;
+        const uint32_t c = check_fetch(pc, in.len, tval);
+        if (MC_UNLIKELY(c != 0)) {
+          if (c == kHalt) HALT_FOR_DEBUGGER(false);
+          TRAP(c, tval);
+        }
+      }
+    }
     history_[history_pos_++ & hist_mask] = pc;
 
     // Instruction fetch through the fetch buffer / I-cache: a line fill costs the memory's wait
@@ -559,10 +746,24 @@ Stop Cpu::run_impl(uint64_t limit) {
       const uint32_t rs2v = X[in.rs2];
       const int32_t imm = in.imm;
 
+// Protection checks of a load/store (checked loop only): triggers, then PMP. A misaligned access that
+// traps as misaligned skips the PMP check (that exception outranks the access fault).
+#define CHECK_DATA(a, len, store, misaligned_cause)                                              \
+  if constexpr (kChecked) {                                                                      \
+    if (check_data_ && !((store) ? store_ok_ : load_ok_).covers((a), (len))) {                   \
+      const bool pmp_ = !(((a) & ((len) - 1)) && misaligned_traps());                            \
+      const uint32_t c_ = check_data((a), (len), (store), pmp_);                                 \
+      if (MC_UNLIKELY(c_ != 0)) {                                                                \
+        if (c_ == kHalt) HALT_FOR_DEBUGGER(true);                                                \
+        TRAP(c_, (a));                                                                           \
+      }                                                                                          \
+    }                                                                                            \
+  }
 // Memory access helpers (macros so that they can TRAP and `goto next`).
 #define LOAD(addr_expr, len, signext, dest_expr)                                                    \
   do {                                                                                              \
     const uint32_t a_ = (addr_expr);                                                                \
+    CHECK_DATA(a_, (len), false, kLoadMisaligned);                                                  \
     if (MC_UNLIKELY(a_ & ((len) - 1))) {                                                            \
       if (cfg_.misaligned == Misaligned::Trap) TRAP(kLoadMisaligned, a_);                           \
       if (cfg_.misaligned == Misaligned::Emulate) {                                                 \
@@ -613,6 +814,7 @@ Stop Cpu::run_impl(uint64_t limit) {
 #define STORE(addr_expr, len, value_expr)                                                 \
   do {                                                                                    \
     const uint32_t a_ = (addr_expr);                                                      \
+    CHECK_DATA(a_, (len), true, kStoreMisaligned);                                        \
     const uint32_t v_ = (value_expr);                                                     \
     if (MC_UNLIKELY(a_ & ((len) - 1))) {                                                  \
       if (cfg_.misaligned == Misaligned::Trap) TRAP(kStoreMisaligned, a_);                \
@@ -760,7 +962,7 @@ Stop Cpu::run_impl(uint64_t limit) {
           std::fill(fetch_tags_.begin(), fetch_tags_.end(), ~0u);
           limit = 0;
           break;
-        case Op::ECALL: TRAP(kEcallM, 0);
+        case Op::ECALL: TRAP(priv_ == kPrivU ? kEcallU : kEcallM, 0);
         case Op::EBREAK: {
           // RISC-V semihosting: slli x0,x0,0x1f; ebreak; srai x0,x0,7 (all uncompressed).
           uint32_t pre = 0, post = 0;
@@ -775,14 +977,23 @@ Stop Cpu::run_impl(uint64_t limit) {
           TRAP(kBreakpoint, pc);
         }
         case Op::MRET: {
-          uint32_t mpie = mstatus_ & kMstatusMPIE;
-          mstatus_ = (mstatus_ & ~kMstatusMIE) | (mpie ? kMstatusMIE : 0) | kMstatusMPIE | kMstatusMPP;
+          if (MC_UNLIKELY(priv_ != kPrivM)) TRAP(kIllegalInsn, in.raw);
+          // Return to the mode in MPP; MPP becomes the least-privileged mode, MPRV is cleared when
+          // leaving M-mode (privileged spec 3.1.6.1, 3.3.2).
+          const uint32_t mpie = mstatus_ & kMstatusMPIE;
+          const Priv to = Priv((mstatus_ & kMstatusMPP) >> 11);
+          mstatus_ = (mstatus_ & ~(kMstatusMIE | kMstatusMPP)) | (mpie ? kMstatusMIE : 0) | kMstatusMPIE |
+                     (cfg_.user_mode ? 0 : kMstatusMPP);
+          if (to != kPrivM) mstatus_ &= ~kMstatusMPRV;
+          priv_ = to;
+          update_checks();
           npc = cfg_.features.c ? mepc_ & ~1u : mepc_ & ~3u;
           cyc += T.mret + transfer_penalty(npc);
           limit = 0;  // interrupts may have become enabled
           break;
         }
         case Op::WFI:
+          if (MC_UNLIKELY(priv_ == kPrivU && (mstatus_ & kMstatusTW))) TRAP(kIllegalInsn, in.raw);
           if (!(mip_ & mie_)) {
             instret_++;
             pc_ = npc;
@@ -804,14 +1015,16 @@ Stop Cpu::run_impl(uint64_t limit) {
           // Counters read by the CSR see this instruction's start (before its own cycles; priv. spec:
           // a CSR read returns the value prior to the execution of the instruction).
           cycle_ = cyc - T.base[size_t(TClass::CSR)];
+          if (MC_UNLIKELY(priv_ != kPrivM) && !csr_allowed(csr)) TRAP(kIllegalInsn, in.raw);
           if (!csr_read(csr, old)) TRAP(kIllegalInsn, in.raw);
           if (writes) {
             uint32_t nv = is_write ? src : (in.op == Op::CSRRS || in.op == Op::CSRRSI) ? (old | src) : (old & ~src);
             cycle_ = cyc;
             if (!csr_write(csr, nv)) TRAP(kIllegalInsn, in.raw);
             // "If a CSR access instruction writes such a CSR, the write is done instead of the
-            // increment": this instruction's retirement must not add to the value written.
-            if (csr == 0xB02) minstret_offset_--;
+            // increment": this instruction's retirement must not add to the value written. A write
+            // to minstreth is a write to (the upper half of) minstret.
+            if (csr == 0xB02 || csr == 0xB82) minstret_offset_--;
             limit = 0;  // mstatus/mie/mtvec may change what happens next
           }
           WR(old);
@@ -925,7 +1138,7 @@ Stop Cpu::run_impl(uint64_t limit) {
    if constexpr (kProfile) {
      if (MemRegion* pr = region_of(prof_pc0); pr && !pr->prof_count.empty() && prof_pc0 - pr->base < pr->size) {
        pr->prof_count[(prof_pc0 - pr->base) >> 1]++;
-       pr->prof_cycles[(prof_pc0 - pr->base) >> 1] += cyc - prof_cyc0;
+       pr->prof_cycles[(prof_pc0 - pr->base) >> 1] += cyc - insn_cyc0;
      }
    }
   }
@@ -938,11 +1151,15 @@ Stop Cpu::run_impl(uint64_t limit) {
 #undef WR
 #undef FP_CHECK
 #undef FP_RM
+#undef CHECK_DATA
+#undef HALT_FOR_DEBUGGER
 }
 
-template Stop Cpu::run_impl<true, true>(uint64_t);
-template Stop Cpu::run_impl<true, false>(uint64_t);
-template Stop Cpu::run_impl<false, true>(uint64_t);
-template Stop Cpu::run_impl<false, false>(uint64_t);
+template Stop Cpu::run_impl<true, true, false>(uint64_t);
+template Stop Cpu::run_impl<true, false, false>(uint64_t);
+template Stop Cpu::run_impl<false, true, false>(uint64_t);
+template Stop Cpu::run_impl<false, false, false>(uint64_t);
+template Stop Cpu::run_impl<true, true, true>(uint64_t);
+template Stop Cpu::run_impl<false, true, true>(uint64_t);
 
 }  // namespace mcucim::isa

@@ -1,11 +1,18 @@
-// The instruction-set simulator: RV32IMFC + Zicsr + Zifencei + Xmac, machine mode only, with an
-// in-order timing model. Plain C++ (no SystemC): models/core.h wraps it as a TLM-2.0 initiator.
+// The instruction-set simulator: RV32IMFC + Zicsr + Zifencei + Xmac, machine mode and (optionally)
+// user mode with PMP and Sdtrig triggers, with an in-order timing model. Plain C++ (no SystemC):
+// models/core.h wraps it as a TLM-2.0 initiator.
 //
 // Hot-path design: memories with direct host pointers (DMI) are registered as MemRegions and found
 // through a 4 KiB page table; each executable region has a decode cache (one 16-byte Insn per
 // halfword) filled on first execution and invalidated by stores into it and by fence.i. Everything
 // else (devices) goes through the Bus callback, after which run() returns so the caller can
 // synchronise time, deliver interrupts or stop. Counters are plain integers; no energy math here.
+//
+// Protection checks (PMP, triggers) cost nothing while they cannot change anything: run() executes a
+// loop without them unless `checks_` is set, which is true only while PMP can deny an access (the
+// hart is in U-mode, or M-mode loads/stores run with MPRV at U privilege, or a locked PMP entry
+// exists) or a trigger is armed. Everything that can change that (CSR writes, mret, the debugger API)
+// makes run() return, and the next run() picks the loop again.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -14,7 +21,9 @@
 #include <vector>
 
 #include "isa/insn.h"
+#include "isa/pmp.h"
 #include "isa/timing.h"
+#include "isa/triggers.h"
 
 namespace mcucim::isa {
 
@@ -28,17 +37,23 @@ enum Cause : uint32_t {
   kLoadAccessFault = 5,
   kStoreMisaligned = 6,
   kStoreAccessFault = 7,
+  kEcallU = 8,
   kEcallM = 11,
 };
 constexpr uint32_t kInterruptBit = 0x80000000u;
 enum Irq : uint32_t { kIrqMSoft = 3, kIrqMTimer = 7, kIrqMExt = 11 };
 
-// mstatus bits used in machine mode.
+// mstatus bits.
 constexpr uint32_t kMstatusMIE = 1u << 3;
 constexpr uint32_t kMstatusMPIE = 1u << 7;
 constexpr uint32_t kMstatusMPP = 3u << 11;
 constexpr uint32_t kMstatusFS = 3u << 13;
+constexpr uint32_t kMstatusMPRV = 1u << 17;  // with U-mode: loads/stores use the privilege in MPP
+constexpr uint32_t kMstatusTW = 1u << 21;    // with U-mode: wfi in U-mode is an illegal instruction
 constexpr uint32_t kMstatusSD = 1u << 31;
+
+// Privilege levels (the encoding of mstatus.MPP).
+enum Priv : uint8_t { kPrivU = 0, kPrivM = 3 };
 
 // A memory the core reaches directly (DMI). Counters are indexed by log2(access size).
 struct MemRegion {
@@ -85,6 +100,30 @@ struct CpuConfig {
   uint32_t history = 16;            // last PCs kept for trap reports (power of two)
   uint32_t hartid = 0;
   bool profile = false;             // attribute cycles to instruction addresses (MemRegion::prof_*)
+  // Privileged architecture options (docs/CSRS.md). Without them the core is machine-mode only and
+  // the PMP / trigger CSRs are illegal instructions.
+  bool user_mode = false;           // U-mode (misa.U, mstatus.MPP/MPRV/TW, mcounteren, ecall cause 8)
+  uint32_t pmp_entries = 0;         // PMP entries (0..16)
+  uint32_t pmp_granularity = 0;     // G: PMP regions of at least 2^(G+2) bytes (0..31)
+  uint32_t triggers = 0;            // Sdtrig address-match triggers (0..8)
+};
+
+// An external debugger's hardware breakpoint or watchpoint (Cpu::set_debug_trigger).
+struct DebugTrigger {
+  uint32_t address = 0;
+  uint32_t size = 1;        // bytes covered: 1 (exact address), or a power of two with `address`
+                            // aligned to it (a NAPOT range, e.g. a watched variable)
+  bool execute = false;     // breakpoint on the instruction at `address`
+  bool load = false;        // watchpoints on data reads / writes of any byte in the range
+  bool store = false;
+};
+
+// What stopped the core with Stop::Debug: a debugger trigger fired before the access happened.
+struct DebugEvent {
+  unsigned trigger = 0;     // index (tselect value) of the trigger that fired
+  uint8_t kind = 0;         // Triggers::kExecute, kLoad or kStore
+  uint32_t address = 0;     // instruction address (execute) or data address (load/store)
+  uint32_t pc = 0;          // the instruction that was about to execute (not executed; pc() == pc)
 };
 
 // Why run() returned.
@@ -93,6 +132,7 @@ enum class Stop : uint8_t {
   Wfi,        // executed wfi with no interrupt pending; pc is past the wfi
   Semihost,   // semihosting call at pc (the ebreak); the caller services it and calls finish_semihost()
   Fatal,      // unhandled trap: see fatal()
+  Debug,      // a debugger trigger fired (debug_event()); pc is at the instruction, which did not run
 };
 
 // Per-run statistics other than region counters.
@@ -161,6 +201,7 @@ class Cpu {
   uint32_t mepc() const { return mepc_; }
   uint32_t mtval() const { return mtval_; }
   uint32_t mtvec() const { return mtvec_; }
+  Priv privilege() const { return priv_; }
   // CSR access as the program sees it (false: the CSR does not exist / write to read-only).
   bool csr_read(uint32_t csr, uint32_t& value);
   bool csr_write(uint32_t csr, uint32_t value);
@@ -182,8 +223,34 @@ class Cpu {
   // Invalidate all decode caches (fence.i, or after the loader writes code).
   void flush_decode_cache();
 
+  // ---- Hardware breakpoints and watchpoints for an external debugger (issue 16) ----------------
+  // The debugger uses the same Sdtrig triggers as the program (soc.core.triggers of them), armed as
+  // the specification's Debug-Mode triggers: dmode = 1, action = 1 ("enter Debug Mode"). The program
+  // sees such a trigger through tselect/tdata1 but cannot change it (dmode = 1 makes tdata1-3
+  // writable only from Debug Mode). When one fires, run() returns Stop::Debug *before* the
+  // instruction executes or the access happens -- no exception is raised and no CSR changes except
+  // the trigger's hit bit -- and debug_event() says which trigger fired, on what and where.
+  // To continue past it, call step_over_triggers() (the next instruction ignores all triggers) and
+  // run() again; or clear the trigger.
+  unsigned trigger_count() const { return triggers_.count(); }
+  // Arm trigger `index` for the debugger; false if there is no such trigger or `t` is not
+  // representable (size not a power of two, address not aligned to it, no kind selected).
+  bool set_debug_trigger(unsigned index, const DebugTrigger& t);
+  // Disarm trigger `index` (whoever armed it) and give it back to the program (dmode = 0).
+  void clear_debug_trigger(unsigned index);
+  const DebugEvent& debug_event() const { return debug_event_; }
+  void step_over_triggers() {
+    skip_triggers_ = true;
+    skip_instret_ = instret_;  // the next instruction to retire
+    update_checks();
+  }
+  const Triggers& triggers() const { return triggers_; }
+  const Pmp& pmp() const { return pmp_; }
+
  private:
-  template <bool kProfile, bool kSeqStraddle>
+  // kSeqStraddle: the profile has a sequential fetch-alignment penalty; kChecked: PMP/trigger checks
+  // (the checked loop always takes the sequential-penalty path: a zero penalty adds nothing).
+  template <bool kProfile, bool kSeqStraddle, bool kChecked>
   Stop run_impl(uint64_t cycle_limit);
 
   MemRegion* region_of(uint32_t addr) const {
@@ -203,6 +270,18 @@ class Cpu {
   };
   SplitResult split_load(uint32_t addr, unsigned len, uint64_t now);
   SplitResult split_store(uint32_t addr, unsigned len, uint32_t value, uint64_t now);
+  // Slow path (only with checks_): may the instruction at `pc` of `len` bytes be fetched and
+  // executed? Returns 0, or the exception cause (breakpoint, access fault; tval set), or kHalt.
+  static constexpr uint32_t kHalt = 0xffffffffu;
+  uint32_t check_fetch(uint32_t pc, uint32_t len, uint32_t& tval);
+  // ... may `len` bytes at `addr` be loaded / stored? `pmp`: also check PMP (false when a
+  // misaligned-address exception outranks the access fault).
+  uint32_t check_data(uint32_t addr, uint32_t len, bool store, bool pmp);
+  bool skipping_triggers();  // step_over_triggers() is in force for the current instruction
+  // Recompute checks_ after anything that changes what PMP/triggers can do.
+  void update_checks();
+  bool csr_allowed(uint32_t csr) const;  // privilege / mcounteren check for the current mode
+  bool misaligned_traps() const { return cfg_.misaligned == Misaligned::Trap; }
   bool select_code_region(uint32_t pc);
   // Fetch alignment after a control transfer to `target`: if the instruction there is a 32-bit one
   // that straddles two fetch words, its fetch after the flush costs straddle_target; the dispatch
@@ -238,7 +317,8 @@ class Cpu {
   uint32_t pc_ = 0;
   uint32_t fflags_ = 0, frm_ = 0;
   uint32_t mstatus_ = kMstatusMPP, mie_ = 0, mip_ = 0, mtvec_ = 0, mepc_ = 0, mcause_ = 0,
-           mtval_ = 0, mscratch_ = 0, mcountinhibit_ = 0;
+           mtval_ = 0, mscratch_ = 0, mcountinhibit_ = 0, mcounteren_ = 0;
+  DebugEvent debug_event_;
   uint64_t cycle_ = 0, instret_ = 0;
   int64_t mcycle_offset_ = 0, minstret_offset_ = 0;  // program writes to mcycle/minstret
   uint64_t frozen_mcycle_ = 0, frozen_minstret_ = 0;  // values while inhibited (mcountinhibit)
@@ -258,6 +338,28 @@ class Cpu {
   std::vector<uint32_t> history_;
   uint32_t history_pos_ = 0;
   bool semihost_pending_ = false;
+  // Privilege and protection state (after the hot members, which keep their offsets).
+  Priv priv_ = kPrivM;
+  // Protection (see "Protection checks" above).
+  Pmp pmp_;
+  Triggers triggers_;
+  bool checks_ = false;        // run the checked loop
+  bool check_fetch_ = false;   // fetches may be denied (PMP in U-mode / locked entries, execute triggers)
+  bool check_data_ = false;    // loads/stores may be denied
+  bool skip_triggers_ = false; // the instruction with instret_ == skip_instret_ ignores triggers
+  uint64_t skip_instret_ = 0;
+  // Address ranges [lo, hi) that PMP allows for fetches / loads / stores in the current mode, cached
+  // from the last check (empty: lo > hi). Reset by update_checks(); not used while triggers of that
+  // kind are armed.
+  struct OkRange {
+    uint64_t lo = 1, hi = 0;
+    bool covers(uint32_t a, uint32_t len) const { return a >= lo && uint64_t(a) + len <= hi; }
+  };
+  OkRange fetch_ok_, load_ok_, store_ok_;
+  // Fetches in the current code region need a look at fetch_ok_ (check_fetch_, and the region is not
+  // wholly inside fetch_ok_).
+  bool fetch_each_ = false;
+  void update_fetch_each();
 };
 
 }  // namespace mcucim::isa

@@ -172,6 +172,9 @@ void Core::thread() {
       case isa::Stop::Fatal:
         end(EndReason::Fatal, 0, cpu.fatal().reason);
         break;
+      case isa::Stop::Debug:  // only a debugger arms debugger triggers (isa::Cpu::set_debug_trigger)
+        end(EndReason::Fatal, 0, "a debugger trigger fired but no debugger is attached");
+        break;
     }
     if (tohost_) {
       uint32_t v = 0;

@@ -110,8 +110,57 @@ isa::TimingProfile load_timing(const Config& cfg, const std::string& profile) {
                                                                           : isa::Misaligned::Trap;
   }
   t.misaligned_split_cycles = u32("misaligned.split_cycles", 0, kMaxCycles);
+  p.mark_used("features");  // read by load_core_features()
   p.check_all_used();
   return t;
+}
+
+CoreFeatures load_core_features(const Config& cfg) {
+  const std::string path = resolve_preset(cfg, "soc.core.timing", "timing", "timing profile");
+  Config p = Config::load(path);
+  CoreFeatures f;
+  f.profile = path;
+  f.user_mode = p.get<bool>("features.user_mode", false);
+  f.pmp_entries_max = p.get<uint32_t>("features.pmp_entries_max", 0);
+  f.pmp_granularity_max = p.get<uint32_t>("features.pmp_granularity_max", 0);
+  f.triggers_max = p.get<uint32_t>("features.triggers_max", 0);
+  if (f.pmp_entries_max > isa::Pmp::kMaxEntries)
+    p.fail("features.pmp_entries_max", fmt::format("expected 0..{} PMP entries", isa::Pmp::kMaxEntries));
+  if (f.pmp_granularity_max > 31) p.fail("features.pmp_granularity_max", "expected a granularity G of 0..31");
+  if (f.triggers_max > isa::Triggers::kMaxTriggers)
+    p.fail("features.triggers_max", fmt::format("expected 0..{} triggers", isa::Triggers::kMaxTriggers));
+  p.mark_used("timing");  // read by load_timing()
+  p.check_all_used();
+  return f;
+}
+
+void read_core_privilege(const Config& cfg, isa::CpuConfig& cpu) {
+  const CoreFeatures f = load_core_features(cfg);
+  const std::string core = fmt::format("the timing profile '{}' ({})", cfg.get<std::string>("soc.core.timing"), f.profile);
+  cpu.user_mode = cfg.get<bool>("soc.core.user_mode", false);
+  if (cpu.user_mode && !f.user_mode)
+    cfg.fail("soc.core.user_mode", fmt::format("{} is a core without U-mode; expected false", core));
+  cpu.pmp_entries = cfg.get<uint32_t>("soc.core.pmp.entries", 0);
+  if (cpu.pmp_entries > isa::Pmp::kMaxEntries)
+    cfg.fail("soc.core.pmp.entries", fmt::format("expected 0..{} PMP entries, found {}", isa::Pmp::kMaxEntries, cpu.pmp_entries));
+  if (cpu.pmp_entries > f.pmp_entries_max)
+    cfg.fail("soc.core.pmp.entries",
+             f.pmp_entries_max ? fmt::format("{} has at most {} PMP entries, found {}", core, f.pmp_entries_max, cpu.pmp_entries)
+                               : fmt::format("{} is a core without PMP; expected 0", core));
+  cpu.pmp_granularity = cfg.get<uint32_t>("soc.core.pmp.granularity", 0);
+  if (cpu.pmp_granularity > 31)
+    cfg.fail("soc.core.pmp.granularity", fmt::format("expected G = 0..31 (regions of 2^(G+2) bytes), found {}", cpu.pmp_granularity));
+  if (cpu.pmp_granularity && !cpu.pmp_entries)
+    cfg.fail("soc.core.pmp.granularity", "a PMP granularity needs PMP entries (soc.core.pmp.entries is 0)");
+  if (cpu.pmp_granularity > f.pmp_granularity_max)
+    cfg.fail("soc.core.pmp.granularity", fmt::format("{} supports G = 0..{}, found {}", core, f.pmp_granularity_max, cpu.pmp_granularity));
+  cpu.triggers = cfg.get<uint32_t>("soc.core.triggers", 0);
+  if (cpu.triggers > isa::Triggers::kMaxTriggers)
+    cfg.fail("soc.core.triggers", fmt::format("expected 0..{} triggers, found {}", isa::Triggers::kMaxTriggers, cpu.triggers));
+  if (cpu.triggers > f.triggers_max)
+    cfg.fail("soc.core.triggers",
+             f.triggers_max ? fmt::format("{} has at most {} debug triggers, found {}", core, f.triggers_max, cpu.triggers)
+                            : fmt::format("{} is a core without debug triggers; expected 0", core));
 }
 
 SocSpec read_soc_spec(const Config& cfg) {
@@ -125,6 +174,7 @@ SocSpec read_soc_spec(const Config& cfg) {
   c.freq_hz = s.freq_hz;
   c.cpu.features = parse_isa(cfg, "soc.core.isa");
   c.cpu.timing = load_timing(cfg, cfg.get<std::string>("soc.core.timing"));
+  read_core_privilege(cfg, c.cpu);
   const double quantum_ns = cfg.get<double>("soc.core.quantum_ns", 1e6);
   if (!(quantum_ns > 0)) cfg.fail("soc.core.quantum_ns", "expected a positive duration in ns");
   c.quantum = sc_core::sc_time(quantum_ns, sc_core::SC_NS);

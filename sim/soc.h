@@ -84,6 +84,17 @@ struct SocSpec {
 // Resolve a timing profile name ("picorv32") or path to a file and read it (overridable per key
 // through the main config's `timing.*`).
 isa::TimingProfile load_timing(const Config& cfg, const std::string& profile);
+// What the core of a timing profile can be built with (the profile's `features:` section; absent
+// keys: nothing), against which soc.core.user_mode, soc.core.pmp.* and soc.core.triggers are checked.
+struct CoreFeatures {
+  std::string profile;  // the profile file
+  bool user_mode = false;
+  uint32_t pmp_entries_max = 0, pmp_granularity_max = 0, triggers_max = 0;
+};
+CoreFeatures load_core_features(const Config& cfg);
+// soc.core.user_mode, soc.core.pmp.entries / granularity, soc.core.triggers into `cpu`, checked
+// against the profile's features (a ConfigError names the key and what the core can have).
+void read_core_privilege(const Config& cfg, isa::CpuConfig& cpu);
 // Parse "rv32imfc_xmac" style strings.
 isa::IsaFeatures parse_isa(const Config& cfg, const std::string& path);
 SocSpec read_soc_spec(const Config& cfg);

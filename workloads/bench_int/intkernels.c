@@ -53,7 +53,24 @@ static int primes(void) {
 
 static uint8_t buf[8192];
 
+#ifdef BENCH_INT_USER_MODE
+/* bench_int_user: the same kernels in U-mode under PMP, one NAPOT entry granting RWX on the whole
+   address space, so every fetch, load and store takes the simulator's protection-check path (needs
+   a core with U-mode and PMP: configs/mcu-secure.yaml). Semihosting works from U-mode. */
+static void enter_user_mode(void) {
+  __asm__ volatile(
+      "li t0, -1\n csrw pmpaddr0, t0\n"    /* NAPOT of all ones: everything */
+      "li t0, 0x1f\n csrw pmpcfg0, t0\n"   /* A = NAPOT, R, W, X */
+      "la t0, 1f\n csrw mepc, t0\n"
+      "li t0, 0x1800\n csrc mstatus, t0\n" /* MPP = U */
+      "mret\n1:\n" ::: "t0", "memory");
+}
+#endif
+
 int main(void) {
+#ifdef BENCH_INT_USER_MODE
+  enter_user_mode();
+#endif
   uint32_t x = 1, sum = 0;
   for (int i = 0; i < (int)sizeof buf; i++) { x = x * 1664525u + 1013904223u; buf[i] = (uint8_t)(x >> 24); }
   for (int i = 0; i < N; i++)
