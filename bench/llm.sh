@@ -43,3 +43,26 @@ row "INT4 scalar"                      configs/mcu-llm.yaml tinyllm rv32imfc_xma
 row "INT4 Xmac"                        configs/mcu-llm.yaml tinyllm rv32imfc_xmac sl-int4.tllm -b xmac
 EXTRA=(--set soc.devices.cim.count=63 --set soc.devices.cim.adc.bits=9)
 row "INT8 CIM all matrices (63 macros)" configs/mcu-llm-cim.yaml tinyllm rv32imfc_xmac sl-int8-cimall.tllm -b xmac -c all -m 63
+
+# Decode at stated contexts: the demo's workload (INT8 Xmac, prompt "Once upon a time" = BOS + 4 tokens,
+# greedy) run to 64 and to 256 positions; figures from the report's tokens.decode (docs/REPORT.md):
+# decode tokens/s = generated tokens / their summed latency, energy per generated token (mean), latency
+# p50/p90 per token; TTFT = the prompt + the first generated token, start-up excluded.
+decode_row() {  # positions
+  local rep; rep=$(mktemp)
+  "$BUILD/mcucim" run -c configs/mcu-llm.yaml --elf "$BUILD/firmware/tinyllm.elf" -q \
+    --load "$OUT/sl-int8.tllm@0x20100000" --args "-n $1 -b xmac -i Once upon a time" --report "$rep" > /dev/null
+  python3 - "$rep" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))["tokens"]
+d, c = t["decode"], t["context"]
+print(f"{c['start']:>3} -> {c['end']:<4} {d['count']:>6} {d['tokens_per_s']:>9.1f} {d['energy_j_per_token']['mean']*1e6:>9.2f}"
+      f" {d['latency_s']['p50']*1e3:>8.2f} {d['latency_s']['p90']*1e3:>8.2f} {t['ttft_s']*1e3:>8.2f} {t['startup_s']*1e3:>8.2f}")
+PY
+  rm -f "$rep"
+}
+echo
+echo "decode, INT8 Xmac, prompt 'Once upon a time'; mcu-llm (cv32e40p timing, 4 KiB I-cache, 200 MHz, 0.8 V)"
+printf "%-11s %6s %9s %9s %8s %8s %8s %8s\n" "context" "tokens" "tok/s" "uJ/token" "p50 ms" "p90 ms" "ttft ms" "start ms"
+decode_row 64
+decode_row 256

@@ -69,6 +69,8 @@ struct MemRegion {
   std::array<uint64_t, 3> reads{};   // data reads of 1, 2, 4 bytes
   std::array<uint64_t, 3> writes{};  // data writes of 1, 2, 4 bytes
   uint64_t fetch_fills = 0;          // fetch-buffer/I-cache line fills served by this region
+  uint64_t fetch_words = 0;          // 32-bit words the core read through the fetch buffer/I-cache
+                                     // (energy: hits = fetch_words - fetch_fills)
   // Decode cache, one slot per halfword (only for executable regions).
   std::vector<Insn> decoded;
   // Flat profile (CpuConfig::profile): per halfword slot, instructions executed there and the cycles

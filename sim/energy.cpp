@@ -73,6 +73,17 @@ TechTable load_tech_file(const std::string& path, const std::vector<std::string>
   }
   // Kinds the SoC does not use are still part of the table: mark them read (not "unknown keys").
   t.mark_used("tech.memories");
+  tt.fetch.icache_word_pj = nonneg(t, "tech.icache.data_word_pj");
+  tt.fetch.icache_tag_pj = nonneg(t, "tech.icache.tag_pj");
+  tt.fetch.icache_ref_bytes = positive(t, "tech.icache.ref_bytes");
+  tt.fetch.icache_capacity_exponent = nonneg(t, "tech.icache.capacity_exponent");
+  if (tt.fetch.icache_capacity_exponent > 1)
+    t.fail("tech.icache.capacity_exponent",
+           fmt::format("expected an exponent in [0, 1], found {}", tt.fetch.icache_capacity_exponent));
+  tt.fetch.icache_leakage_uw_per_kib = nonneg(t, "tech.icache.leakage_uw_per_kib");
+  tt.fetch.icache_leakage_efold_v = positive(t, "tech.icache.leakage_efold_v");
+  tt.fetch.buffer_read_word_pj = nonneg(t, "tech.fetch_buffer.read_word_pj");
+  tt.fetch.buffer_write_word_pj = nonneg(t, "tech.fetch_buffer.write_word_pj");
   tt.bus_transfer_pj = nonneg(t, "tech.bus.transfer_pj");
   tt.bus_leakage_uw = nonneg(t, "tech.bus.leakage_uw");
   tt.bus_leakage_efold_v = positive(t, "tech.bus.leakage_efold_v");
@@ -104,6 +115,7 @@ Counters operator-(const Counters& a, const Counters& b) {
       d.mems[m].writes[i] -= b.mems[m].writes[i];
     }
     d.mems[m].fetch_fills -= b.mems[m].fetch_fills;
+    d.mems[m].fetch_words -= b.mems[m].fetch_words;
   }
   for (size_t k = 0; k < d.devs.size() && k < b.devs.size(); ++k) {
     d.devs[k].reads -= b.devs[k].reads;
@@ -134,10 +146,30 @@ double EnergyBreakdown::leakage_j() const {
   return s;
 }
 
-EnergyModel::EnergyModel(TechTable tech, PowerPoint op, uint32_t fetch_line_bytes)
-    : tech_(std::move(tech)), op_(op), fetch_words_per_line_(std::max<uint32_t>(1, fetch_line_bytes / 4)) {
+EnergyModel::EnergyModel(TechTable tech, PowerPoint op, uint32_t fetch_line_bytes, uint32_t fetch_lines)
+    : tech_(std::move(tech)),
+      op_(op),
+      fetch_words_per_line_(std::max<uint32_t>(1, fetch_line_bytes / 4)),
+      icache_(fetch_lines > 1) {
   const double r = op_.voltage_v / tech_.vref_v;
   dyn_scale_ = r * r;
+  const FetchTech& f = tech_.fetch;
+  if (icache_) {
+    // Direct-mapped: per line a tag of 32 - log2(capacity) bits plus a valid bit. Per-access energies
+    // scale with the capacity; a hit reads the tag and one data word, a fill reads the tag (the lookup
+    // that missed), writes the line's words and writes the tag.
+    const double bytes = double(fetch_lines) * fetch_line_bytes;
+    const double scale = std::pow(bytes / f.icache_ref_bytes, f.icache_capacity_exponent);
+    fetch_hit_pj_ = (f.icache_word_pj + f.icache_tag_pj) * scale;
+    fetch_fill_pj_ = (fetch_words_per_line_ * f.icache_word_pj + 2 * f.icache_tag_pj) * scale;
+    const double tag_bits = 32 - std::log2(bytes) + 1;
+    const double kib = (bytes * 8 + fetch_lines * tag_bits) / 8 / 1024;
+    fetch_leakage_uw_ = f.icache_leakage_uw_per_kib * kib;
+  } else {
+    fetch_hit_pj_ = f.buffer_read_word_pj;
+    fetch_fill_pj_ = fetch_words_per_line_ * f.buffer_write_word_pj;
+    fetch_leakage_uw_ = 0;  // a line of flip-flops: part of the core's leakage
+  }
 }
 
 double EnergyModel::leakage_scale(double efold_v) const {
@@ -171,6 +203,18 @@ EnergyBreakdown EnergyModel::compute(const Counters& c) const {
   const double idle_leak_factor = op_.idle == IdleMode::PowerGated ? tech_.core_retention_fraction : 1.0;
   core.leakage_j = core_leak_w * ((t_total - t_idle) + t_idle * idle_leak_factor);
   b.parts.push_back(core);
+
+  // The fetch buffer / I-cache: every word the core reads from it (a hit), every line written into it.
+  ComponentEnergy ic = component("icache", icache_ ? "icache" : "fetch_buffer");
+  uint64_t words = 0, fills = 0;
+  for (const auto& m : c.mems) {
+    words += m.fetch_words;
+    fills += m.fetch_fills;
+  }
+  const uint64_t hits = words > fills ? words - fills : 0;
+  ic.dynamic_j = (hits * fetch_hit_pj_ + fills * fetch_fill_pj_) * pJ * dyn_scale_;
+  ic.leakage_j = fetch_leakage_uw_ * uW * leakage_scale(tech_.fetch.icache_leakage_efold_v) * t_total;
+  b.parts.push_back(ic);
 
   for (const auto& m : c.mems) {
     auto it = tech_.memories.find(m.kind);

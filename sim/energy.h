@@ -34,6 +34,21 @@ struct MemoryTech {
   double leakage_efold_v = 0.3;
 };
 
+// The structures the core fetches instructions through (soc.core.fetch_buffer): with more than one
+// line a direct-mapped SRAM I-cache (data and tag arrays), with one line a prefetch buffer of
+// flip-flops. Charged per 32-bit word the core reads from them (a hit) and per word written by a line
+// fill; the fill's read from the memory is charged to the memory (MemoryTech::fetch_word_pj).
+struct FetchTech {
+  double icache_word_pj = 0;     // data-array read or write of one 32-bit word, at icache_ref_bytes
+  double icache_tag_pj = 0;      // tag-array access + compare, at icache_ref_bytes
+  double icache_ref_bytes = 4096;        // capacity the two figures above are for
+  double icache_capacity_exponent = 0.5; // per-access energy ~ (capacity / ref)^exponent
+  double icache_leakage_uw_per_kib = 0;  // over data + tag bits
+  double icache_leakage_efold_v = 0.3;
+  double buffer_read_word_pj = 0;   // prefetch buffer: one 32-bit word read (a register-file read)
+  double buffer_write_word_pj = 0;  // prefetch buffer: one 32-bit word written by a fill
+};
+
 struct TechTable {
   std::string name, file;
   double vref_v = 0.8;
@@ -42,6 +57,7 @@ struct TechTable {
   double clock_pj_per_cycle = 0;
   double core_leakage_uw = 0, core_leakage_efold_v = 0.3, core_retention_fraction = 0;
   std::map<std::string, MemoryTech> memories;  // by kind: sram, flash, mram
+  FetchTech fetch;
   double bus_transfer_pj = 0, bus_leakage_uw = 0, bus_leakage_efold_v = 0.3;
   double periph_access_pj = 0, periph_leakage_uw = 0, periph_leakage_efold_v = 0.3;
 };
@@ -68,6 +84,7 @@ struct MemCounters {
   std::array<uint64_t, 3> reads{}, writes{};  // 1, 2, 4 bytes (DMI accesses counted by the core
                                               // plus b_transport accesses counted by the memory as words)
   uint64_t fetch_fills = 0;
+  uint64_t fetch_words = 0;  // 32-bit words the core read through the fetch buffer / I-cache
 };
 struct DevCounters {
   std::string name, kind;
@@ -112,7 +129,7 @@ struct ComponentEnergy {
   double total_j() const { return dynamic_j + leakage_j; }
 };
 struct EnergyBreakdown {
-  std::vector<ComponentEnergy> parts;  // core, memories (config order), bus, devices (config order)
+  std::vector<ComponentEnergy> parts;  // core, icache, memories (config order), bus, devices (config order)
   double total_j() const;
   double dynamic_j() const;
   double leakage_j() const;
@@ -120,7 +137,13 @@ struct EnergyBreakdown {
 
 class EnergyModel {
  public:
-  EnergyModel(TechTable tech, PowerPoint op, uint32_t fetch_line_bytes);
+  // `fetch_lines` x `fetch_line_bytes`: the fetch buffer (1 line) or I-cache (more) of the core.
+  EnergyModel(TechTable tech, PowerPoint op, uint32_t fetch_line_bytes, uint32_t fetch_lines = 1);
+  // Per-access energies of the fetch structure at Vref, pJ: a word read (hit), a line fill written
+  // into it; its leakage at Vref, uW.
+  double fetch_hit_pj() const { return fetch_hit_pj_; }
+  double fetch_fill_pj() const { return fetch_fill_pj_; }
+  double fetch_leakage_uw() const { return fetch_leakage_uw_; }
   // Energy of the events and time in `c` (a whole run or an interval).
   EnergyBreakdown compute(const Counters& c) const;
   double dyn_scale() const { return dyn_scale_; }
@@ -132,6 +155,8 @@ class EnergyModel {
   TechTable tech_;
   PowerPoint op_;
   uint32_t fetch_words_per_line_;
+  bool icache_;  // more than one fetch line: an I-cache, else a prefetch buffer
+  double fetch_hit_pj_ = 0, fetch_fill_pj_ = 0, fetch_leakage_uw_ = 0;
   double dyn_scale_;
 };
 

@@ -161,7 +161,8 @@ json report_json(const RunSummary& run, const Stats& st) {
                     {"kind", mc.kind},
                     {"reads", {{"byte", mc.reads[0]}, {"half", mc.reads[1]}, {"word", mc.reads[2]}}},
                     {"writes", {{"byte", mc.writes[0]}, {"half", mc.writes[1]}, {"word", mc.writes[2]}}},
-                    {"fetch_fills", mc.fetch_fills}});
+                    {"fetch_fills", mc.fetch_fills},
+                    {"fetch_words", mc.fetch_words}});
   json devs = json::array();
   for (const auto& d : c.devs) {
     devs.push_back({{"name", d.name}, {"kind", d.kind}, {"reads", d.reads}, {"writes", d.writes}});
@@ -291,7 +292,7 @@ std::string report_table(const RunSummary& run, const Stats& st) {
       s += fmt::format("ttft           {} (prompt included; start-up {} excluded)\n", si((*d1 - *p0) / st.freq_hz(), "s"),
                        si(*p0 / st.freq_hz(), "s"));
     s += fmt::format("{:<8} {:>6} {:>10}  {:>10} {:>10} {:>10} {:>10}  {:>10} {:>10} {:>10} {:>10}\n", "", "count",
-                     "tokens/s", "latency", "p50", "p90", "max", "energy/tok", "p50", "p90", "max");
+                     "tokens/s", "lat mean", "p50", "p90", "max", "E/tok mean", "p50", "p90", "max");
     auto line = [&](const char* name, const TokenGroup& g) {
       if (!g.count) return;
       s += fmt::format("{:<8} {:>6} {:>10.2f}  {:>10} {:>10} {:>10} {:>10}  {:>10} {:>10} {:>10} {:>10}\n", name,

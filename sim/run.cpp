@@ -166,7 +166,7 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
     throw ConfigError("--semihost-root " + opt.semihost_root + ": " + e);
 
   // Energy model and per-region statistics: counters are snapshotted at sim-control marks only.
-  EnergyModel model(spec.tech, spec.power, spec.core.cpu.fetch_line_bytes);
+  EnergyModel model(spec.tech, spec.power, spec.core.cpu.fetch_line_bytes, spec.core.cpu.fetch_lines);
   Stats stats(
       model, [&soc] { return soc.sample_counters(); },
       [&soc](uint32_t id) {

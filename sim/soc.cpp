@@ -467,6 +467,7 @@ Counters Soc::sample_counters() const {
       m.reads = reg.reads;
       m.writes = reg.writes;
       m.fetch_fills = reg.fetch_fills;
+      m.fetch_words = reg.fetch_words;
     }
     // Accesses through the bus (not DMI) are counted by the memory, as words.
     m.reads[2] += mems_[i]->transport_reads;

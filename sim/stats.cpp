@@ -15,6 +15,7 @@ Counters zero_like(const Counters& like) {
     m.reads = {};
     m.writes = {};
     m.fetch_fills = 0;
+    m.fetch_words = 0;
   }
   z.devs = like.devs;
   for (auto& d : z.devs) d.reads = d.writes = 0;

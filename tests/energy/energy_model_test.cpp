@@ -108,10 +108,50 @@ TEST(EnergyModel, ExactJoulesForKnownCounts) {
   // 954 + 10000 + 270 + 2000 + 70 + 6 + 1000 + 3 + 500
   EXPECT_NEAR(b.total_j(), 14803 * pJ, 1e-17);
   EXPECT_NEAR(b.dynamic_j() + b.leakage_j(), b.total_j(), 1e-20);
-  // order: core, memories, bus, devices
-  ASSERT_EQ(b.parts.size(), 5u);
+  // order: core, icache, memories, bus, devices (the table has no fetch energies: icache is 0)
+  ASSERT_EQ(b.parts.size(), 6u);
   EXPECT_EQ(b.parts[0].name, "core");
-  EXPECT_EQ(b.parts[3].name, "bus");
+  EXPECT_EQ(b.parts[1].name, "icache");
+  EXPECT_EQ(b.parts[1].total_j(), 0.0);
+  EXPECT_EQ(b.parts[4].name, "bus");
+}
+
+// The fetch structure: 1000 words read through it, 10 of them brought by line fills (16-B lines).
+TEST(EnergyModel, IcacheAndPrefetchBufferPerWord) {
+  TechTable t = simple_table();
+  t.fetch.icache_word_pj = 2;
+  t.fetch.icache_tag_pj = 0.5;
+  t.fetch.icache_ref_bytes = 1024;
+  t.fetch.icache_capacity_exponent = 0.5;
+  t.fetch.icache_leakage_uw_per_kib = 1;
+  t.fetch.icache_leakage_efold_v = 0.2;
+  t.fetch.buffer_read_word_pj = 0.75;
+  t.fetch.buffer_write_word_pj = 1;
+  Counters c = simple_counters();
+  c.mems[0].fetch_fills = 0;  // all fetches from the flash
+  c.mems[1].fetch_words = 1000;
+  c.mems[1].fetch_fills = 10;
+  // 256 lines x 16 B = 4 KiB = 4 x ref: per-access energies x 4^0.5 = 2
+  //   hits 990 x (2 + 0.5) x 2 = 4950 pJ; fills 10 x (4 words x 2 + 2 tags x 0.5) x 2 = 180 pJ
+  //   leakage: 1 uW/KiB x (4096 B + 256 tags x (32 - 12 + 1) bits / 8) / 1 KiB = 4.65625 uW x 1 ms
+  const auto ic = EnergyModel(t, {1.0, 1e6, IdleMode::ClockGated}, 16, 256).compute(c);
+  EXPECT_EQ(part(ic, "icache").kind, "icache");
+  EXPECT_NEAR(part(ic, "icache").dynamic_j, 5130 * pJ, 1e-18);
+  EXPECT_NEAR(part(ic, "icache").leakage_j, 4656.25 * pJ, 1e-18);
+  // the fill's read from the code memory is still the memory's: 10 x 4 words x 1 pJ + 10 x 7 reads
+  EXPECT_NEAR(part(ic, "rom").dynamic_j, (40 + 70) * pJ, 1e-18);
+  // one line: a prefetch buffer, 990 x 0.75 + 10 x 4 x 1 = 782.5 pJ, no leakage of its own
+  const auto fb = EnergyModel(t, {1.0, 1e6, IdleMode::ClockGated}, 16, 1).compute(c);
+  EXPECT_EQ(part(fb, "icache").kind, "fetch_buffer");
+  EXPECT_NEAR(part(fb, "icache").dynamic_j, 782.5 * pJ, 1e-18);
+  EXPECT_EQ(part(fb, "icache").leakage_j, 0.0);
+  // scaled with Vdd^2 like logic: 1.44 x at 1.2 V
+  const auto hi = EnergyModel(t, {1.2, 1e6, IdleMode::ClockGated}, 16, 256).compute(c);
+  EXPECT_NEAR(part(hi, "icache").dynamic_j, 1.44 * 5130 * pJ, 1e-17);
+  // the components add up to the total
+  double sum = 0;
+  for (const auto& p : ic.parts) sum += p.total_j();
+  EXPECT_NEAR(sum, ic.total_j(), 1e-20);
 }
 
 TEST(EnergyModel, IdleModes) {
@@ -253,5 +293,32 @@ TEST(TechFile, MissingInstructionClassIsAnError) {
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("insn_pj.div"), std::string::npos) << e.what();
+  }
+}
+
+// The shipped I-cache and prefetch-buffer figures are the arithmetic their comments give: Horowitz's
+// 8 KB SRAM 64-bit read (10 pJ, 45 nm/0.9 V) at 4 KiB by the capacity^0.5 rule, 32 of 64 bits, times
+// the table's 0.3863 node/voltage factor; the tag array (256 x 21 bits) likewise plus a 20-bit compare;
+// the buffer word as a third of the 2.32 pJ register-file access.
+TEST(TechFile, FetchFiguresFollowTheirArithmetic) {
+  const TechTable t = load_tech_file(tech_path(), {"sram"});
+  const double s = (22.0 / 45) * (0.8 / 0.9) * (0.8 / 0.9);
+  EXPECT_NEAR(t.fetch.icache_word_pj, 10 * std::sqrt(4.0 / 8) * 32 / 64 * s, 0.005);
+  EXPECT_NEAR(t.fetch.icache_tag_pj, 10 * std::sqrt(256 * 21 / 8.0 / 1024 / 8) * 21 / 64 * s + 0.1 * 20 / 32 * s, 0.005);
+  EXPECT_EQ(t.fetch.icache_ref_bytes, 4096);
+  EXPECT_EQ(t.fetch.icache_capacity_exponent, 0.5);
+  EXPECT_NEAR(t.fetch.buffer_read_word_pj, 6 * s / 3, 0.005);
+}
+
+TEST(TechFile, BadFetchFigureIsAnErrorWithLine) {
+  const std::string p = write_tmp("mcucim-tech-icache.yaml", replace(shipped_text(), "capacity_exponent: 0.5", "capacity_exponent: 2"));
+  try {
+    load_tech_file(p, {"sram"});
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    const std::string w = e.what();
+    EXPECT_NE(w.find("mcucim-tech-icache.yaml:"), std::string::npos) << w;
+    EXPECT_NE(w.find("tech.icache.capacity_exponent"), std::string::npos) << w;
+    EXPECT_NE(w.find("[0, 1]"), std::string::npos) << w;
   }
 }
