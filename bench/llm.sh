@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
-# stories260K per-token cost on the simulated MCU for each precision and backend: cycles and energy per
-# token (median over the generated tokens, i.e. steady state without start-up), from the JSON report.
-# Usage: bench/llm.sh [BUILD_DIR] [TOKENS]   (needs ../shared/models or MCUCIM_MODELS)
+# stories260K on the simulated MCU for each precision and backend: where the cycles of a generated token
+# go, against the MAC floor. For each variant and each token count (default 64 and 256, from an empty
+# prompt, greedy) one run; from its JSON report:
+#   Mcyc/tok   mean cycles of the decode tokens (every generated position; start-up excluded)
+#   floor      the MAC floor: declared MACs per token (weight matrices + attention at that context, the
+#              mean over the run's positions) / soc.xmac.lanes of the config (MACs per cycle)
+#   x          Mcyc/tok / floor
+#   uJ/tok     mean energy of the decode tokens
+# then the prefill of a 24-token prompt one position at a time (-P 1) and in chunks of 8 (-P 8, batched
+# prefill): cycles per prompt position.
+# Quantized rows use the INT8 KV cache with quantized attention (-k); "fp32 KV" rows for comparison.
+# Usage: bench/llm.sh [BUILD_DIR] [TOKENS...]   (needs ../shared/models or MCUCIM_MODELS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
-N=${2:-16}
+shift || true
+COUNTS=("$@")
+[ ${#COUNTS[@]} -gt 0 ] || COUNTS=(64 256)
 MODELS=${MCUCIM_MODELS:-../shared/models}
 PACK=$BUILD/workloads/tinyllm/mcucim-pack
 OUT=$BUILD/models
@@ -17,32 +28,72 @@ pack sl-int8.tllm --weights int8:32
 pack sl-int4.tllm --weights int4:32
 pack sl-int8-cimall.tllm --weights int8:32 --cim all
 
-row() {  # name config elf isa image args...
-  local name=$1 cfg=$2 elf=$3 isa=$4 img=$5; shift 5
+# one run; prints "cycles_per_decode_token floor_cycles energy_j_per_decode_token" (or the prefill figure)
+measure() {  # mode config elf isa image args...
+  local mode=$1 cfg=$2 elf=$3 isa=$4 img=$5; shift 5
   local rep; rep=$(mktemp)
   "$BUILD/mcucim" run -c "$cfg" --elf "$BUILD/firmware/$elf.elf" -q --set "soc.core.isa=$isa" \
-    --set soc.memories.flash.size=4MiB --load "$OUT/$img@0x20100000" --args "-n $N $*" --report "$rep" "${EXTRA[@]}" > /dev/null
-  python3 - "$rep" "$name" <<'PY'
-import json, statistics, sys
+    --set soc.memories.flash.size=4MiB --load "$OUT/$img@0x20100000" --args "$*" --report "$rep" "${EXTRA[@]}" > /dev/null
+  python3 - "$rep" "$mode" <<'PY'
+import json, sys
 r = json.load(open(sys.argv[1]))
 each = r["tokens"]["each"]
-cyc = statistics.median(t["cycles"] for t in each)
-ej = statistics.median(t["energy_j"] for t in each)
-print(f"{sys.argv[2]:<34} {cyc/1e6:10.2f} {ej*1e6:12.1f} {r['cycles']/1e6:12.1f}")
+if sys.argv[2] == "prefill":
+    pre = [t for t in each if t.get("phase") == "prefill"]
+    print(f"{sum(t['cycles'] for t in pre) / len(pre):.0f} {len(pre)}")
+    sys.exit(0)
+dec = [t for t in each if t.get("phase") == "decode"] or each[1:]
+cyc = sum(t["cycles"] for t in dec) / len(dec)
+ej = sum(t["energy_j"] for t in dec) / len(dec)
+tok = next(g for g in r["regions"] if g["name"] == "token")
+lanes = r["config"]["soc"].get("xmac", {}).get("lanes", 4)
+floor = tok["declared_macs"] / tok["calls"] / lanes
+print(f"{cyc:.0f} {floor:.0f} {ej:.9f}")
 PY
   rm -f "$rep"
 }
-echo "stories260K, $N tokens from an empty prompt, greedy; mcu-llm (cv32e40p timing, 4 KiB I-cache, 200 MHz)"
-printf "%-34s %10s %12s %12s\n" "variant" "Mcyc/token" "uJ/token" "Mcyc total"
+
+row() {  # name config elf isa image args...
+  local name=$1; shift
+  local line
+  line=$(printf "%-34s" "$name")
+  for n in "${COUNTS[@]}"; do
+    read -r cyc floor ej <<< "$(measure decode "$@" -n "$n")"
+    line+=$(python3 -c "import sys; c,f,e=map(float,sys.argv[1:]); print(f' {c/1e6:8.3f} {f/1e6:7.3f} {c/f:6.1f} {e*1e6:7.2f}', end='')" "$cyc" "$floor" "$ej")
+  done
+  echo "$line"
+}
+
+lanes=$(grep -A2 "^  xmac:" configs/mcu-base.yaml | sed -n 's/ *lanes: *\([0-9]*\).*/\1/p')
+echo "stories260K, decode from an empty prompt, greedy; mcu-llm (cv32e40p timing, 4 KiB I-cache, flash 2 wait states, 200 MHz, Xmac ${lanes} lanes)"
+hdr=$(printf "%-34s" "tokens:")
+sub=$(printf "%-34s" "variant")
+for n in "${COUNTS[@]}"; do
+  hdr+=$(printf " %31s" "$n tokens")
+  sub+=$(printf " %8s %7s %6s %7s" "Mcyc/tok" "floor" "x" "uJ/tok")
+done
+echo "$hdr"
+echo "$sub"
 EXTRA=()
-row "fp32 soft-float (rv32imc)"        configs/mcu-llm.yaml tinyllm_soft rv32imc_xmac sl-fp32.tllm -b scalar
-row "fp32 hard-float"                  configs/mcu-llm.yaml tinyllm rv32imfc_xmac sl-fp32.tllm -b scalar
-row "INT8 scalar"                      configs/mcu-llm.yaml tinyllm rv32imfc_xmac sl-int8.tllm -b scalar
-row "INT8 Xmac"                        configs/mcu-llm.yaml tinyllm rv32imfc_xmac sl-int8.tllm -b xmac
-row "INT4 scalar"                      configs/mcu-llm.yaml tinyllm rv32imfc_xmac sl-int4.tllm -b scalar
-row "INT4 Xmac"                        configs/mcu-llm.yaml tinyllm rv32imfc_xmac sl-int4.tllm -b xmac
+row "fp32 soft-float (rv32imc)"         configs/mcu-llm.yaml tinyllm_soft rv32imc_xmac sl-fp32.tllm -b scalar
+row "fp32 hard-float"                   configs/mcu-llm.yaml tinyllm rv32imfc_xmac sl-fp32.tllm -b scalar
+row "INT8 scalar"                       configs/mcu-llm.yaml tinyllm rv32imfc_xmac sl-int8.tllm -b scalar -k
+row "INT8 Xmac"                         configs/mcu-llm.yaml tinyllm rv32imfc_xmac sl-int8.tllm -b xmac -k
+row "INT8 Xmac, fp32 KV"                configs/mcu-llm.yaml tinyllm rv32imfc_xmac sl-int8.tllm -b xmac
+row "INT4 scalar"                       configs/mcu-llm.yaml tinyllm rv32imfc_xmac sl-int4.tllm -b scalar -k
+row "INT4 Xmac"                         configs/mcu-llm.yaml tinyllm rv32imfc_xmac sl-int4.tllm -b xmac -k
 EXTRA=(--set soc.devices.cim.count=63 --set soc.devices.cim.adc.bits=9)
-row "INT8 CIM all matrices (63 macros)" configs/mcu-llm-cim.yaml tinyllm rv32imfc_xmac sl-int8-cimall.tllm -b xmac -c all -m 63
+row "INT8 CIM all matrices (63 macros)" configs/mcu-llm-cim.yaml tinyllm rv32imfc_xmac sl-int8-cimall.tllm -b xmac -c all -m 63 -k
+EXTRA=()
+
+PROMPT="Once upon a time, there was a little girl named Lily. She loved to play outside in the park"
+echo
+echo "prefill of a ${#PROMPT}-byte prompt, INT8 Xmac -k: Mcycles per prompt position"
+for p in 1 8; do
+  read -r cyc npos <<< "$(measure prefill configs/mcu-llm.yaml tinyllm rv32imfc_xmac sl-int8.tllm -b xmac -k -P "$p" -n 40 -i "$PROMPT")"
+  python3 -c "import sys; print(f'  -P {sys.argv[1]:<3} {float(sys.argv[2])/1e6:8.3f}   ({sys.argv[3]} positions)')" "$p" "$cyc" "$npos"
+done
+
 
 # Decode at stated contexts: the demo's workload (INT8 Xmac, prompt "Once upon a time" = BOS + 4 tokens,
 # greedy) run to 64 and to 256 positions; figures from the report's tokens.decode (docs/REPORT.md):

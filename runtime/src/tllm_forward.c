@@ -199,6 +199,7 @@ static void swiglu(tllm_state *s, float *out, const tllm_tensor *w1, const tllm_
     float *hb = s->hb + (size_t)b * hst;
     const float *hb2 = s->hb2 + (size_t)b * hst;
     if (s->approx) {
+#pragma GCC unroll 2
       for (uint32_t i = 0; i < h; i++) hb[i] = (hb[i] / (1.0f + tllm_expf_fast_inline(-hb[i]))) * hb2[i];
     } else { /* llama2.c */
       for (uint32_t i = 0; i < h; i++) {
@@ -227,6 +228,63 @@ static void kv_store_int8(tllm_state *s, uint32_t l, uint32_t pos, const float *
 }
 
 #define TLLM_ATT_DROP_LOG2 20.0f /* quantized attention: exponents below -20 (weights < 2^-20) are dropped */
+
+/* att[t] = (float)idot[t] * ks[t] for t < T (T >= 1); returns their max (order-independent: fmax). */
+static inline float att_scores(float *att, const int32_t *idot, const float *ks, uint32_t T) {
+  float mx = (float)idot[0] * ks[0];
+  att[0] = mx;
+  float *a = att + 1;
+  const int32_t *ip = idot + 1;
+  const float *kp = ks + 1;
+  float *const end4 = a + ((T - 1u) & ~3u), *const end = att + T;
+  for (; a != end4; a += 4, ip += 4, kp += 4) {
+    const float u0 = (float)ip[0] * kp[0], u1 = (float)ip[1] * kp[1], u2 = (float)ip[2] * kp[2], u3 = (float)ip[3] * kp[3];
+    a[0] = u0; a[1] = u1; a[2] = u2; a[3] = u3;
+    mx = tllm_fmaxf(mx, tllm_fmaxf(tllm_fmaxf(u0, u1), tllm_fmaxf(u2, u3)));
+  }
+  for (; a != end; a++, ip++, kp++) {
+    const float u = (float)*ip * *kp;
+    *a = u;
+    mx = tllm_fmaxf(mx, u);
+  }
+  return mx;
+}
+
+/* The softmax of one head and its INT8 weights (see attend): u = att[t], max mx, scale cl (log2 units
+ * per u unit, >= 0 and finite); e_t = 2^((u_t - mx) cl), dropped (0) where u_t < mx - 20 / cl;
+ * a_t = e_t * vs_t (finite, >= 0) quantized into aq[0..T) (zero-padded to a multiple of 4). Returns the
+ * output scale (max a / 127) / sum e. */
+static inline float att_softmax_q(float *att, int8_t *aq, const float *vs, uint32_t T, float mx, float cl) {
+  const float ulim = mx - TLLM_ATT_DROP_LOG2 / cl; /* cl = 0 (q all zero): -inf, nothing dropped */
+  float sum = 0.0f, amax = 0.0f;
+  float *a = att;
+  const float *vp = vs;
+  float *const end = att + T;
+#pragma GCC unroll 2
+  for (; a != end; a++, vp++) {
+    const float u = *a;
+    float w = 0.0f;
+    if (u >= ulim) {
+      const float e = tllm_exp2f_fast_core((u - mx) * cl); /* argument in [-20 - rounding, 0] */
+      sum += e;
+      w = e * *vp;
+      amax = tllm_fmaxf(amax, w);
+    }
+    *a = w;
+  }
+  const float inv = amax > 3.7e-37f ? 127.0f / amax : 0.0f; /* a_t * inv in [0, 127] */
+  const float *ap = att;
+  int8_t *q = aq, *const qend4 = aq + (T & ~3u), *const qend = aq + T;
+  for (; q != qend4; q += 4, ap += 4) {
+    q[0] = (int8_t)tllm_round_i32(ap[0] * inv);
+    q[1] = (int8_t)tllm_round_i32(ap[1] * inv);
+    q[2] = (int8_t)tllm_round_i32(ap[2] * inv);
+    q[3] = (int8_t)tllm_round_i32(ap[3] * inv);
+  }
+  for (; q != qend; q++, ap++) *q = (int8_t)tllm_round_i32(*ap * inv);
+  for (uint32_t t = T; t & 3u; t++) aq[t] = 0;
+  return (amax / 127.0f) / sum;
+}
 
 /* Attention of one position (all heads) over the cached positions 0..pos, output in out (dim). */
 static void attend(tllm_state *s, uint32_t l, uint32_t pos, const float *q, float *out) {
@@ -281,13 +339,14 @@ static void attend(tllm_state *s, uint32_t l, uint32_t pos, const float *q, floa
    * u_t = (float)(q_h . k_t) * sk_t with the exact integer dot product on the backend's dot_i8;
    * score_t = u_t * sq / sqrt(hs); e_t = 2^((u_t - max u) * sq / sqrt(hs) * log2 e) (tllm_exp2f_fast:
    * the same softmax, log2 e folded into the scale), and e_t = 0 where that exponent is below
-   * -TLLM_ATT_DROP_LOG2 (e_t < 2^-20: its INT8 weight below would be 0 unless that position's V scale
+   * -TLLM_ATT_DROP_LOG2 (u_t < max u - 20 / scale: e_t < 2^-20; its INT8 weight would be 0 unless that position's V scale
    * were 2^12 times the largest weight's; the normalising sum then misses less than T * 2^-20 of
    * itself, 2.4e-4 at 256 positions); the weights a_t = e_t * sv_t (sv_t: V scale of
    * position t) are quantized to INT8 with one scale per head (max a / 127; a_t >= 0, so 0..127); the
    * output is out_i = (float)(sum_t qa_t v_t[i]) * (max a / 127) / sum_t e_t, the integer sum again on
-   * dot_i8, against the transposed V cache (a row per element i, positions along it). NaN or infinite
-   * values give weight 0 (fmaxf drops NaN), never an undefined float-to-int conversion. */
+   * dot_i8, against the transposed V cache (a row per element i, positions along it). Non-finite
+   * vectors are cached as zeros with scale 0 (tllm_quantize_vec), so no NaN or infinity reaches a
+   * float-to-int conversion. */
   const uint32_t hs4 = s->plan.hs4, s16 = s->plan.s16, T4 = tllm_round_up(T, 4u);
   const tllm_kernels *kern = s->kern;
   sim_region_begin(TLLM_REGION_SCORES);
@@ -300,46 +359,15 @@ static void attend(tllm_state *s, uint32_t l, uint32_t pos, const float *q, floa
     const size_t lh = (size_t)l * m->n_kv_heads + h / kv_mul;
     int32_t *idot = s->idot;
     kern->dot_i8(idot, s->kcq + lh * S * hs4, hs4, T, s->qq + h * hs4, hs4);
-    const float *ks = s->kcs + lh * S;
-    float *att = s->att + (size_t)h * S;
-    float mx = (float)idot[0] * ks[0];
-    att[0] = mx;
-#pragma GCC unroll 4
-    for (uint32_t t = 1; t < T; t++) {
-      const float u = (float)idot[t] * ks[t];
-      att[t] = u;
-      mx = tllm_fmaxf(mx, u);
-    }
-    s->aws[h] = mx;
+    s->aws[h] = att_scores(s->att + (size_t)h * S, idot, s->kcs + lh * S, T);
   }
   sim_work_macs(head_macs);
   sim_region_end(TLLM_REGION_SCORES);
   sim_region_begin(TLLM_REGION_SOFTMAX);
   for (uint32_t h = 0; h < m->n_heads; h++) {
     const size_t lh = (size_t)l * m->n_kv_heads + h / kv_mul;
-    const float *vs = s->vcs + lh * S;
-    float *att = s->att + (size_t)h * S;
-    const float mx = s->aws[h];
-    const float cl = (s->qs[h] * s->att_scale) * 1.44269502f; /* score scale x log2 e */
-    float sum = 0.0f, amax = 0.0f;
-#pragma GCC unroll 2
-    for (uint32_t t = 0; t < T; t++) {
-      const float d = (att[t] - mx) * cl; /* log2 of e_t: <= 0 */
-      float a = 0.0f;
-      if (d >= -TLLM_ATT_DROP_LOG2) { /* else (or NaN) dropped: e_t < 2^-20 */
-        const float e = tllm_exp2f_fast_core(d);
-        sum += e;
-        a = e * vs[t];
-        amax = tllm_fmaxf(amax, a);
-      }
-      att[t] = a;
-    }
-    int8_t *aq = s->awq + h * s16;
-    const float inv = amax > 3.7e-37f ? 127.0f / amax : 0.0f; /* 127 / amax finite */
-#pragma GCC unroll 2
-    for (uint32_t t = 0; t < T; t++) aq[t] = (int8_t)tllm_round_i32(tllm_fmaxf(att[t] * inv, 0.0f)); /* 0..127 */
-    for (uint32_t t = T; t < T4; t++) aq[t] = 0; /* at most 3 */
-    s->aws[h] = (amax / 127.0f) / sum;
+    float cl = (s->qs[h] * s->att_scale) * 1.44269502f; /* score scale x log2 e (finite: q's scale is) */
+    s->aws[h] = att_softmax_q(s->att + (size_t)h * S, s->awq + h * s16, s->vcs + lh * S, T, s->aws[h], cl);
   }
   sim_region_end(TLLM_REGION_SOFTMAX);
   sim_region_begin(TLLM_REGION_WEIGHTED_SUM);
@@ -471,6 +499,7 @@ static float *forward(tllm_state *s, const int32_t *tokens, uint32_t n, uint32_t
     sim_region_begin(TLLM_REGION_OUT_PROJ);
     macs0 = s->macs;
     matmul(s, s->xb2, dim, &L->wo, s->xb, dim, n, entry_index(m, m->n_experts ? TLLM_T_ROUTER : TLLM_T_W1, l, 0));
+#pragma GCC unroll 4
     for (uint32_t i = 0; i < n * dim; i++) x[i] += s->xb2[i];
     sim_work_macs(s->macs - macs0);
     sim_region_end(TLLM_REGION_OUT_PROJ);
@@ -482,7 +511,8 @@ static float *forward(tllm_state *s, const int32_t *tokens, uint32_t n, uint32_t
     if (!m->n_experts) {
       norm(s, s->xb, x, L->rms_ffn, n, &L->w1);
       swiglu(s, s->xb2, &L->w1, &L->w2, &L->w3, s->xb, n, after_layer(m, l));
-      for (uint32_t i = 0; i < n * dim; i++) x[i] += s->xb2[i];
+  #pragma GCC unroll 4
+    for (uint32_t i = 0; i < n * dim; i++) x[i] += s->xb2[i];
     } else {
       norm(s, s->xb, x, L->rms_ffn, n, 0);
       for (uint32_t b = 0; b < n; b++) { /* routing differs per position */

@@ -62,13 +62,15 @@ static inline float bits_f(uint32_t u) {
 #define QUANT_GROUP(QIDX)                                                                         \
   do {                                                                                           \
     uint32_t mb = 0;                                                                             \
-    for (uint32_t j = lo; j < hi; j++) { uint32_t a = f_bits(x[j]) & 0x7FFFFFFFu; if (a > mb) mb = a; } \
+    _Pragma("GCC unroll 4")                                                                      \
+    for (uint32_t j = lo; j < hi; j++) { uint32_t a = f_bits(x[j]) & 0x7FFFFFFFu; mb = a > mb ? a : mb; } \
     float amax = bits_f(mb);                                                                     \
     int32_t acc = 0;                                                                             \
     if (mb < 0x03000000u || mb >= 0x7F800000u) { /* ~0 (127/max would overflow), inf, NaN */      \
       for (uint32_t j = lo; j < hi; j++) q[QIDX(j)] = 0;                                         \
     } else {                                                                                     \
       const float inv = 127.0f / amax;                                                           \
+      _Pragma("GCC unroll 4")                                                                    \
       for (uint32_t j = lo; j < hi; j++) {                                                       \
         int32_t v = tllm_round_i32(x[j] * inv);                                                  \
         q[QIDX(j)] = (int8_t)v;                                                                  \
@@ -116,15 +118,17 @@ float tllm_quantize_vec(int8_t *q, uint32_t stride, const float *x, uint32_t n) 
   QUANT_GROUP(QIDX_STRIDE);
 #undef QIDX_STRIDE
   (void)sum;
-  return scale[0];
+  return scale[0] <= 3.4e38f ? scale[0] : 0.0f; /* a non-finite vector: zeros with scale 0 */
 }
 
 void tllm_rmsnorm(float *o, const float *x, const float *w, uint32_t n, float eps) {
   float ss = 0.0f;
+#pragma GCC unroll 4
   for (uint32_t j = 0; j < n; j++) ss += x[j] * x[j];
   ss /= (float)n;
   ss += eps;
   ss = 1.0f / tllm_sqrtf(ss);
+#pragma GCC unroll 4
   for (uint32_t j = 0; j < n; j++) o[j] = w[j] * (ss * x[j]);
 }
 
@@ -133,6 +137,7 @@ void tllm_rmsnorm(float *o, const float *x, const float *w, uint32_t n, float ep
 void tllm_rmsnorm_quant(float *o, int8_t *q, float *scale, int32_t *sum, const float *x,
                         const float *w, uint32_t n, float eps, uint32_t group, uint32_t nb, uint32_t b) {
   float ss = 0.0f;
+#pragma GCC unroll 4
   for (uint32_t j = 0; j < n; j++) ss += x[j] * x[j];
   ss /= (float)n;
   ss += eps;
@@ -143,6 +148,7 @@ void tllm_rmsnorm_quant(float *o, int8_t *q, float *scale, int32_t *sum, const f
   sum += (size_t)b * ng;
   for (uint32_t g = 0; g < ng; g++) {
     uint32_t lo = g * group, hi = lo + group < n ? lo + group : n;
+#pragma GCC unroll 4
     for (uint32_t j = lo; j < hi; j++) o[j] = w[j] * (ss * x[j]);
     const float *xs = x;
     x = o; /* QUANT_GROUP reads x */

@@ -427,12 +427,14 @@ tllm_status tllm_plan_memory(tllm_plan *p, const tllm_model *m, const tllm_confi
 }
 
 uint32_t tllm_logits_hash(uint32_t h, const float *logits, uint32_t n) {
-  /* A NaN is hashed as the canonical quiet NaN 0x7fc00000: its sign and payload differ between targets
-   * (x86 makes 0xffc00000, RISC-V always 0x7fc00000) while every comparison treats them alike. */
-  const uint32_t canonical_nan = 0x7fc00000u;
+  /* One step per float (not per byte). A NaN is hashed as the canonical quiet NaN 0x7fc00000: its sign
+   * and payload differ between targets (x86 makes 0xffc00000, RISC-V always 0x7fc00000) while every
+   * comparison treats them alike. */
+  const uint32_t *w = (const uint32_t *)(const void *)logits;
   for (uint32_t i = 0; i < n; i++) {
-    if (logits[i] != logits[i]) h = tllm_fnv1a(h, &canonical_nan, 4u);
-    else h = tllm_fnv1a(h, &logits[i], 4u);
+    uint32_t v = w[i];
+    if ((v & 0x7fffffffu) > 0x7f800000u) v = 0x7fc00000u;
+    h = (h ^ v) * TLLM_FNV_PRIME;
   }
   return h;
 }

@@ -101,7 +101,8 @@ INSTANTIATE_TEST_SUITE_P(
                     // runs one position at a time: the bits must not depend on it)
                     Case{"int8_xmac_kv8_chunk3", "int8:32", "xmac", "tinyllm", "rv32imfc_xmac", 8, true, "-k -P 3", "--kv-int8 --chunk 1"},
                     Case{"int8_scalar_kv8_chunk2", "int8:32", "scalar", "tinyllm", "rv32imfc", 7, true, "-k -P 2", "--kv-int8 --chunk 1"},
-                    Case{"int4_xmac_kv8", "int4:32", "xmac", "tinyllm", "rv32imfc_xmac", 6, true, "-k -P 1", "--kv-int8"},
+                    Case{"int4_xmac_kv8_ram", "int4:32", "xmac", "tinyllm", "rv32imfc_xmac", 6, true, "-k -P 1 -R", "--kv-int8"},
+                    Case{"int8_xmac_ram", "int8:32", "xmac", "tinyllm", "rv32imfc_xmac", 6, true, "-R", ""},
                     Case{"int2_xmac_kv8_chunk4", "int2:16:affine:clip", "xmac", "tinyllm", "rv32imfc_xmac", 6, true, "-k -P 4", "--kv-int8 --chunk 1"},
                     Case{"fp32_hard_chunk3", "fp32", "scalar", "tinyllm", "rv32imfc", 6, true, "-P 3", "--chunk 1"},
                     Case{"fp32_hard_kv8", "fp32", "scalar", "tinyllm", "rv32imfc", 6, true, "-k", "--kv-int8"},
@@ -147,6 +148,23 @@ TEST(LlmSim, CorruptImageIsAClearFirmwareError) {
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.out, HasSubstr("tinyllm: error"));
   EXPECT_THAT(r.out, HasSubstr("checksum"));
+}
+
+// -R copies the image into SRAM: not with streaming, and only when it fits beside the memory plan
+TEST(LlmSim, ImageInRamErrorsAreClear) {
+  const std::string img = e2e::tmpdir() + "/ram.tllm";
+  ASSERT_EQ(sh(kTools + "mcucim-synth -o " + img).code, 0);
+  auto both = e2e::mcucim("run -c " + e2e::cfg() + " --elf " + e2e::fw("tinyllm") + " -q --set soc.core.isa=rv32imfc --load " +
+                          img + "@0x20100000 --args '-n 4 -R -S auto'");
+  EXPECT_EQ(both.code, 2) << both.out;
+  EXPECT_THAT(both.out, HasSubstr("-R: the image in RAM is not streamed"));
+  const std::string big = e2e::tmpdir() + "/ram_big.tllm";  // 4.7 MB: more than the SRAM
+  ASSERT_EQ(sh(kTools + "mcucim-synth -o " + big + " --dim 256 --hidden 768 --layers 6 --vocab 2048").code, 0);
+  auto nofit = e2e::mcucim("run -c " + e2e::cfg() + " --elf " + e2e::fw("tinyllm") +
+                           " -q --set soc.core.isa=rv32imfc --set soc.memories.flash.size=8MiB --load " + big +
+                           "@0x20100000 --args '-n 2 -k -R -x'");
+  EXPECT_EQ(nofit.code, 3) << nofit.out;
+  EXPECT_THAT(nofit.out, HasSubstr("does not fit in RAM beside the memory plan"));
 }
 
 TEST(LlmSim, MissingImageAndTooLongPromptAreClearErrors) {

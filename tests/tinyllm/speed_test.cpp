@@ -129,6 +129,14 @@ TEST(FastMath, FmaxAndRoundFollowTheirDefinitions) {
   for (float x : xs) EXPECT_EQ(tllm_round_i32(x), (int32_t)std::lround(x)) << x;
 }
 
+TEST(FastMath, LogitsHashIsWordwiseFnv1a) {
+  const float v[3] = {1.0f, -2.0f, 0.0f};  // bits 0x3F800000, 0xC0000000, 0
+  uint32_t h = 0x811C9DC5u;
+  for (uint32_t w : {0x3F800000u, 0xC0000000u, 0u}) h = (h ^ w) * 0x01000193u;
+  EXPECT_EQ(tllm_logits_hash(0x811C9DC5u, v, 3), h);
+  EXPECT_EQ(tllm_logits_hash(tllm_logits_hash(0x811C9DC5u, v, 1), v + 1, 2), h);  // chunks chain
+}
+
 // ---- cos/sin of the RoPE table ---------------------------------------------------------------------
 TEST(FastMath, CosSinWithinHalfUlpPlusOnePercent) {
   double worst = 0.0;

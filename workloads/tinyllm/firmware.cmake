@@ -1,6 +1,6 @@
 # tinyllm firmware: the runtime (runtime/src/*.c, the same sources as the host build) plus a main that
 # reads the model image from sim-control blob 0. Hard-float and soft-float builds must print the same
-# ids and logits checksum as tinyllm-host. The 448 KiB arena is in .bss (SRAM 512 KiB).
+# ids and logits checksum as tinyllm-host. The 472 KiB arena is in .bss (SRAM 512 KiB; the rest: CIM macro handles, C library, stack).
 file(GLOB _tinyllm_runtime_srcs CONFIGURE_DEPENDS ${MCUCIM_SOURCE_DIR}/runtime/src/*.c)
 list(APPEND _tinyllm_runtime_srcs ${MCUCIM_SOURCE_DIR}/runtime/cim.c
      ${MCUCIM_SOURCE_DIR}/runtime/board/fast_memset.c)  # word-wise memset: start-up clears the arena

@@ -4,6 +4,8 @@
  *   -b scalar|xmac|cim [scalar]  -k (INT8 KV cache and quantized attention)  -x (skip the image checksum)
  *   -P N      batched prefill: the prompt's positions are computed N at a time (each weight read once
  *             per chunk of N), with the ids and logits of one position at a time [8; 1 = off]
+ *   -R        copy the whole image into SRAM at start-up and read it there (when it fits beside the
+ *             memory plan: no flash wait states on weight reads); not with -S/-E
  *   -c PLACE  tensors on the CIM macros (tllm_cim_parse_place: wq,wk,wv,wo,w1,w2,w3,wcls | attn | ffn |
  *             all | image [:LAYERS]); the others use -b (scalar or xmac). -b cim alone = -c image when
  *             the image flags tensors for CIM, else -c all, with the scalar kernels for the rest.
@@ -47,7 +49,7 @@
 #include "xmac.h"
 
 #ifndef TLLM_ARENA_BYTES
-#define TLLM_ARENA_BYTES (448u * 1024u)
+#define TLLM_ARENA_BYTES (472u * 1024u)
 #endif
 static uint8_t arena[TLLM_ARENA_BYTES] __attribute__((aligned(16)));
 
@@ -148,7 +150,7 @@ int main(int argc, char **argv) {
   uint32_t n_macros = 6, agree_n = 0, chunk = 8;
   int cim_windows = 0, cim_gate = 0;
   tllm_stream_config scfg = {0, 0};
-  int print_routes = 0;
+  int print_routes = 0, image_in_ram = 0;
   sim_name_phases();
   sim_region_begin(SIM_REGION_STARTUP);
   for (int i = 1; i < argc; i++) {
@@ -156,6 +158,7 @@ int main(int argc, char **argv) {
     if (!strcmp(a, "-k")) { kv_int8 = 1; continue; }
     if (!strcmp(a, "-r")) { print_routes = 1; continue; }
     if (!strcmp(a, "-x")) { open_flags |= TLLM_OPEN_SKIP_CHECKSUM; continue; }
+    if (!strcmp(a, "-R")) { image_in_ram = 1; continue; }
     if (i + 1 >= argc) return fail(2, "option needs a value", a);
     const char *v = argv[++i];
     if (!strcmp(a, "-n")) { if (!parse_u32(v, &steps) || !steps) return fail(2, "-n expects a positive integer, got", v); }
@@ -197,7 +200,7 @@ int main(int argc, char **argv) {
       else if (!strcmp(v, "xmac")) backend = TLLM_BACKEND_XMAC;
       else if (!strcmp(v, "cim")) backend = TLLM_BACKEND_CIM;
       else return fail(2, "-b expects scalar, xmac or cim, got", v);
-    } else return fail(2, "unknown option (expected -n -i -t -p -s -b -c -m -W -G -a -k -x -P -S -E -r)", a);
+    } else return fail(2, "unknown option (expected -n -i -t -p -s -b -c -m -W -G -a -k -x -P -R -S -E -r)", a);
   }
 
   uint32_t addr = 0, size = 0;
@@ -264,6 +267,19 @@ int main(int argc, char **argv) {
   int use_stream = scfg.buffer_bytes || scfg.expert_slots;
   if (use_stream && tllm_stream_size(&model, &scfg, sizeof arena - tok_bytes - plan.total, &stream_bytes, &err) != TLLM_OK)
     return fail(err.code == TLLM_E_NOMEM ? 3 : 2, scfg.buffer_bytes ? "-S" : "-E", err.msg);
+  /* -R: the whole image copied into SRAM once, after the plan's regions and the stream buffers, and
+   * read there (no flash wait states in the kernels) */
+  if (image_in_ram) {
+    if (use_stream) return fail(2, "-R", "the image in RAM is not streamed (-S/-E stream from the image in flash)");
+    size_t need = ((size_t)size + 15u) & ~(size_t)15u, at = plan.total + stream_bytes;
+    if (at + need + tok_bytes > sizeof arena) {
+      tllm_errorf(&err, TLLM_E_NOMEM, "the %u-byte image does not fit in RAM beside the memory plan (%u bytes left)", size,
+                  (unsigned)(sizeof arena - tok_bytes - at));
+      return fail(3, "-R", err.msg);
+    }
+    memcpy(arena + at, (const void *)(uintptr_t)addr, size);
+    if (tllm_model_open(&model, arena + at, size, TLLM_OPEN_SKIP_CHECKSUM, &err) != TLLM_OK) return fail(2, "-R", err.msg);
+  }
   tllm_state st;
   if (tllm_state_init(&st, &model, &plan, arena, plan.total, use_cim ? fallback : backend, &err) != TLLM_OK)
     return fail(err.code == TLLM_E_BACKEND ? 4 : 3, "state", err.msg);

@@ -174,7 +174,8 @@ void tllm_rmsnorm_quant(float *o, int8_t *q, float *scale, int32_t *sum, const f
                         const float *w, uint32_t n, float eps, uint32_t group, uint32_t nb, uint32_t b);
 void tllm_rmsnorm(float *o, const float *x, const float *w, uint32_t n, float eps);
 /* One vector quantized with one scale: q[i * stride] = nearest(x[i] * 127/max|x|) for i < n; returns
- * the scale max|x|/127 (q all zero when max|x| is ~0, infinite or NaN). The INT8 KV cache and q. */
+ * the scale max|x|/127 (q all zero when max|x| is ~0; q all zero and scale 0 when x holds an infinity or
+ * a NaN). The INT8 KV cache and q of the quantized attention. */
 float tllm_quantize_vec(int8_t *q, uint32_t stride, const float *x, uint32_t n);
 void tllm_matvec_f32(float *out, const tllm_tensor *w, const float *x);
 /* nb vectors x[b * x_stride], out[b * out_stride]: each row read once, the same bits as tllm_matvec_f32 */
@@ -294,7 +295,8 @@ float tllm_random_f32(uint64_t *state);
 /* ---- small helpers ------------------------------------------------------------------------- */
 /* A tiny formatter (%s %u %d %x %lu %llu %f-less): no stdio in the core library. */
 void tllm_errorf(tllm_error *err, tllm_status code, const char *fmt, ...);
-uint32_t tllm_logits_hash(uint32_t h, const float *logits, uint32_t n); /* FNV-1a over float bits */
+/* FNV-1a (32-bit prime) over the logits' float bit patterns, one step per 32-bit word */
+uint32_t tllm_logits_hash(uint32_t h, const float *logits, uint32_t n);
 
 #ifdef __cplusplus
 }
