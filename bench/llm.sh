@@ -9,7 +9,9 @@
 #   uJ/tok     mean energy of the decode tokens
 # then the prefill of a 24-token prompt one position at a time (-P 1) and in chunks of 8 (-P 8, batched
 # prefill): cycles per prompt position.
-# Quantized rows use the INT8 KV cache with quantized attention (-k); "fp32 KV" rows for comparison.
+# Quantized rows use the INT8 KV cache with quantized attention (-k); "fp32 KV" for comparison; "-R"
+# copies the image into SRAM at start-up (no flash wait states on weight reads; the default reads it in
+# place from the flash, 2 wait states per word).
 # Usage: bench/llm.sh [BUILD_DIR] [TOKENS...]   (needs ../shared/models or MCUCIM_MODELS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,8 +60,13 @@ row() {  # name config elf isa image args...
   local line
   line=$(printf "%-34s" "$name")
   for n in "${COUNTS[@]}"; do
-    read -r cyc floor ej <<< "$(measure decode "$@" -n "$n")"
-    line+=$(python3 -c "import sys; c,f,e=map(float,sys.argv[1:]); print(f' {c/1e6:8.3f} {f/1e6:7.3f} {c/f:6.1f} {e*1e6:7.2f}', end='')" "$cyc" "$floor" "$ej")
+    local out
+    if out=$(measure decode "$@" -n "$n" 2> /dev/null) && [ -n "$out" ]; then
+      read -r cyc floor ej <<< "$out"
+      line+=$(python3 -c "import sys; c,f,e=map(float,sys.argv[1:]); print(f' {c/1e6:8.3f} {f/1e6:7.3f} {c/f:6.1f} {e*1e6:7.2f}', end='')" "$cyc" "$floor" "$ej")
+    else
+      line+=$(printf " %8s %7s %6s %7s" "n/a" "" "" "")  # the firmware refused the options (an older build)
+    fi
   done
   echo "$line"
 }
@@ -80,8 +87,10 @@ row "fp32 hard-float"                   configs/mcu-llm.yaml tinyllm rv32imfc_xm
 row "INT8 scalar"                       configs/mcu-llm.yaml tinyllm rv32imfc_xmac sl-int8.tllm -b scalar -k
 row "INT8 Xmac"                         configs/mcu-llm.yaml tinyllm rv32imfc_xmac sl-int8.tllm -b xmac -k
 row "INT8 Xmac, fp32 KV"                configs/mcu-llm.yaml tinyllm rv32imfc_xmac sl-int8.tllm -b xmac
+row "INT8 Xmac, image in SRAM (-R)"     configs/mcu-llm.yaml tinyllm rv32imfc_xmac sl-int8.tllm -b xmac -k -R
 row "INT4 scalar"                       configs/mcu-llm.yaml tinyllm rv32imfc_xmac sl-int4.tllm -b scalar -k
 row "INT4 Xmac"                         configs/mcu-llm.yaml tinyllm rv32imfc_xmac sl-int4.tllm -b xmac -k
+row "INT4 Xmac, image in SRAM (-R)"     configs/mcu-llm.yaml tinyllm rv32imfc_xmac sl-int4.tllm -b xmac -k -R
 EXTRA=(--set soc.devices.cim.count=63 --set soc.devices.cim.adc.bits=9)
 row "INT8 CIM all matrices (63 macros)" configs/mcu-llm-cim.yaml tinyllm rv32imfc_xmac sl-int8-cimall.tllm -b xmac -c all -m 63 -k
 EXTRA=()
@@ -90,8 +99,12 @@ PROMPT="Once upon a time, there was a little girl named Lily. She loved to play 
 echo
 echo "prefill of a ${#PROMPT}-byte prompt, INT8 Xmac -k: Mcycles per prompt position"
 for p in 1 8; do
-  read -r cyc npos <<< "$(measure prefill configs/mcu-llm.yaml tinyllm rv32imfc_xmac sl-int8.tllm -b xmac -k -P "$p" -n 40 -i "$PROMPT")"
-  python3 -c "import sys; print(f'  -P {sys.argv[1]:<3} {float(sys.argv[2])/1e6:8.3f}   ({sys.argv[3]} positions)')" "$p" "$cyc" "$npos"
+  if out=$(measure prefill configs/mcu-llm.yaml tinyllm rv32imfc_xmac sl-int8.tllm -b xmac -k -P "$p" -n 40 -i "$PROMPT" 2> /dev/null) && [ -n "$out" ]; then
+    read -r cyc npos <<< "$out"
+    python3 -c "import sys; print(f'  -P {sys.argv[1]:<3} {float(sys.argv[2])/1e6:8.3f}   ({sys.argv[3]} positions)')" "$p" "$cyc" "$npos"
+  else
+    echo "  -P $p    n/a"
+  fi
 done
 
 

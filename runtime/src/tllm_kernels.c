@@ -305,7 +305,11 @@ XK_INLINE void xmac_rows(float *out, const tllm_tensor *w, const tllm_qact *a, u
     int32_t acc[XK_MAX_ROWS];
 #pragma GCC unroll 8
     for (int i = 0; i < R; i++) acc[i] = 0;
-    if (prec == TLLM_INT8) { /* 4 weight words per row and iteration; the remainder first */
+    if (prec == TLLM_INT8 && R == 8 && ae - ap == 8) { /* a whole group of 32: straight-line, no loop */
+      XK_STEP(prec, R, ap); XK_STEP(prec, R, ap + 1); XK_STEP(prec, R, ap + 2); XK_STEP(prec, R, ap + 3);
+      XK_STEP(prec, R, ap + 4); XK_STEP(prec, R, ap + 5); XK_STEP(prec, R, ap + 6); XK_STEP(prec, R, ap + 7);
+      ap += 8;
+    } else if (prec == TLLM_INT8) { /* 4 weight words per row and iteration; the remainder first */
       uint32_t steps = (uint32_t)(ae - ap);
       if (steps & 1u) { XK_STEP(prec, R, ap); ap += 1; }
       if (steps & 2u) { XK_STEP(prec, R, ap); XK_STEP(prec, R, ap + 1); ap += 2; }
@@ -509,18 +513,69 @@ XK_INLINE void xmac_rows_nb(float *out, uint32_t ostride, const tllm_tensor *w, 
       for (; r < rows; r++) xmac_rows_nb(out, ostride, w, a, r, 1, b, 1, prec, affine);          \
     }                                                                                            \
   }
-XK_MM_FN(matmul_xmac_i8, TLLM_INT8, 0)
 XK_MM_FN(matmul_xmac_i4, TLLM_INT4, 0)
 XK_MM_FN(matmul_xmac_i2, TLLM_INT2, 0)
-XK_MM_FN(matmul_xmac_i8_affine, TLLM_INT8, 1)
 XK_MM_FN(matmul_xmac_i4_affine, TLLM_INT4, 1)
 XK_MM_FN(matmul_xmac_i2_affine, TLLM_INT2, 1)
+
+/* INT8 weights, one row against vectors [b0, b0+NB): INT8 x INT8 is symmetric, so the roles of
+ * xmac.ldot8's operands are swapped: the weight word is loaded once (lw) and stays in a register while
+ * ldot8 loads the NB vectors' activation words, which the interleaved layout puts next to each other
+ * (word i of vectors b0.. at i * nb + b0..), and advances over them: 1 + NB instructions per weight word
+ * (matvec: 1 + 1/8 per weight word and vector), each weight read once. */
+XK_INLINE void xmac_row_i8_nb(float *out, uint32_t ostride, const tllm_tensor *w, const tllm_qact *a, uint32_t r,
+                              uint32_t b0, const int NB, const int affine) {
+  const uint32_t ng = w->ngroups, nb = a->nb, wpg = w->group / 4u, skip = nb - (uint32_t)NB;
+  const uint32_t *wp = (const uint32_t *)(const void *)((const uint8_t *)w->data + (size_t)r * w->row_bytes);
+  const uint32_t *ap = (const uint32_t *)(const void *)a->q + b0;
+  const float *ws = w->scales + (size_t)r * ng;
+  const float *wo = affine ? w->offsets + (size_t)r * ng : 0;
+  float val[8];
+#pragma GCC unroll 8
+  for (int j = 0; j < NB; j++) val[j] = 0.0f;
+  uint32_t left = w->row_bytes / 4u;
+  for (uint32_t g = 0; g < ng; g++) {
+    int32_t acc[8];
+#pragma GCC unroll 8
+    for (int j = 0; j < NB; j++) acc[j] = 0;
+    uint32_t nwd = left < wpg ? left : wpg;
+    left -= nwd;
+    for (; nwd; nwd--) {
+      const uint32_t wv = *wp++;
+#pragma GCC unroll 8
+      for (int j = 0; j < NB; j++) acc[j] = xmac_ldot8(acc[j], &ap, wv);
+      ap += skip;
+    }
+    const float sw = ws[g];
+#pragma GCC unroll 8
+    for (int j = 0; j < NB; j++) {
+      const size_t ai = (size_t)(b0 + (uint32_t)j) * ng + g;
+      val[j] = tllm_combine_group(val[j], acc[j], a->sum[ai], sw, affine ? &wo[g] : 0, a->scale[ai]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int j = 0; j < NB; j++) out[(size_t)(b0 + (uint32_t)j) * ostride + r] = val[j];
+}
+
+#define XK_MM8_FN(name, affine)                                                                   \
+  static void __attribute__((noinline)) name(float *out, uint32_t ostride, const tllm_tensor *w, const tllm_qact *a) { \
+    const uint32_t nb = a->nb;                                                                    \
+    for (uint32_t r = 0; r < w->rows; r++) {                                                      \
+      uint32_t b = 0;                                                                             \
+      for (; b + 8u <= nb; b += 8u) xmac_row_i8_nb(out, ostride, w, a, r, b, 8, affine);          \
+      if (b + 4u <= nb) { xmac_row_i8_nb(out, ostride, w, a, r, b, 4, affine); b += 4u; }        \
+      if (b + 2u <= nb) { xmac_row_i8_nb(out, ostride, w, a, r, b, 2, affine); b += 2u; }        \
+      if (b < nb) xmac_row_i8_nb(out, ostride, w, a, r, b, 1, affine);                           \
+    }                                                                                             \
+  }
+XK_MM8_FN(matmul_xmac_i8_ld, 0)
+XK_MM8_FN(matmul_xmac_i8_ld_affine, 1)
 
 static void matmul_q_xmac(float *out, uint32_t ostride, const tllm_tensor *w, const tllm_qact *a) {
   uint32_t epw = w->prec == TLLM_INT8 ? 4u : w->prec == TLLM_INT4 ? 8u : 16u;
   if (a->nb <= 1u) { matvec_q_xmac(out, w, a); return; }
   if ((w->group & (epw - 1u)) != 0u || ((uintptr_t)a->q & 3u) != 0u) { matmul_q_scalar(out, ostride, w, a); return; }
-  if (w->prec == TLLM_INT8) (w->offsets ? matmul_xmac_i8_affine : matmul_xmac_i8)(out, ostride, w, a);
+  if (w->prec == TLLM_INT8) (w->offsets ? matmul_xmac_i8_ld_affine : matmul_xmac_i8_ld)(out, ostride, w, a);
   else if (w->prec == TLLM_INT4) (w->offsets ? matmul_xmac_i4_affine : matmul_xmac_i4)(out, ostride, w, a);
   else (w->offsets ? matmul_xmac_i2_affine : matmul_xmac_i2)(out, ostride, w, a);
 }

@@ -3,7 +3,7 @@
  *   -n steps [256]  -i prompt words... [""] (every word up to the next option)  -t temperature [0 = greedy]  -p top-p [0.9]  -s seed [1]
  *   -b scalar|xmac|cim [scalar]  -k (INT8 KV cache and quantized attention)  -x (skip the image checksum)
  *   -P N      batched prefill: the prompt's positions are computed N at a time (each weight read once
- *             per chunk of N), with the ids and logits of one position at a time [8; 1 = off]
+ *             per chunk of N), with the ids and logits of one position at a time [8, with -R 1; 1 = off]
  *   -R        copy the whole image into SRAM at start-up and read it there (when it fits beside the
  *             memory plan: no flash wait states on weight reads); not with -S/-E
  *   -c PLACE  tensors on the CIM macros (tllm_cim_parse_place: wq,wk,wv,wo,w1,w2,w3,wcls | attn | ffn |
@@ -147,7 +147,7 @@ int main(int argc, char **argv) {
   int kv_int8 = 0;
   unsigned open_flags = 0;
   const char *place_spec = 0;
-  uint32_t n_macros = 6, agree_n = 0, chunk = 8;
+  uint32_t n_macros = 6, agree_n = 0, chunk = 0; /* chunk 0: the default below */
   int cim_windows = 0, cim_gate = 0;
   tllm_stream_config scfg = {0, 0};
   int print_routes = 0, image_in_ram = 0;
@@ -257,6 +257,10 @@ int main(int argc, char **argv) {
   uint32_t *route_log = (uint32_t *)(void *)(arena + sizeof arena - tok_bytes);
   /* prefill chunks hold prompt positions 0..n-2 (n prompt tokens with BOS, at most plen + 2): plan for
    * no more than the prompt can use */
+  /* default: 8 with the image read in place from flash (a chunk saves the weight reads' wait states);
+   * 1 with -R (from SRAM a weight read costs one cycle and the batched kernels' extra instructions
+   * cost more than they save) */
+  if (!chunk) chunk = image_in_ram ? 1u : 8u;
   if (agree_n || chunk > plen + 1u) chunk = agree_n ? 1u : (uint32_t)plen + 1u;
   tllm_config cfg = {steps, kv_int8, chunk};
   tllm_plan plan;
