@@ -700,9 +700,9 @@ Stop Cpu::run_impl(uint64_t limit) {
       }
       // Energy only (no timing): the 32-bit words read from the buffer/cache. In sequence a new word is
       // read when the instruction starts at a word boundary (else its first half came with the previous
-      // instruction's word); after a control transfer always; a 32-bit instruction at pc % 4 == 2 reads
-      // a second word.
-      code_->fetch_words += (((pc & 3) + in.len - 1) >> 2) + (((pc & 3) == 0) | redirect);
+      // instruction's word); after a control transfer always (transfer_penalty counts that word for a
+      // target at pc % 4 == 2); a 32-bit instruction at pc % 4 == 2 reads a second word.
+      code_->fetch_words += (((pc & 3) + in.len - 1) >> 2) + ((pc & 3) == 0);
       // An instruction straddling two lines needs the next line too.
       uint32_t end_line = last >> fetch_line_shift_;
       if (MC_UNLIKELY(end_line != line)) {

@@ -289,10 +289,17 @@ class Cpu {
   // that straddles two fetch words, its fetch after the flush costs straddle_target; the dispatch
   // charges straddle_sequential for it anyway (profiles with a sequential penalty), so the transfer
   // adds the difference. Charged to the transferring instruction (it waits for the fetch).
+  // Also counts, for the fetch energy, the word a transfer to a target at pc % 4 == 2 reads anew (in
+  // sequence that word came with the previous instruction's).
   uint32_t transfer_penalty(uint32_t target) {
     const TimingProfile& t = cfg_.timing;
+    MemRegion* r = nullptr;
+    if (target & 2) {
+      r = region_of(target);
+      if (r) r->fetch_words++;
+    }
     if ((target & (t.fetch_width - 1)) + 4 <= t.fetch_width) return 0;
-    const MemRegion* r = region_of(target);
+    if (!r) r = region_of(target);
     if (!r || target - r->base > r->size - 2 || (r->host[target - r->base] & 3) != 3) return 0;
     const uint32_t extra = t.straddle_target - t.straddle_sequential;  // >= 0 (sim/soc.cpp checks)
     counters_.fetch_align_cycles += extra;
