@@ -2,7 +2,10 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 
-.PHONY: all deps configure build run test bench clean
+SANITIZE_BUILD ?= build-sanitize
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps configure build run test bench clean test-sanitize fuzz
 
 all: build
 
@@ -27,8 +30,20 @@ run:
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
 
+# The same suite on an ASan + UBSan build of the simulator and host tools (its own folder; README, Security).
+test-sanitize: deps
+	@cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=Release -DMCUCIM_SANITIZE=ON > $(SANITIZE_BUILD).configure.log 2>&1 || (cat $(SANITIZE_BUILD).configure.log; exit 1)
+	@cmake --build $(SANITIZE_BUILD) -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(SANITIZE_BUILD) --output-on-failure -j$(JOBS)
+
+# libFuzzer campaign: every target of fuzz/ for FUZZ_SECONDS seconds (fuzz/README.md).
+fuzz:
+	@./scripts/install-deps.sh fuzz
+	./scripts/fuzz.sh $(FUZZ_SECONDS)
+
 bench: build
 	./bench/run.sh
 
 clean:
-	rm -rf $(BUILD) $(BUILD).configure.log $(BUILD).run.log
+	rm -rf $(BUILD) $(BUILD).configure.log $(BUILD).run.log $(SANITIZE_BUILD) $(SANITIZE_BUILD).configure.log build-fuzz build-fuzz.*.log

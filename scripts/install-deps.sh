@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages mcucim needs to build, test and run. Idempotent: installs only what is
 # missing. Must run as root (CI does); otherwise prints the apt-get command to run.
-# Usage: scripts/install-deps.sh [run|test]   (default: test)
+# Usage: scripts/install-deps.sh [run|test|fuzz]   (default: test)
 #   run   what `make run` needs: the compilers and libraries to build the simulator, the firmware
 #         and the model packer (the first run stays short on a fresh machine)
 #   test  also what the test suite uses (`make test`, .ci/run): python for the charts and schema
 #         checks, a single-node Slurm for the Slurm backend's test, Chromium for the index.html check
+#   fuzz  run's packages and clang with its runtime libraries (libFuzzer): `make fuzz`, .ci/run's fuzz stage
 set -euo pipefail
 
 PKGS=(
@@ -23,13 +24,16 @@ TEST_PKGS=(
 )
 # Optional: only the benchmark script uses QEMU as its reference.
 OPTIONAL_PKGS=(qemu-system-misc)
+# `make fuzz` only (libFuzzer comes with clang's runtime libraries).
+FUZZ_PKGS=(clang libclang-rt-14-dev)
 
 profile=${1:-test}
 want=("${PKGS[@]}")
 case "$profile" in
   run) ;;
   test) want+=("${TEST_PKGS[@]}") ;;
-  *) echo "usage: scripts/install-deps.sh [run|test]" >&2; exit 2 ;;
+  fuzz) want+=("${FUZZ_PKGS[@]}") ;;
+  *) echo "usage: scripts/install-deps.sh [run|test|fuzz]" >&2; exit 2 ;;
 esac
 if [ "${MCUCIM_WITH_QEMU:-0}" = 1 ]; then want+=("${OPTIONAL_PKGS[@]}"); fi
 

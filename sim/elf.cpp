@@ -296,8 +296,9 @@ const ElfSymbol* ElfImage::function_at(uint32_t addr) const {
   return label;
 }
 
-ElfImage load_elf(const std::string& path) {
-  const std::vector<uint8_t> bytes = read_file(path);
+ElfImage load_elf(const std::string& path) { return parse_elf(path, read_file(path)); }
+
+ElfImage parse_elf(const std::string& path, const std::vector<uint8_t>& bytes) {
   Reader r(path, bytes);
   check_header(path, r);
 

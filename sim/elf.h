@@ -53,5 +53,7 @@ class ElfError : public std::runtime_error {
 };
 
 ElfImage load_elf(const std::string& path);
+// The same from the file's bytes (`path` names it in messages; fuzz/elf_fuzz.cpp).
+ElfImage parse_elf(const std::string& path, const std::vector<uint8_t>& bytes);
 
 }  // namespace mcucim::sim

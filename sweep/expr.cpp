@@ -28,9 +28,20 @@ struct Tok {
   double num = 0;
 };
 
+// Bounds that keep parsing, evaluation and destruction (all recursive) within a thread's stack: an
+// expression has at most kMaxTokens tokens (so a chain of binary operators is at most 512 deep) and
+// parentheses and prefix operators nest at most kMaxNesting deep (a 10,000-deep "((((..." overflowed
+// the stack: issue 18's sweep-spec fuzzer).
+constexpr size_t kMaxTokens = 1024;
+constexpr int kMaxNesting = 64;
+
 class ExprParser {
  public:
-  ExprParser(const std::string& text, std::string where) : s_(text), where_(std::move(where)) { lex(); }
+  ExprParser(const std::string& text, std::string where) : s_(text), where_(std::move(where)) {
+    lex();
+    if (toks_.size() > kMaxTokens + 1)
+      fail(fmt::format("{} tokens, at most {} (split it into several constraints)", toks_.size() - 1, kMaxTokens));
+  }
   ExprPtr parse() {
     ExprPtr e = parse_or();
     if (toks_[pos_].kind != Tok::End) fail("unexpected '" + toks_[pos_].text + "'");
@@ -40,7 +51,8 @@ class ExprParser {
 
  private:
   [[noreturn]] void fail(const std::string& what) const {
-    throw ConfigError(where_ + ": constraint \"" + s_ + "\": " + what +
+    const std::string shown = s_.size() > 200 ? s_.substr(0, 200) + "..." : s_;
+    throw ConfigError(where_ + ": constraint \"" + shown + "\": " + what +
                       " (expected an expression such as \"soc.cim.rows * soc.cim.cols > 65536\")");
   }
   void lex() {
@@ -132,8 +144,17 @@ class ExprParser {
     while (accept("&&")) e = bin("&&", e, parse_not());
     return e;
   }
+  // Counts the prefix operators and parentheses being parsed (kMaxNesting).
+  struct Nest {
+    explicit Nest(ExprParser& p) : p_(p) {
+      if (++p_.nesting_ > kMaxNesting) p_.fail(fmt::format("nested more than {} deep (parentheses, '-', '!')", kMaxNesting));
+    }
+    ~Nest() { --p_.nesting_; }
+    ExprParser& p_;
+  };
   ExprPtr parse_not() {
     if (accept("!")) {
+      Nest n(*this);
       auto e = std::make_shared<Expr>();
       e->kind = Expr::Kind::Unary;
       e->op = "!";
@@ -167,6 +188,7 @@ class ExprParser {
   }
   ExprPtr parse_unary() {
     if (accept("-")) {
+      Nest n(*this);
       auto e = std::make_shared<Expr>();
       e->kind = Expr::Kind::Unary;
       e->op = "-";
@@ -197,6 +219,7 @@ class ExprParser {
         return e;
       case Tok::Op:
         if (accept("(")) {
+          Nest n(*this);
           ExprPtr inner = parse_or();
           if (!accept(")")) fail("missing ')'");
           return inner;
@@ -211,6 +234,7 @@ class ExprParser {
   std::string s_, where_;
   std::vector<Tok> toks_;
   size_t pos_ = 0;
+  int nesting_ = 0;
 };
 
 std::string value_text(const Value& v) { return v.is_num ? fmt::format("{}", v.num) : v.str; }

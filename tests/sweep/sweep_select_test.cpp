@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sweep/expr.h"
 #include "sweep/select.h"
 #include "sweep/spec.h"
 
@@ -203,4 +204,44 @@ TEST(SweepSelect, ParseSpecFromText) {
       EXPECT_NE(std::string(e.what()).find("text.yaml"), std::string::npos) << e.what();
     }
   }
+}
+
+TEST(SweepSelect, DeepOrLongConstraintsAreErrorsNotStackOverflows) {
+  // Issue 18 (sweep-spec fuzzer): 10,000 nested parentheses overflowed the stack of the recursive
+  // parser. Parentheses and prefix operators nest at most 64 deep; an expression has at most 1024 tokens.
+  const Origin at{"spec.yaml", 7};
+  auto nested = [](int depth) { return std::string(depth, '(') + "2" + std::string(depth, ')') + " > 1"; };
+  const Constraint ok = parse_constraint(nested(64), at);  // the limit itself is accepted
+  EXPECT_TRUE(constraint_true(ok, [](const std::string&) { return Value{}; }));
+  struct Case {
+    std::string text, expect;
+  } cases[] = {
+      {nested(65), "nested more than 64 deep"},
+      {nested(10000), "20003 tokens, at most 1024"},
+      {std::string(100, '-') + "1", "nested more than 64 deep"},
+      {std::string(100, '!') + "1", "nested more than 64 deep"},
+  };
+  // 1 + 1 + ... with 513 terms: 1025 tokens.
+  std::string sum = "1";
+  for (int i = 0; i < 512; i++) sum += " + 1";
+  std::vector<Case> all(std::begin(cases), std::end(cases));
+  all.push_back({sum, "1025 tokens, at most 1024"});
+  for (const auto& c : all) {
+    try {
+      parse_constraint(c.text, at);
+      ADD_FAILURE() << "no error for " << c.text.substr(0, 40);
+    } catch (const ConfigError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find("spec.yaml:7"), std::string::npos) << m;
+      EXPECT_NE(m.find(c.expect), std::string::npos) << m;
+      EXPECT_LT(m.size(), 600u) << "the message shows at most 200 characters of the expression";
+    }
+  }
+  // 511 terms and "== 511" (1023 tokens) are accepted and evaluate to true (a left-deep chain,
+  // evaluated recursively); two more tokens are one too many.
+  std::string sum511 = "1";
+  for (int i = 0; i < 510; i++) sum511 += " + 1";
+  EXPECT_TRUE(constraint_true(parse_constraint(sum511 + " == 511", at), [](const std::string&) { return Value{}; }));
+  EXPECT_FALSE(constraint_true(parse_constraint(sum511 + " == 510", at), [](const std::string&) { return Value{}; }));
+  EXPECT_THROW(parse_constraint(sum511 + " == 511 + 1", at), ConfigError);  // 1025 tokens
 }
