@@ -95,6 +95,9 @@ na_reason() {  # $1 = program name, $2.. = core_of fields
     *-breakpoint) [ "$trig" -gt 0 ] || echo "no debug triggers (soc.core.triggers = 0)" ;;
     *-pmpaddr) [ "$pmp" -gt 0 ] || echo "no PMP (soc.core.pmp.entries = 0)" ;;
     *-ma_data) [ "$mis" != trap ] || echo "misaligned loads/stores trap on this core (soc.core.misaligned / the profile: trap)" ;;
+    # This version of ma_addr requires every misaligned load/store to trap (newer versions also accept
+    # hardware support); the ISA allows a core to perform them, as Ibex and CV32E40P do (split).
+    *-ma_addr) [ "$mis" = trap ] || echo "the program requires misaligned loads/stores to trap; this core performs them ($mis)" ;;
   esac
 }
 
