@@ -5,13 +5,13 @@
 // counters and the energy/latency model of cim/cost.h. Plain C++, no SystemC.
 #pragma once
 #include <cstdint>
-#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "cim/config.h"
 #include "cim/cost.h"
+#include "cim/noise.h"
 #include "cim/power.h"
 #include "cim_ref.h"
 
@@ -65,12 +65,13 @@ class Macro {
  private:
   uint64_t analog_mvm(uint32_t abits, const int8_t* x, uint32_t nrows, uint32_t nout, int32_t* y);
   void update_cell_units(uint32_t r, uint32_t c);
+  void make_device_state();  // the non-ideal chip, drawn at the first programming (unused macros: never)
   MacroConfig cfg_;
   cim_ref_array arr_{};
   std::vector<uint64_t> cells_;
   uint32_t wbits_ = 0;
   MacroCounters k_;
-  std::vector<uint32_t> writes_;  // per cell (row * cols + col)
+  std::vector<uint32_t> writes_;  // per cell (row * cols + col), allocated at the first programming
   uint64_t max_writes_ = 0;
   std::vector<uint32_t> win_;     // CIM_REF_WIN_TABLE_WORDS
   bool win_en_ = false;
@@ -78,8 +79,9 @@ class Macro {
   // Non-ideal state (allocated only when a non-ideality is on).
   std::vector<float> g_p_, g_ap_;  // per-cell conductance relative to nominal (row * cols + col)
   std::vector<int8_t> stuck_;      // -1: healthy, else stuck level
-  std::vector<float> units_;       // per cell (col * rows + row): analog units the cell adds per input level
-  std::mt19937_64 rng_;
+  std::vector<float> units_;       // per cell (row * cols + col): analog units the cell adds per input level
+  bool analog_state_ = false;      // a non-ideality changes this macro's results
+  NoiseSource rng_;
 };
 
 }  // namespace mcucim::cim

@@ -7,8 +7,19 @@
 
 namespace mcucim::models {
 
+namespace {
+// Each device is its own chip: the non-ideality seed is mixed with the device's name (FNV-1a), so the
+// macros of an array (cim0, cim1, ...) draw different device variation from the same config seed.
+cim::MacroConfig own_seed(cim::MacroConfig c, const char* name) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (const char* p = name; *p; ++p) h = (h ^ uint8_t(*p)) * 0x100000001b3ull;
+  c.nonideal.seed ^= h;
+  return c;
+}
+}  // namespace
+
 CimMacro::CimMacro(sc_core::sc_module_name name, const cim::MacroConfig& cfg, sc_core::sc_time latency)
-    : Device(name, CIM_WINDOW_SIZE, latency), macro_(cfg) {
+    : Device(name, CIM_WINDOW_SIZE, latency), macro_(own_seed(cfg, name)) {
   in_.assign(macro_.array().rows, 0);
   out_.assign(macro_.array().cols, 0);
   pending_.assign(macro_.array().cols, 0);

@@ -240,7 +240,7 @@ EnergyBreakdown EnergyModel::compute(const Counters& c) const {
     ce.leakage_j = tech_.periph_leakage_uw * uW * leakage_scale(tech_.periph_leakage_efold_v) * t_total;
     for (size_t i = 0; i < d.part_pj.size(); ++i) {
       ce.dynamic_j += d.part_pj[i] * pJ;
-      ce.parts_j.emplace_back(i < d.part_names.size() ? d.part_names[i] : "part" + std::to_string(i), d.part_pj[i] * pJ);
+      ce.parts_j.emplace_back(i < d.part_names.size() ? std::string(d.part_names[i]) : "part" + std::to_string(i), d.part_pj[i] * pJ);
     }
     ce.leakage_j += d.leakage_counted ? d.leakage_pj * pJ : d.leakage_uw * uW * t_total;
     b.parts.push_back(ce);

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "isa/insn.h"
@@ -92,9 +93,11 @@ struct DevCounters {
   // Devices with their own energy model (kind `cim`): dynamic energy by named part in pJ (a linear
   // function of the device's event counters, so the difference of two snapshots is the energy of the
   // interval; not scaled with the core supply), named event counters, and periphery leakage power.
-  std::vector<std::string> part_names;
+  // Names point to static strings (string literals, cim::kPartNames): a snapshot at every region/token
+  // mark copies no string (runs with a hundred macros take a mark thousands of times per token).
+  std::vector<std::string_view> part_names;
   std::vector<double> part_pj;
-  std::vector<std::pair<std::string, uint64_t>> stats;
+  std::vector<std::pair<std::string_view, uint64_t>> stats;
   double leakage_uw = 0;
   // Devices with power states (CIM macros) integrate their own leakage: leakage_pj up to the snapshot
   // (a running total, so the difference of two snapshots is the interval's) replaces leakage_uw x time.

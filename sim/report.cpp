@@ -168,7 +168,7 @@ json report_json(const RunSummary& run, const Stats& st) {
     devs.push_back({{"name", d.name}, {"kind", d.kind}, {"reads", d.reads}, {"writes", d.writes}});
     if (!d.stats.empty()) {  // CIM macros and DMA engines: their event counters (cim/CIM.md, mcucim/dma.h)
       json st = json::object();
-      for (const auto& [name, v] : d.stats) st[name] = v;
+      for (const auto& [name, v] : d.stats) st[std::string(name)] = v;
       devs.back()["stats"] = st;
     }
   }

@@ -193,6 +193,7 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
   // (at most twice a second), power samples for the trace's counter tracks, and the wall-clock limit.
   const bool show_progress = opt.progress && isatty(fileno(stderr));
   const bool sample_power = opt.energy && !opt.trace_path.empty();
+  stats.set_power_samples(sample_power);
   const bool timed = opt.timeout_s > 0;
   const auto deadline = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                  std::chrono::duration<double>(timed ? opt.timeout_s : 0.0));

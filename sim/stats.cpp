@@ -47,6 +47,7 @@ void Stats::warn(std::string w) {
 }
 
 void Stats::power_interval(const Counters& now) {
+  if (!power_samples_) return;  // no trace: nobody reads the power samples
   const Counters prev = last_ ? *last_ : zero_like(now);
   last_ = now;
   if (now.cycles <= prev.cycles || power_.size() >= kMaxPowerSamples) return;

@@ -86,6 +86,9 @@ class Stats {
   // A periodic power sample (trace counter tracks) at `cycle`, between marks; called at quantum
   // boundaries.
   void tick(uint64_t cycle);
+  // Power samples (the trace's counter tracks) are taken only when asked (each costs an energy
+  // computation at every mark: most of the accounting time of runs with many devices).
+  void set_power_samples(bool on) { power_samples_ = on; }
 
   // Results (after finish()).
   std::vector<RegionStat> regions() const;  // in order of first begin
@@ -114,6 +117,7 @@ class Stats {
   Counters sample(uint64_t cycle);
   void close_top(const Counters& now);
   void power_interval(const Counters& now);
+  bool power_samples_ = true;
   void warn(std::string w);
 
   const EnergyModel& model_;
