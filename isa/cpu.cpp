@@ -124,7 +124,7 @@ void Cpu::update_checks() {
   const uint8_t armed = triggers_.armed();
   check_fetch_ = (pmp_on && (priv_ != kPrivM || locked)) || (armed & Triggers::kExecute);
   check_data_ = (pmp_on && (data_user || locked)) || (armed & (Triggers::kLoad | Triggers::kStore));
-  checks_ = check_fetch_ || check_data_ || skip_triggers_;
+  checks_ = check_fetch_ || check_data_ || skip_triggers_ || single_step_;
   fetch_ok_ = load_ok_ = store_ok_ = OkRange{};
   update_fetch_each();
 }
@@ -601,6 +601,7 @@ Stop Cpu::run(uint64_t limit) {
     uint32_t irq = (pending & (1u << kIrqMExt)) ? kIrqMExt
                    : (pending & (1u << kIrqMSoft)) ? kIrqMSoft : kIrqMTimer;
     if (!take_trap(kInterruptBit | irq, 0, pc_)) return Stop::Fatal;
+    if (MC_UNLIKELY(single_step_)) return Stop::Limit;
   }
   if (MC_UNLIKELY(checks_))
     return cfg_.profile ? run_impl<true, true, true>(limit) : run_impl<false, true, true>(limit);
@@ -979,6 +980,10 @@ Stop Cpu::run_impl(uint64_t limit) {
             semihost_pending_ = true;
             return Stop::Semihost;
           }
+          if (MC_UNLIKELY(ebreak_halts_)) {
+            debug_event_ = DebugEvent{~0u, 0, pc, pc};
+            HALT_FOR_DEBUGGER(true);
+          }
           TRAP(kBreakpoint, pc);
         }
         case Op::MRET: {
@@ -1145,6 +1150,9 @@ Stop Cpu::run_impl(uint64_t limit) {
        pr->prof_count[(prof_pc0 - pr->base) >> 1]++;
        pr->prof_cycles[(prof_pc0 - pr->base) >> 1] += cyc - insn_cyc0;
      }
+   }
+   if constexpr (kChecked) {
+     if (single_step_) break;
    }
   }
   pc_ = pc;

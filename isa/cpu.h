@@ -123,7 +123,7 @@ struct DebugTrigger {
 // What stopped the core with Stop::Debug: a debugger trigger fired before the access happened.
 struct DebugEvent {
   unsigned trigger = 0;     // index (tselect value) of the trigger that fired
-  uint8_t kind = 0;         // Triggers::kExecute, kLoad or kStore
+  uint8_t kind = 0;         // Triggers::kExecute, kLoad or kStore; 0: an ebreak (set_ebreak_halts)
   uint32_t address = 0;     // instruction address (execute) or data address (load/store)
   uint32_t pc = 0;          // the instruction that was about to execute (not executed; pc() == pc)
 };
@@ -197,6 +197,7 @@ class Cpu {
   uint32_t x(unsigned r) const { return x_[r]; }
   void set_x(unsigned r, uint32_t v) { if (r) x_[r] = v; }
   uint32_t f(unsigned r) const { return f_[r]; }
+  void set_f(unsigned r, uint32_t v) { f_[r & 31] = v; }  // for debuggers
   uint32_t fcsr() const { return fflags_ | (frm_ << 5); }
   uint32_t mstatus() const { return mstatus_; }
   uint32_t mcause() const { return mcause_; }
@@ -248,6 +249,20 @@ class Cpu {
   }
   const Triggers& triggers() const { return triggers_; }
   const Pmp& pmp() const { return pmp_; }
+
+  // ---- Single-step (commit log, debugger single-step; issue 16) --------------------------------
+  // While on, run() executes at most one instruction and returns (Stop::Limit if nothing else
+  // stopped it): it takes the checked loop, so the fast loops are unchanged. An interrupt taken at
+  // run()'s entry counts as the step (run() returns at the handler's first instruction, not run).
+  void set_single_step(bool on) {
+    single_step_ = on;
+    update_checks();
+  }
+  bool single_step() const { return single_step_; }
+  // A debugger's software breakpoints (dcsr.ebreakm): while on, an ebreak that is not a semihosting
+  // call stops run() with Stop::Debug before it executes (debug_event().kind == 0) instead of raising
+  // a breakpoint exception. Costs nothing per instruction (tested only when an ebreak executes).
+  void set_ebreak_halts(bool on) { ebreak_halts_ = on; }
 
  private:
   // kSeqStraddle: the profile has a sequential fetch-alignment penalty; kChecked: PMP/trigger checks
@@ -356,6 +371,8 @@ class Cpu {
   bool check_fetch_ = false;   // fetches may be denied (PMP in U-mode / locked entries, execute triggers)
   bool check_data_ = false;    // loads/stores may be denied
   bool skip_triggers_ = false; // the instruction with instret_ == skip_instret_ ignores triggers
+  bool single_step_ = false;   // set_single_step()
+  bool ebreak_halts_ = false;  // set_ebreak_halts()
   uint64_t skip_instret_ = 0;
   // Address ranges [lo, hi) that PMP allows for fetches / loads / stores in the current mode, cached
   // from the last check (empty: lo > hi). Reset by update_checks(); not used while triggers of that

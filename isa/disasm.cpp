@@ -45,6 +45,8 @@ constexpr const char* kFregNames[32] = {
     "fa1", "fa2", "fa3",  "fa4",  "fa5", "fa6", "fa7", "fs2", "fs3", "fs4", "fs5",
     "fs6", "fs7", "fs8",  "fs9",  "fs10", "fs11", "ft8", "ft9", "ft10", "ft11"};
 
+}  // namespace
+
 // CSR name into buf (named CSRs of this MCU, else the number in hex).
 void csr_name(uint32_t csr, char* buf, size_t n) {
   struct Named { uint16_t num; const char* name; };
@@ -77,6 +79,8 @@ void csr_name(uint32_t csr, char* buf, size_t n) {
   }
   std::snprintf(buf, n, "0x%x", csr);
 }
+
+namespace {
 
 // ", rtz" etc. for a static rounding mode; nothing for the dynamic mode (7), like objdump.
 const char* rm_suffix(unsigned rm) {

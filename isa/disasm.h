@@ -1,5 +1,6 @@
 // Disassembler for traces, trap reports and profiles.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include "isa/insn.h"
@@ -15,4 +16,6 @@ const char* freg_name(unsigned r);
 // expansion prefixed with "c." where objdump would (e.g. "c.addi a0, 1" may print as "addi a0, a0, 1";
 // either is acceptable, but the output must name the operation and all operands).
 std::string disassemble(const Insn& insn, uint32_t pc);
+// Name of a CSR ("mstatus", "mhpmcounter3"), or its number in hex ("0x7c0") if it has none here.
+void csr_name(uint32_t csr, char* buf, size_t n);
 }  // namespace mcucim::isa

@@ -1,5 +1,6 @@
 #include "models/core.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -139,7 +140,28 @@ void Core::thread() {
     // Run until the end of the quantum, the next timer event, or the cycle limit.
     uint64_t limit = std::min(synced_cycle_ + quantum_cycles, max_cycles);
     if (uint64_t c; next_irq_cycle(c) && c < limit) limit = c;
-    isa::Stop stop = cpu.cycle() < limit ? cpu.run(limit) : isa::Stop::Limit;
+    isa::Stop stop = isa::Stop::Limit;
+    if (observers_.empty()) {
+      if (cpu.cycle() < limit) stop = cpu.run(limit);
+    } else {
+      // Observers (commit log, interval statistics, debugger): single-step while one asks for it,
+      // else run at full speed up to the earliest cycle one wants to be polled at.
+      bool step = false;
+      for (CoreObserver* o : observers_) {
+        uint64_t until = limit;
+        if (o->poll(cpu, until)) step = true;
+        else if (until < limit) limit = std::max(until, cpu.cycle() + 1);
+      }
+      if (end_ != EndReason::Running) break;  // an observer ended the run (debugger: kill)
+      if (step != cpu.single_step()) cpu.set_single_step(step);
+      if (cpu.cycle() < limit) {
+        if (step)
+          for (CoreObserver* o : observers_) o->before_step(cpu);
+        stop = cpu.run(limit);
+        if (step)
+          for (CoreObserver* o : observers_) o->after_step(cpu, stop);
+      }
+    }
     switch (stop) {
       case isa::Stop::Limit:
         break;
@@ -172,9 +194,12 @@ void Core::thread() {
       case isa::Stop::Fatal:
         end(EndReason::Fatal, 0, cpu.fatal().reason);
         break;
-      case isa::Stop::Debug:  // only a debugger arms debugger triggers (isa::Cpu::set_debug_trigger)
-        end(EndReason::Fatal, 0, "a debugger trigger fired but no debugger is attached");
+      case isa::Stop::Debug: {  // only a debugger arms debugger triggers (isa::Cpu::set_debug_trigger)
+        bool handled = false;
+        for (CoreObserver* o : observers_) handled = o->on_debug_stop(cpu) || handled;
+        if (!handled) end(EndReason::Fatal, 0, "a debugger trigger fired but no debugger is attached");
         break;
+      }
     }
     if (tohost_) {
       uint32_t v = 0;
@@ -194,6 +219,7 @@ void Core::thread() {
       if (on_quantum) on_quantum(synced_cycle_);
     }
   }
+  for (CoreObserver* o : observers_) o->finish(cpu);
   sc_core::sc_stop();
 }
 

@@ -42,6 +42,26 @@ struct DmiRegion {
 
 enum class EndReason { Running, Exit, Fatal, MaxCycles, Deadlock, HostError, TimeLimit };
 
+// Something that watches the core between instructions: the commit log, interval statistics, the GDB
+// stub (sim/). Costs nothing unless one is attached: without observers the core loop is unchanged.
+class CoreObserver {
+ public:
+  virtual ~CoreObserver() = default;
+  // Called before each run of the core. Return true to execute the next instruction alone
+  // (isa::Cpu::set_single_step), with before_step()/after_step() around it. Or return false and lower
+  // `until` (a cycle > cpu.cycle(); it starts at the core's own limit) to be polled again at the
+  // first instruction boundary at or after that cycle.
+  virtual bool poll(isa::Cpu& cpu, uint64_t& until) = 0;
+  virtual void before_step(isa::Cpu& /*cpu*/) {}
+  // `stop`: what ended the step (Stop::Limit for an ordinary instruction).
+  virtual void after_step(isa::Cpu& /*cpu*/, isa::Stop /*stop*/) {}
+  // run() returned Stop::Debug (a debugger trigger or ebreak; isa::Cpu::debug_event()). Return true if
+  // this observer handles it (a debugger); if none does, the run ends with a fault.
+  virtual bool on_debug_stop(isa::Cpu& /*cpu*/) { return false; }
+  // The run ended (flush files; tell a debugger).
+  virtual void finish(isa::Cpu& /*cpu*/) {}
+};
+
 class Core : public sc_core::sc_module, public isa::Bus {
  public:
   tlm_utils::simple_initiator_socket<Core> socket;
@@ -74,6 +94,8 @@ class Core : public sc_core::sc_module, public isa::Bus {
   double freq_hz() const { return p_.freq_hz; }
   sc_core::sc_time cycle_time() const { return period_; }
   Semihosting& semihosting() { return *semihost_; }
+  // Attach an observer (not owned; must outlive the run).
+  void add_observer(CoreObserver* o) { observers_.push_back(o); }
   // Progress hook, called at quantum boundaries with the cycle count.
   std::function<void(uint64_t cycle)> on_quantum;
 
@@ -98,6 +120,7 @@ class Core : public sc_core::sc_module, public isa::Bus {
   std::vector<DmiRegion> dmi_regions_;
   Clint* clint_ = nullptr;
   std::vector<IrqSource*> irq_sources_;
+  std::vector<CoreObserver*> observers_;
   // Earliest cycle > now at which an interrupt line rises by itself (timer or device); false if none.
   bool next_irq_cycle(uint64_t& cycle) const;
   std::optional<uint32_t> tohost_;

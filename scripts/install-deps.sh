@@ -5,7 +5,8 @@
 #   run   what `make run` needs: the compilers and libraries to build the simulator, the firmware
 #         and the model packer (the first run stays short on a fresh machine)
 #   test  also what the test suite uses (`make test`, .ci/run): python for the charts and schema
-#         checks, a single-node Slurm for the Slurm backend's test, Chromium for the index.html check
+#         checks, a single-node Slurm for the Slurm backend's test, Chromium for the index.html check,
+#         gdb-multiarch for the GDB stub's test
 #   fuzz  run's packages and clang with its runtime libraries (libFuzzer): `make fuzz`, .ci/run's fuzz stage
 set -euo pipefail
 
@@ -21,6 +22,7 @@ TEST_PKGS=(
   python3 python3-numpy python3-matplotlib python3-jsonschema
   slurm-wlm munge
   chromium
+  gdb-multiarch
 )
 # Optional: only the benchmark script uses QEMU as its reference.
 OPTIONAL_PKGS=(qemu-system-misc)

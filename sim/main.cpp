@@ -31,6 +31,7 @@ const char* kUsage =
     "commands:\n"
     "  run     simulate a program:  mcucim run -c CONFIG --elf FILE [--set k=v]... [--max-cycles N]\n"
     "                               [--report out.json] [--trace trace.json] [--profile] [--quiet]\n"
+    "                               [--log-commits FILE] [--stats-interval N --stats-file FILE] [--gdb PORT]\n"
     "  memmap  print linker flags for a config's memory map:  mcucim memmap -c CONFIG\n"
     "  sweep   run a design-space sweep:  mcucim sweep SPEC [-j N] [--out DIR] [--list] (docs/SWEEPS.md)\n"
     "  plot    charts and index.html for a sweep's results:  mcucim plot DIR\n"
@@ -93,6 +94,12 @@ int cmd_run(int argc, char** argv) {
       "args", po::value<std::string>(), "the program's command line after argv[0] (semihosting SYS_GET_CMDLINE)")(
       "semihost-root", po::value<std::string>(), "the folder the program may read files in through semihosting (default: no host files)")(
       "semihost-write", "allow the program to create, write, remove and rename files below --semihost-root")(
+      "log-commits", po::value<std::string>(), "write a commit log (Spike --log-commits format plus a cycle column) to FILE (docs/DEBUGGING.md)")(
+      "log-from", po::value<std::string>(), "start the commit log at cycle:N or pc:ADDR|SYMBOL")(
+      "log-to", po::value<std::string>(), "end the commit log at cycle:N (excluded) or pc:ADDR|SYMBOL (included)")(
+      "stats-interval", po::value<uint64_t>()->default_value(0), "write a CSV row every N cycles to --stats-file (instructions, cycles, energy by component, region)")(
+      "stats-file", po::value<std::string>(), "the CSV file of --stats-interval")(
+      "gdb", po::value<int>(), "serve GDB on 127.0.0.1:PORT, halted at reset (0: any free port; docs/DEBUGGING.md)")(
       "profile", "print a flat profile: cycles, instructions and estimated energy per function")(
       "no-progress", "no progress line even on a terminal")(
       "no-energy", "no energy model, regions or tokens (to measure what the accounting costs)")(
@@ -118,6 +125,16 @@ int cmd_run(int argc, char** argv) {
   if (vm.count("trace")) ro.trace_path = vm["trace"].as<std::string>();
   ro.quiet = vm.count("quiet") > 0;
   ro.profile = vm.count("profile") > 0;
+  if (vm.count("log-commits")) ro.log_commits_path = vm["log-commits"].as<std::string>();
+  if (vm.count("log-from")) ro.log_from = vm["log-from"].as<std::string>();
+  if (vm.count("log-to")) ro.log_to = vm["log-to"].as<std::string>();
+  ro.stats_interval = vm["stats-interval"].as<uint64_t>();
+  if (vm.count("gdb")) {
+    ro.gdb_port = vm["gdb"].as<int>();
+    if (ro.gdb_port < 0 || ro.gdb_port > 65535)
+      throw sim::ConfigError(fmt::format("--gdb {}: expected a TCP port 0..65535", ro.gdb_port));
+  }
+  if (vm.count("stats-file")) ro.stats_path = vm["stats-file"].as<std::string>();
   if (vm.count("load")) ro.loads = vm["load"].as<std::vector<std::string>>();
   if (vm.count("args")) ro.args = vm["args"].as<std::string>();
   if (vm.count("semihost-root")) ro.semihost_root = vm["semihost-root"].as<std::string>();

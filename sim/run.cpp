@@ -16,6 +16,9 @@
 #include <nlohmann/json.hpp>
 
 #include "isa/disasm.h"
+#include "sim/commit_log.h"
+#include "sim/gdb_server.h"
+#include "sim/stats_interval.h"
 #include "sim/energy.h"
 #include "sim/provenance.h"
 #include "sim/report.h"
@@ -188,6 +191,78 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
     }
   });
 
+  // Observers of the core (docs/DEBUGGING.md): files are opened before the run, so a bad path fails
+  // before any simulation time is spent.
+  struct FileCloser {
+    void operator()(std::FILE* f) const { if (f) std::fclose(f); }
+  };
+  auto open_out = [](const std::string& option, const std::string& path) {
+    std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "w"));
+    if (!f) throw ConfigError(fmt::format("{} {}: cannot open for writing", option, path));
+    return f;
+  };
+  std::unique_ptr<std::FILE, FileCloser> log_file, stats_file;
+  std::unique_ptr<CommitLog> commit_log;
+  std::unique_ptr<StatsInterval> stats_interval;
+  if (opt.log_commits_path.empty() && (!opt.log_from.empty() || !opt.log_to.empty()))
+    throw ConfigError("--log-from/--log-to need --log-commits FILE");
+  if (!opt.log_commits_path.empty()) {
+    auto sym = [&elf](const std::string& name) { return elf.symbol(name); };
+    const LogBound from = opt.log_from.empty() ? LogBound{} : parse_log_bound("--log-from", opt.log_from, sym);
+    const LogBound to = opt.log_to.empty() ? LogBound{} : parse_log_bound("--log-to", opt.log_to, sym);
+    log_file = open_out("--log-commits", opt.log_commits_path);
+    std::setvbuf(log_file.get(), nullptr, _IOFBF, 1 << 16);
+    commit_log = std::make_unique<CommitLog>(log_file.get(), from, to);
+    soc.core().add_observer(commit_log.get());
+  }
+  if ((opt.stats_interval != 0) != !opt.stats_path.empty())
+    throw ConfigError("--stats-interval N and --stats-file FILE go together");
+  if (opt.stats_interval) {
+    if (!opt.energy) throw ConfigError("--stats-interval needs the energy model (drop --no-energy)");
+    stats_file = open_out("--stats-file", opt.stats_path);
+    stats_interval = std::make_unique<StatsInterval>(
+        stats_file.get(), opt.stats_interval, model, [&soc] { return soc.sample_counters(); },
+        [&stats] { return stats.open_region(); });
+    soc.core().add_observer(stats_interval.get());
+  }
+
+  std::unique_ptr<GdbServer> gdb;
+  if (opt.gdb_port >= 0) {
+    if (opt.gdb_port > 65535) throw ConfigError(fmt::format("--gdb {}: expected a TCP port 0..65535", opt.gdb_port));
+    const double freq = spec.freq_hz;
+    auto monitor = [&soc, &model, &stats, freq, &opt](const std::string& line) -> std::string {
+      const isa::Cpu& cpu = soc.core().cpu();
+      std::string cmd = line;
+      while (!cmd.empty() && cmd.back() == ' ') cmd.pop_back();
+      if (cmd == "help")
+        return "monitor cycles   cycles, instructions and simulated time so far\n"
+               "monitor energy   energy so far, by component (the run's energy model)\n"
+               "monitor region   the innermost region open now\n";
+      if (cmd == "cycles")
+        return fmt::format("cycles {} instret {} simulated time {:.9f} s pc 0x{:08x}\n", cpu.cycle(), cpu.instret(),
+                           cpu.cycle() / freq, cpu.pc());
+      if (cmd == "energy") {
+        if (!opt.energy) return "no energy model in this run (--no-energy)\n";
+        Counters c = soc.sample_counters();
+        c.cycles = cpu.cycle();
+        const EnergyBreakdown e = model.compute(c);
+        std::string s = fmt::format("energy so far {:.6e} J over {} cycles\n", e.total_j(), c.cycles);
+        for (const auto& p : e.parts) s += fmt::format("  {:<12} {:.6e} J\n", p.name, p.total_j());
+        return s;
+      }
+      if (cmd == "region") {
+        const std::string r = stats.open_region();
+        return r.empty() ? "no region open\n" : "in region " + r + "\n";
+      }
+      return "";
+    };
+    gdb = std::make_unique<GdbServer>(soc.core(), static_cast<uint16_t>(opt.gdb_port), monitor);
+    err << fmt::format("mcucim: waiting for GDB on 127.0.0.1:{} (gdb-multiarch: target remote :{})\n", gdb->port(),
+                       gdb->port())
+        << std::flush;
+    soc.core().add_observer(gdb.get());
+  }
+
   const auto t0 = std::chrono::steady_clock::now();
   // At quantum boundaries (the core's counters are consistent there): a progress line on a terminal
   // (at most twice a second), power samples for the trace's counter tracks, and the wall-clock limit.
@@ -254,6 +329,12 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
       code = kExitDeadlock;
       status = "deadlock";
       err << fmt::format("mcucim: deadlock: {} (pc 0x{:08x}{})\n", core.end_message(), cpu.pc(), where(elf, cpu.pc()));
+      break;
+    case models::EndReason::HostError:
+      code = kExitFault;
+      status = "stopped";
+      err << fmt::format("mcucim: {} at pc 0x{:08x}{} after {} cycles\n", core.end_message(), cpu.pc(),
+                         where(elf, cpu.pc()), cpu.cycle());
       break;
     default: code = kExitFault; status = "error"; break;
   }

@@ -26,6 +26,12 @@ struct RunOptions {
   bool progress = true;      // progress line on a terminal (never when stderr is not a terminal)
   std::string trace_path;   // Chrome trace-event JSON ("" = none)
   bool quiet = false;       // no summary
+  // Debugging and observing (docs/DEBUGGING.md).
+  std::string log_commits_path;  // --log-commits: Spike-format commit log ("" = none)
+  std::string log_from, log_to;  // --log-from / --log-to: cycle:N or pc:ADDR|SYMBOL ("" = run start / end)
+  uint64_t stats_interval = 0;   // --stats-interval N: a CSV row every N cycles (0 = none)
+  std::string stats_path;        // --stats-file: where the rows go
+  int gdb_port = -1;             // --gdb PORT: GDB remote serial protocol on 127.0.0.1 (-1 = none, 0 = any free port)
   std::vector<std::string> argv;  // the full command line, for the report's provenance
 };
 

@@ -204,4 +204,11 @@ std::vector<RegionStat> Stats::regions() const {
   return v;
 }
 
+std::string Stats::open_region() const {
+  if (stack_.empty()) return {};
+  const uint32_t id = stack_.back().id;
+  std::string n = name_of_ ? name_of_(id) : std::string();
+  return n.empty() ? fmt::format("region{}", id) : n;
+}
+
 }  // namespace mcucim::sim

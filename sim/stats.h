@@ -102,6 +102,8 @@ class Stats {
   // End cycle of the first decode token, if any (TTFT = this - phase_start_cycle()).
   std::optional<uint64_t> first_decode_end_cycle() const { return first_decode_end_; }
   const EnergyModel& model() const { return model_; }
+  // Name of the innermost region open now ("" if none), for --stats-interval rows.
+  std::string open_region() const;
   double freq_hz() const { return model_.op().freq_hz; }
 
   static constexpr size_t kMaxInstances = 100000;  // trace entries kept (statistics are exact regardless)
