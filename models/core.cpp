@@ -22,7 +22,7 @@ Core::Core(sc_core::sc_module_name name, const CoreParams& p, std::ostream& out)
         }
         return cpu_->debug_write(a, d, n);
       });
-  tlm::tlm_global_quantum::instance().set(p.quantum);
+  qk_.quantum = p.quantum;
   qk_.reset();
   SC_HAS_PROCESS(Core);
   SC_THREAD(thread);
@@ -78,11 +78,13 @@ bool Core::transport(tlm::tlm_command cmd, uint32_t addr, void* data, unsigned l
   trans_.set_byte_enable_ptr(nullptr);
   trans_.set_dmi_allowed(false);
   trans_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  // Local time offset of this access relative to the kernel's time.
+  // Local time offset of this access relative to the kernel's time. A target may synchronise (wait)
+  // inside b_transport (a link endpoint that must know what other cores sent before it answers), so
+  // the access's end is taken as kernel time + remaining offset after the call.
   sc_core::sc_time delay = time_at(now_cycle) - sc_core::sc_time_stamp();
-  const sc_core::sc_time before = delay;
   socket->b_transport(trans_, delay);
-  delay_cycles = static_cast<uint32_t>(std::llround((delay - before) / period_));
+  const sc_core::sc_time end = sc_core::sc_time_stamp() + delay, start = time_at(now_cycle);
+  delay_cycles = end > start ? static_cast<uint32_t>(std::llround((end - start) / period_)) : 0;
   return trans_.is_response_ok();
 }
 
@@ -124,6 +126,41 @@ bool Core::next_irq_cycle(uint64_t& cycle) const {
     if (s->irq_next(now, when)) consider(when.to_seconds());
   }
   return any;
+}
+
+bool Core::wait_external(uint64_t max_cycles) {
+  sc_core::sc_event_or_list events;
+  bool any = false;
+  for (const IrqSource* s : irq_sources_)
+    if (const sc_core::sc_event* e = s->irq_event()) {
+      events |= *e;
+      any = true;
+    }
+  if (!any) return false;
+  isa::Cpu& cpu = *cpu_;
+  // Catch up with the kernel first: then every message other cores send to arrive by now is known.
+  const sc_core::sc_time local = time_at(cpu.cycle());
+  if (local > sc_core::sc_time_stamp()) sc_core::wait(local - sc_core::sc_time_stamp());
+  synced_cycle_ = cpu.cycle();
+  update_irqs();
+  if (cpu.irq_pending()) return true;
+  uint64_t wake = 0;
+  if (!next_irq_cycle(wake)) {
+    // Nothing scheduled: sleep until a message is sent to this core (or the cycle limit). If no core
+    // can ever send one, the kernel runs out of events and the system reports the deadlock.
+    if (max_cycles != std::numeric_limits<uint64_t>::max()) {
+      const sc_core::sc_time limit = time_at(max_cycles);
+      if (limit <= sc_core::sc_time_stamp()) return false;
+      sc_core::wait(limit - sc_core::sc_time_stamp(), events);
+    } else {
+      sc_core::wait(events);
+    }
+    wake = static_cast<uint64_t>(std::ceil(sc_core::sc_time_stamp() / period_ - 1e-9));
+  }
+  if (wake > max_cycles) wake = max_cycles;
+  if (wake > cpu.cycle()) cpu.idle(wake - cpu.cycle());
+  cpu.idle(p_.cpu.timing.wfi_wakeup);
+  return true;
 }
 
 void Core::thread() {
@@ -182,6 +219,7 @@ void Core::thread() {
         if (cpu.irq_pending()) break;
         uint64_t wake = 0;
         if (!next_irq_cycle(wake)) {
+          if (wait_external(max_cycles)) break;
           end(EndReason::Deadlock, 0,
               "wfi with no interrupt that can wake the core (timer not armed, no device completion pending)");
           break;
@@ -220,7 +258,8 @@ void Core::thread() {
     }
   }
   for (CoreObserver* o : observers_) o->finish(cpu);
-  sc_core::sc_stop();
+  if (on_end) on_end();
+  else sc_core::sc_stop();
 }
 
 }  // namespace mcucim::models

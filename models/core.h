@@ -5,6 +5,7 @@
 // used up, services semihosting, sleeps in wfi until the next timer event, and stops on exit, fatal
 // traps or the cycle limit.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -98,6 +99,9 @@ class Core : public sc_core::sc_module, public isa::Bus {
   void add_observer(CoreObserver* o) { observers_.push_back(o); }
   // Progress hook, called at quantum boundaries with the cycle count.
   std::function<void(uint64_t cycle)> on_quantum;
+  // Called once when the core's run ends (exit, fault, limit); unset: sc_stop() ends the simulation
+  // (one SoC). A system of several SoCs decides itself when the simulation ends (sim/system.h).
+  std::function<void()> on_end;
 
  private:
   void thread();
@@ -111,6 +115,9 @@ class Core : public sc_core::sc_module, public isa::Bus {
                  uint32_t& delay_cycles);
   sc_core::sc_time time_at(uint64_t cycle) const { return period_ * static_cast<double>(cycle); }
   void update_irqs();
+  // wfi with no interrupt scheduled: if a source can be raised from outside (another MCU's message),
+  // synchronise and sleep until it is; false if no source can.
+  bool wait_external(uint64_t max_cycles);
   void end(EndReason r, int code, std::string msg);
 
   CoreParams p_;
@@ -125,7 +132,21 @@ class Core : public sc_core::sc_module, public isa::Bus {
   bool next_irq_cycle(uint64_t& cycle) const;
   std::optional<uint32_t> tohost_;
   tlm::tlm_generic_payload trans_;
-  tlm_utils::tlm_quantumkeeper qk_;
+  // A quantum keeper with this core's own quantum (not the process-wide tlm_global_quantum), so the
+  // several cores of a system (sim/system.h) can each have their own.
+  class QuantumKeeper : public tlm_utils::tlm_quantumkeeper {
+   public:
+    sc_core::sc_time quantum;
+   protected:
+    sc_core::sc_time compute_local_quantum() override {
+      if (quantum == sc_core::SC_ZERO_TIME) return sc_core::SC_ZERO_TIME;
+      const sc_core::sc_time now = sc_core::sc_time_stamp();
+      // The next multiple of the quantum after now (as tlm_quantumkeeper does with the global one).
+      const double n = std::floor(now / quantum) + 1;
+      return quantum * n - now;
+    }
+  };
+  QuantumKeeper qk_;
   uint64_t synced_cycle_ = 0;
   EndReason end_ = EndReason::Running;
   int exit_code_ = 0;

@@ -18,6 +18,10 @@ void Device::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& dela
     trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;
   }
+  if (delay > sc_core::SC_ZERO_TIME && sync_before(off, trans.is_read(), sc_core::sc_time_stamp() + delay)) {
+    sc_core::wait(delay);
+    delay = sc_core::SC_ZERO_TIME;
+  }
   const sc_core::sc_time now = sc_core::sc_time_stamp() + delay;
   bool ok;
   if (trans.is_read()) {

@@ -23,6 +23,10 @@ class Device : public sc_core::sc_module {
   // Return false to signal an access error (unknown register). `len` is 1, 2 or 4; `offset` is aligned.
   virtual bool read(uint64_t offset, unsigned len, uint32_t& value, const sc_core::sc_time& now) = 0;
   virtual bool write(uint64_t offset, unsigned len, uint32_t value, const sc_core::sc_time& now) = 0;
+  // True if this access must see everything other initiators simulate up to `now` (the access's local
+  // time): the calling thread then waits until the kernel reaches `now` before read()/write() (links
+  // between the cores of a system, models/link.h). Devices of one SoC never need it.
+  virtual bool sync_before(uint64_t /*offset*/, bool /*is_read*/, const sc_core::sc_time& /*now*/) { return false; }
 
  private:
   void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);

@@ -14,6 +14,10 @@ class IrqSource {
   virtual bool irq_level(const sc_core::sc_time& now) const = 0;
   // The earliest time after `now` at which the line rises by itself; false if none is scheduled.
   virtual bool irq_next(const sc_core::sc_time& now, sc_core::sc_time& when) const = 0;
+  // Sources whose line can also rise because of another initiator (a message from another MCU of a
+  // system, models/link.h): an event notified when that becomes known. A core in wfi with nothing
+  // scheduled waits on these instead of reporting a deadlock.
+  virtual const sc_core::sc_event* irq_event() const { return nullptr; }
 };
 
 }  // namespace mcucim::models

@@ -23,6 +23,7 @@
 #include "sim/provenance.h"
 #include "sim/report.h"
 #include "sim/stats.h"
+#include "sim/system.h"
 
 namespace mcucim::sim {
 
@@ -127,35 +128,39 @@ class Watchdog {
 };
 }  // namespace
 
+BlobSpec parse_load_option(const std::string& l) {
+  const auto at = l.rfind('@');
+  BlobSpec b;
+  b.origin = "--load " + l;
+  if (at == std::string::npos || at == 0) throw ConfigError(b.origin + ": expected FILE@ADDRESS, e.g. model.bin@0x60000000");
+  b.file = l.substr(0, at);
+  try {
+    size_t used = 0;
+    const unsigned long long a = std::stoull(l.substr(at + 1), &used, 0);
+    if (used != l.size() - at - 1 || a > 0xffffffffull) throw std::invalid_argument("range");
+    b.addr = static_cast<uint32_t>(a);
+  } catch (const std::exception&) {
+    throw ConfigError(b.origin + ": expected a 32-bit address after '@' (e.g. 0x60000000), found '" + l.substr(at + 1) + "'");
+  }
+  return b;
+}
+
 int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
   // fs time resolution: cycle periods of non-integer picoseconds stay exact to 1e-7.
   sc_core::sc_set_time_resolution(1, sc_core::SC_FS);
   Config cfg = Config::load(opt.config_path, opt.sets);
+  // A system of several MCUs joined by links (sim/system.h).
+  if (is_system_config(cfg)) return run_system(opt, cfg, out, err);
   SocSpec spec = read_soc_spec(cfg);
   cfg.check_all_used();
-  for (const auto& l : opt.loads) {
-    const auto at = l.rfind('@');
-    BlobSpec b;
-    b.origin = "--load " + l;
-    if (at == std::string::npos || at == 0) throw ConfigError(b.origin + ": expected FILE@ADDRESS, e.g. model.bin@0x60000000");
-    b.file = l.substr(0, at);
-    try {
-      size_t used = 0;
-      const unsigned long long a = std::stoull(l.substr(at + 1), &used, 0);
-      if (used != l.size() - at - 1 || a > 0xffffffffull) throw std::invalid_argument("range");
-      b.addr = static_cast<uint32_t>(a);
-    } catch (const std::exception&) {
-      throw ConfigError(b.origin + ": expected a 32-bit address after '@' (e.g. 0x60000000), found '" + l.substr(at + 1) + "'");
-    }
-    spec.blobs.push_back(b);
-  }
+  for (const auto& l : opt.loads) spec.blobs.push_back(parse_load_option(l));
   ElfImage elf = load_elf(opt.elf_path);
   // The report's provenance: the files this run read, hashed when the report is written.
   std::vector<InputFile> inputs = {{"config", opt.config_path, std::nullopt}, {"elf", opt.elf_path, std::nullopt}};
   for (const auto& b : spec.blobs) inputs.push_back({"load", b.file, b.addr});
 
   spec.core.cpu.profile = opt.profile;
-  Soc soc(spec, out);
+  Soc soc("soc", spec, out);
   soc.load(elf);
   soc.load_blobs(elf);
   if (opt.max_cycles) soc.core().set_max_cycles(opt.max_cycles);

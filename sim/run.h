@@ -39,6 +39,9 @@ struct RunOptions {
 // for bad inputs (the caller maps them to exit 2).
 int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err);
 
+// --load FILE@ADDR as a blob (ConfigError naming the option if malformed).
+BlobSpec parse_load_option(const std::string& option);
+
 // The trap report (cause, PC, instruction, registers, last PCs) of a faulted run.
 std::string trap_report(const models::Core& core, const ElfImage& elf);
 const char* cause_name(uint32_t mcause);

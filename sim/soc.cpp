@@ -10,6 +10,7 @@
 
 #include "models/cim_macro.h"
 #include "models/clint.h"
+#include "models/link.h"
 #include "models/memory.h"
 #include "models/router.h"
 #include "models/simctrl.h"
@@ -246,12 +247,17 @@ SocSpec read_soc_spec(const Config& cfg) {
     const std::string p = "soc.devices." + name;
     DeviceSpec d;
     d.name = name;
-    d.kind = cfg.get_enum(p + ".kind", {"clint", "uart", "simctrl", "cim", "dma"}, "");
+    d.kind = cfg.get_enum(p + ".kind", {"clint", "uart", "simctrl", "cim", "dma", "link"}, "");
     d.size = d.kind == "clint" ? 0x10000 : d.kind == "uart" ? 0x1000 : d.kind == "cim" ? 0x8000 : 0x100;
     if (d.kind == "cim") d.cim = read_cim_device(cfg, p);
     range(p, d.kind, d.size, d.base);
     // APB-style peripheral: setup + access phase = 2 cycles (AMBA APB protocol specification).
     d.access_wait = cfg.get<uint32_t>(p + ".access_wait", 2);
+    if (d.kind == "link") {
+      // The endpoint's own DMA moves messages between memory and the link at this many bytes per cycle.
+      d.dma.bytes_per_cycle = cfg.get<uint32_t>(p + ".bytes_per_cycle", 4);
+      if (d.dma.bytes_per_cycle == 0) cfg.fail(p + ".bytes_per_cycle", "expected a positive bus width in bytes");
+    }
     if (d.kind == "dma") {
       d.dma.burst_bytes = cfg.get<uint32_t>(p + ".burst_bytes", 32);
       d.dma.setup_cycles = cfg.get<uint32_t>(p + ".setup_cycles", 4);
@@ -329,7 +335,7 @@ SocSpec read_soc_spec(const Config& cfg) {
   return s;
 }
 
-Soc::Soc(const SocSpec& spec, std::ostream& out) : spec_(spec) {
+Soc::Soc(sc_core::sc_module_name name, const SocSpec& spec, std::ostream& out) : sc_module(name), spec_(spec) {
   const sc_core::sc_time cycle(1.0 / spec.freq_hz, sc_core::SC_SEC);
   core_ = std::make_unique<models::Core>("core", spec.core, out);
   router_ = std::make_unique<models::Router>("bus", cycle * spec.bus_latency);
@@ -369,6 +375,11 @@ Soc::Soc(const SocSpec& spec, std::ostream& out) : spec_(spec) {
         return true;
       });
       dev = std::move(c);
+    } else if (d.kind == "link") {
+      auto l = std::make_unique<models::LinkEndpoint>(d.name.c_str(), lat, cycle, d.dma.bytes_per_cycle);
+      l->bus.bind(router_->target);
+      core_->add_irq_source(l.get());
+      dev = std::move(l);
     } else if (d.kind == "uart") {
       dev = std::make_unique<models::Uart>(d.name.c_str(), out, lat);
     } else if (d.kind == "dma") {
@@ -483,6 +494,14 @@ Counters Soc::sample_counters() const {
     if (auto* c = dynamic_cast<const models::CimMacro*>(devs_[i].get())) cim_counters(*c, core_->cycle_time() * static_cast<double>(c_cycle), d);
     if (auto* dm = dynamic_cast<const models::Dma*>(devs_[i].get()))
       d.stats = {{"bytes_copied", dm->bytes_copied}, {"bus_transactions", dm->transfers}, {"busy_cycles", dm->busy_cycles}};
+    if (auto* l = dynamic_cast<const models::LinkEndpoint*>(devs_[i].get())) {
+      // Link energy (models/link_model.h) charged to this MCU: what it sent and what it received.
+      d.part_names = {"link_tx", "link_rx"};
+      d.part_pj = {l->tx_pj, l->rx_pj};
+      d.stats = {{"tx_messages", l->tx_messages}, {"tx_bytes", l->tx_bytes},     {"rx_messages", l->rx_messages},
+                 {"rx_bytes", l->rx_bytes},       {"tx_busy_ps", l->tx_busy_ps}, {"errors", l->errors},
+                 {"syncs", l->syncs},             {"max_queue_bytes", l->max_queue_bytes}};
+    }
     c.devs.push_back(std::move(d));
   }
   c.bus_transfers = router_->transfers;

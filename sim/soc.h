@@ -1,5 +1,7 @@
 // sim::Soc: the SoC elaborated from a sim::Config: core, bus, memories and devices, plus loading a
-// program and running it. One Soc per process (SystemC elaborates once).
+// program and running it. A Soc is a named SystemC module (its parts are `<name>.core`, `<name>.bus`,
+// ...) holding no global state, so a system (sim/system.h) elaborates several in one kernel; SystemC
+// elaborates once per process, so all Socs of a process are built before the first sc_start().
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -99,9 +101,9 @@ void read_core_privilege(const Config& cfg, isa::CpuConfig& cpu);
 isa::IsaFeatures parse_isa(const Config& cfg, const std::string& path);
 SocSpec read_soc_spec(const Config& cfg);
 
-class Soc {
+class Soc : public sc_core::sc_module {
  public:
-  Soc(const SocSpec& spec, std::ostream& out);
+  Soc(sc_core::sc_module_name name, const SocSpec& spec, std::ostream& out);
   ~Soc();
 
   // Load an ELF's PT_LOAD segments at their physical addresses; throws ElfError naming the segment if
@@ -110,7 +112,7 @@ class Soc {
   // Place the spec's data blobs (after the ELF, so they may not overlap its segments); each must lie
   // in one memory. Registers them with the sim-control device. Throws ConfigError naming the file.
   void load_blobs(const ElfImage& elf);
-  // Run to completion.
+  // Run to completion (one Soc: sc_start until its core ends).
   void run();
 
   models::Core& core() { return *core_; }

@@ -446,21 +446,26 @@ static uint64_t moe_ffn(tllm_state *s, uint32_t l, float *x, const float *xb) {
 
 /* n positions pos0..pos0+n-1 (n = 1: one token). Every per-position computation is the same
  * arithmetic in the same order whatever n is, so a chunk gives the bits of n single calls. */
-static float *forward(tllm_state *s, const int32_t *tokens, uint32_t n, uint32_t pos0) {
+static float *forward_layers(tllm_state *s, const int32_t *tokens, uint32_t n, uint32_t pos0, uint32_t l0, uint32_t l1,
+                             unsigned flags) {
   const tllm_model *m = s->m;
   const uint32_t dim = m->dim, kv_dim = m->kv_dim, hs = m->head_size, S = s->max_seq;
   const uint32_t region = n > 1u ? TLLM_REGION_CHUNK : TLLM_REGION_TOKEN;
   float *x = s->x;
 
   sim_region_begin(region);
-  sim_region_begin(TLLM_REGION_EMBED);
-  for (uint32_t b = 0; b < n; b++) {
-    tllm_dequant_row(x + (size_t)b * dim, &s->emb, (uint32_t)tokens[b]);
-    count_read(s, &s->emb, 1);
+  if (flags & TLLM_LAYERS_EMBED) {
+    sim_region_begin(TLLM_REGION_EMBED);
+    for (uint32_t b = 0; b < n; b++) {
+      tllm_dequant_row(x + (size_t)b * dim, &s->emb, (uint32_t)tokens[b]);
+      count_read(s, &s->emb, 1);
+    }
+    sim_region_end(TLLM_REGION_EMBED);
+  } else {
+    s->act_valid = 0; /* the caller wrote x */
   }
-  sim_region_end(TLLM_REGION_EMBED);
 
-  for (uint32_t l = 0; l < m->n_layers; l++) {
+  for (uint32_t l = l0; l < l1; l++) {
     const tllm_layer_views *L = &s->layers[l];
     sim_region_begin(TLLM_REGION_ATTENTION);
     sim_region_begin(TLLM_REGION_QKV);
@@ -524,6 +529,10 @@ static float *forward(tllm_state *s, const int32_t *tokens, uint32_t n, uint32_t
     sim_region_end(TLLM_REGION_FFN);
   }
 
+  if (!(flags & TLLM_LAYERS_CLASSIFY)) {
+    sim_region_end(region);
+    return x;
+  }
   uint64_t macs0 = s->macs;
   sim_region_begin(TLLM_REGION_CLASSIFIER);
   norm(s, x, x, s->rms_final, n, &s->wcls);
@@ -552,10 +561,21 @@ void tllm_attention(tllm_state *s, uint32_t layer, uint32_t pos, const float *q,
   attend(s, layer, pos, q, out);
 }
 
+static float *forward(tllm_state *s, const int32_t *tokens, uint32_t n, uint32_t pos0) {
+  return forward_layers(s, tokens, n, pos0, 0, s->m->n_layers, TLLM_LAYERS_EMBED | TLLM_LAYERS_CLASSIFY);
+}
+
 float *tllm_forward(tllm_state *s, uint32_t token, uint32_t pos) {
   if (token >= s->m->vocab_size || pos >= s->max_seq) return 0;
   int32_t t = (int32_t)token;
   return forward(s, &t, 1u, pos);
+}
+
+float *tllm_forward_layers(tllm_state *s, uint32_t token, uint32_t pos, uint32_t l0, uint32_t l1, unsigned flags) {
+  if (!s || pos >= s->max_seq || l0 > l1 || l1 > s->m->n_layers) return 0;
+  if ((flags & TLLM_LAYERS_EMBED) && token >= s->m->vocab_size) return 0;
+  int32_t t = (int32_t)token;
+  return forward_layers(s, &t, 1u, pos, l0, l1, flags);
 }
 
 float *tllm_forward_chunk(tllm_state *s, const int32_t *tokens, uint32_t n, uint32_t pos) {

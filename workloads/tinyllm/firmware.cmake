@@ -8,3 +8,6 @@ add_firmware(NAME tinyllm SOURCES tinyllm_fw.c ${_tinyllm_runtime_srcs}
              ARCH rv32imfc ABI ilp32f STACK_SIZE 0x4000)
 add_firmware(NAME tinyllm_soft SOURCES tinyllm_fw.c ${_tinyllm_runtime_srcs}
              ARCH rv32imc ABI ilp32 STACK_SIZE 0x4000)
+# tinyllm split across the MCUs of a system (pipeline parallel): docs/SYSTEM.md.
+add_firmware(NAME tinyllm_par SOURCES tinyllm_par.c ${_tinyllm_runtime_srcs}
+             ARCH rv32imfc ABI ilp32f STACK_SIZE 0x4000)

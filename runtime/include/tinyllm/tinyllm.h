@@ -256,6 +256,15 @@ void tllm_regions_name(void);
 void tllm_regions_name_model(const tllm_model *m);
 /* One position: returns the vocab logits (valid until the next call). 0 <= pos < max_seq. */
 float *tllm_forward(tllm_state *s, uint32_t token, uint32_t pos);
+/* Pipeline parallelism (several MCUs, each a contiguous range of layers; workloads/tinyllm/tinyllm_par.c):
+ * layers [l0, l1) of position pos. With TLLM_LAYERS_EMBED the input is the token's embedding, else the
+ * caller has put the input activation (dim floats, the previous stage's output) in s->x. With
+ * TLLM_LAYERS_CLASSIFY the final RMSNorm and classifier follow and the logits are returned, else s->x
+ * (the activation after layer l1 - 1). The same arithmetic as tllm_forward: the stages of a pipeline give
+ * its bits exactly. NULL on bad arguments. */
+#define TLLM_LAYERS_EMBED 1u
+#define TLLM_LAYERS_CLASSIFY 2u
+float *tllm_forward_layers(tllm_state *s, uint32_t token, uint32_t pos, uint32_t l0, uint32_t l1, unsigned flags);
 /* The pieces of the forward pass's attention (for tests and tools): store position pos of layer l in the
  * KV cache from k (after RoPE) and v (kv_dim floats each); the attention of position pos of layer l
  * over the cached positions 0..pos, from the query q (dim floats, after RoPE) into out (dim floats):

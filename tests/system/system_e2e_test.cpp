@@ -1,0 +1,153 @@
+// Systems of MCUs joined by links, end to end (`mcucim run -c system.yaml`, sim/system.h): two MCUs
+// exchanging messages with DMA and interrupts over UART and LoRa, timing and energy against hand-computed
+// wire times, deadlock and bad-input reports.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <regex>
+
+#include <nlohmann/json.hpp>
+
+#include "../e2e/e2e_util.h"
+
+using nlohmann::json;
+
+namespace {
+
+std::string write_file(const std::string& name, const std::string& text) {
+  const std::string p = e2e::tmpdir() + "/" + name;
+  std::ofstream(p) << text;
+  return p;
+}
+
+// A two-MCU ring of mcu-base-link MCUs running link_ping; `extra` is appended to the system map.
+std::string ping_system(const std::string& name, const std::string& model, const std::string& args,
+                        const std::string& extra = "") {
+  return write_file(name, "system:\n  name: " + name + "\n  mcus:\n    node:\n      count: 2\n      config: " +
+                              std::string(MCUCIM_SOURCE_DIR) + "/configs/mcu-base-link.yaml\n      args: \"" + args +
+                              "\"\n  topology: {kind: ring, mcus: node, model: " + model + "}\n" + extra);
+}
+
+json report(const std::string& path) { return json::parse(e2e::slurp(path)); }
+
+// Round-trip cycles per message size printed by rank 0 ("node0| rtt BYTES CYCLES").
+std::map<int, long> rtts(const std::string& out) {
+  std::map<int, long> m;
+  std::regex re("node0\\| rtt (\\d+) (\\d+)");
+  for (std::sregex_iterator it(out.begin(), out.end(), re), end; it != end; ++it)
+    m[std::stoi((*it)[1])] = std::stol((*it)[2]);
+  return m;
+}
+
+}  // namespace
+
+TEST(System, TwoMcusExchangeMessagesOverUartWithWireTimesByHand) {
+  const std::string rep = e2e::tmpdir() + "/ping_uart.json";
+  auto r = e2e::mcucim("run -c " + e2e::cfg("system-ping-uart") + " --elf " + e2e::fw("link_ping") + " --report " + rep);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("node0| ping ok"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("node1| pong ok"), std::string::npos) << r.out;
+  const json j = report(rep);
+  ASSERT_EQ(j["links"].size(), 2u);
+  // Messages of 1, 17, 100, 255 and 256 bytes each way: 629 bytes, 10 bits each at 460800 baud.
+  for (const auto& l : j["links"]) {
+    EXPECT_EQ(l["messages"], 5);
+    EXPECT_EQ(l["bytes"], 629);
+    EXPECT_NEAR(l["busy_s"].get<double>(), 6290.0 / 460800, 1e-10);
+    EXPECT_NEAR(l["energy_j"].get<double>(), 6290 * 54.5e-12, 1e-15);  // configs/links/uart.yaml
+  }
+  // A round trip is two wire times plus a little work on both sides; a message seen late (a quantum,
+  // 1 ms = 200000 cycles, after it arrived) would add far more than the 1% allowed here.
+  const auto m = rtts(r.out);
+  ASSERT_EQ(m.size(), 5u) << r.out;
+  for (const auto& [bytes, cycles] : m) {
+    const double wire = 2.0 * bytes * 10 / 460800 * 200e6;
+    EXPECT_GE(cycles, wire) << bytes;
+    EXPECT_LE(cycles, wire * 1.01 + 2000) << bytes;
+  }
+  // Link energy is charged to each MCU's endpoints (component parts link_tx / link_rx).
+  for (const auto& mcu : j["mcus"]) EXPECT_NEAR(mcu["link_energy_j"].get<double>(), 6290 * 54.5e-12, 1e-15);
+}
+
+TEST(System, ClocksAndQuantaPerMcuDoNotChangeWireTimes) {
+  // b at 50 MHz with a 10 us quantum, a at 200 MHz with 1 ms: a's round trips cover the same wire time.
+  const std::string sys = write_file("ping_clocks.yaml", "system:\n  end: main\n  mcus:\n    a: {config: " +
+      e2e::cfg("mcu-base-link") + ", args: \"-r 0\"}\n    b: {config: " + e2e::cfg("mcu-base-link") +
+      ", args: \"-r 1\", set: [\"soc.clock.freq_hz=50e6\", \"soc.core.quantum_ns=10000\"]}\n"
+      "  links:\n    - {a: a.link0, b: b.link1, model: uart}\n    - {a: b.link0, b: a.link1, model: uart}\n");
+  const std::string rep = e2e::tmpdir() + "/ping_clocks.json";
+  auto r = e2e::mcucim("run -c " + sys + " --elf " + e2e::fw("link_ping") + " --report " + rep);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  std::regex re("a\\| rtt 100 (\\d+)");
+  std::smatch mm;
+  ASSERT_TRUE(std::regex_search(r.out, mm, re)) << r.out;
+  const double wire = 2.0 * 1000 / 460800 * 200e6;
+  EXPECT_GE(std::stol(mm[1]), wire);
+  // b's share of the work runs at a quarter of the clock: more cycles of a, but still within 3%.
+  EXPECT_LE(std::stol(mm[1]), wire * 1.03 + 2000);
+  const json j = report(rep);
+  EXPECT_EQ(j["mcus"][1]["report"]["operating_point"]["freq_hz"], 50e6);
+}
+
+TEST(System, LoraPacketsAndThePayloadLimit) {
+  const std::string rep = e2e::tmpdir() + "/ping_lora.json";
+  const std::string sys = ping_system("ping_lora", "lora-sx1262", "-r {index} -n 2 -b 255");
+  auto r = e2e::mcucim("run -c " + sys + " --elf " + e2e::fw("link_ping") + " --report " + rep);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const json j = report(rep);
+  // SF7/125 kHz/4-5, 255 bytes: 8 + ceil((2040+16-28+8+20)/28)*5 = 378 payload symbols + 12.25.
+  const double toa = (8 + 4.25 + 8 + 74 * 5) * 1.024e-3;
+  EXPECT_NEAR(j["links"][0]["busy_s"].get<double>(), 2 * toa, 1e-9);
+  // Each MCU sent two packets (TX 118 mA) and received two (RX 4.6 mA), at 3.3 V.
+  EXPECT_NEAR(j["mcus"][0]["link_energy_j"].get<double>(), 2 * toa * 3.3 * (0.118 + 0.0046), 1e-9);
+  // A message over the 255-byte payload limit: the endpoint refuses it, the program reports it.
+  auto bad = e2e::mcucim("run -c " + ping_system("ping_lora_big", "lora-sx1262", "-r {index} -n 1 -b 300") + " --elf " +
+                         e2e::fw("link_ping"));
+  EXPECT_EQ(bad.code, 3) << bad.out << bad.err;
+  EXPECT_NE(bad.out.find("send error 1 (message longer than the link's MTU)"), std::string::npos) << bad.out;
+  // ... and node1, waiting for a message that never comes, is reported as a deadlock.
+  EXPECT_NE(bad.err.find("[node1] mcucim: deadlock: waiting in wfi for a link message"), std::string::npos) << bad.err;
+}
+
+TEST(System, AWaitThatNoMcuCanEndIsADeadlock) {
+  // node1 expects 3 messages, node0 sends 2 and exits.
+  const std::string sys = write_file("ping_dead.yaml", "system:\n  mcus:\n    a: {config: " + e2e::cfg("mcu-base-link") +
+      ", args: \"-r 0 -n 2\"}\n    b: {config: " + e2e::cfg("mcu-base-link") + ", args: \"-r 1 -n 3\"}\n"
+      "  links:\n    - {a: a.link0, b: b.link1, model: uart}\n    - {a: b.link0, b: a.link1, model: uart}\n");
+  auto r = e2e::mcucim("run -c " + sys + " --elf " + e2e::fw("link_ping"));
+  EXPECT_EQ(r.code, 126) << r.out << r.err;
+  EXPECT_NE(r.err.find("[b] mcucim: deadlock"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("a| ping ok"), std::string::npos) << r.out;
+}
+
+TEST(System, BadInputGetsOneClearError) {
+  const std::string base = "system:\n  mcus:\n    a: {config: " + e2e::cfg("mcu-base-link") + "}\n    b: {config: " +
+                           e2e::cfg("mcu-base-link") + "}\n  links:\n";
+  auto run = [&](const std::string& name, const std::string& links) {
+    return e2e::mcucim("run -c " + write_file(name, base + links) + " --elf " + e2e::fw("link_ping"));
+  };
+  auto r = run("bad_mcu.yaml", "    - {a: a.link0, b: c.link1, model: uart}\n");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("bad_mcu.yaml:6: system.links.0: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("endpoint 'c.link1' names MCU 'c', which is not in system.mcus (MCUs: a, b)"), std::string::npos) << r.err;
+  r = run("bad_twice.yaml", "    - {a: a.link0, b: b.link1, model: uart}\n    - {a: b.link0, b: a.link0, model: uart}\n");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("endpoint 'a.link0' is already connected by system.links.0: one link per endpoint"), std::string::npos) << r.err;
+  r = run("bad_dev.yaml", "    - {a: a.uart0, b: b.link1, model: uart}\n");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("endpoint 'a.uart0' is a uart device, expected a link endpoint"), std::string::npos) << r.err;
+  r = run("bad_nodev.yaml", "    - {a: a.link7, b: b.link1, model: uart}\n");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("MCU 'a' has no device 'link7' (its link endpoints: link0, link1)"), std::string::npos) << r.err;
+  r = run("bad_payload.yaml", "    - {a: a.link0, b: b.link1, model: lora-sx1262, set: [\"max_payload=300\"]}\n");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("link.max_payload"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("expected 1 .. 255 bytes (the SX126x payload length is one byte), found 300"), std::string::npos) << r.err;
+  r = run("bad_key.yaml", "    - {a: a.link0, b: b.link1, model: uart, set: [\"clock_hz=1e6\"]}\n");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("unknown key 'link.clock_hz'"), std::string::npos) << r.err;
+  r = run("bad_model.yaml", "    - {a: a.link0, b: b.link1, model: carrier-pigeon}\n");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("no link model 'carrier-pigeon'"), std::string::npos) << r.err;
+}
