@@ -392,7 +392,8 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
   json mcus = json::array();
   int code = 0;
   bool fault = false, deadlock = false, limit = false;
-  double total_j = 0, link_j = 0, token_j = 0;
+  double total_j = 0, link_j = 0, token_j = 0, dynamic_j = 0, leakage_j = 0;
+  uint64_t main_positions = 0;
   uint64_t instret_all = 0;
   std::string table = fmt::format("\n--- mcucim system ({}): {} MCUs, {} links ---\n", sys.name, sys.mcus.size(), sys.links.size());
   table += fmt::format("{:<10} {:<14} {:>13} {:>12} {:>10} {:>13} {:>13} {:>7} {:>13}\n", "mcu", "status", "cycles",
@@ -438,7 +439,10 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
       for (const auto& [name, j] : p.parts_j)
         if (name == "link_tx" || name == "link_rx") lj += j;
     total_j += sum.energy.total_j();
+    dynamic_j += sum.energy.dynamic_j();
+    leakage_j += sum.energy.leakage_j();
     link_j += lj;
+    if (i == sys.main) main_positions = n.stats->tokens().size();
     // Decode tokens of this MCU: its mean energy per token (each MCU marks one token per position it
     // takes part in; the system's energy per token is the sum over MCUs).
     double dec_j = 0, dec_s = 0;
@@ -520,8 +524,43 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
   (void)main_tokens;
   if (!opt.quiet) err << table;
 
+  uint64_t link_bytes = 0;
+  for (const auto& l : links) link_bytes += l->bytes;
+  const double bytes_per_token = main_positions ? double(link_bytes) / main_positions : 0.0;
+  if (!sys.links.empty() && main_positions)
+    table += fmt::format("links          {:.1f} bytes per position on all links ({} bytes, {} positions)\n", bytes_per_token,
+                         link_bytes, main_positions);
   if (!opt.report_path.empty()) {
-    json j = {{"system", {{"name", sys.name},
+    const json& mr = mcus[sys.main]["report"];
+    // The fields a one-SoC report has at its top level (docs/REPORT.md), for the system as a whole, so
+    // sweeps (sweep/results.cpp) tabulate system runs like any other: cycles and tokens of the main MCU,
+    // energy summed over MCUs, split into compute and links.
+    std::string status = "exit";
+    for (const auto& m : mcus) {
+      const std::string st = m["report"]["status"].get<std::string>();
+      if (st != "exit" && st != "stopped") status = st;
+    }
+    const double tps_all = mcus[sys.main]["decode_tokens"].get<size_t>() ? tps : 0.0;
+    json j = {{"status", status},
+              {"exit_code", code},
+              {"cycles", mr["cycles"]},
+              {"instret", instret_all},
+              {"time_s", sim_s},
+              {"energy_j", {{"total", total_j},
+                            {"dynamic", dynamic_j},
+                            {"leakage", leakage_j},
+                            {"by_component", {{"compute", total_j - link_j}, {"links", link_j}}},
+                            {"components", json::array({{{"name", "compute"}, {"kind", "compute"},
+                                                         {"dynamic_j", dynamic_j - link_j}, {"leakage_j", leakage_j}},
+                                                        {{"name", "links"}, {"kind", "link"},
+                                                         {"dynamic_j", link_j}, {"leakage_j", 0.0}}})}}},
+              {"power_w", {{"average", sim_s > 0 ? total_j / sim_s : 0.0}}},
+              {"tokens", {{"count", mcus[sys.main]["decode_tokens"]},
+                          {"tokens_per_s", tps_all},
+                          {"latency_s", {{"mean", tps_all > 0 ? 1.0 / tps_all : 0.0}}},
+                          {"energy_j_per_token", {{"mean", token_j}}}}},
+              {"sim", {{"host_s", host_s}}},
+              {"system", {{"name", sys.name},
                           {"main", sys.mcus[sys.main].name},
                           {"end", sys.end_all ? "all" : "main"},
                           {"exit_code", code},
@@ -530,6 +569,8 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
                           {"instret", instret_all},
                           {"energy_j", {{"total", total_j}, {"links", link_j}, {"compute", total_j - link_j}}},
                           {"decode", {{"tokens_per_s", tps}, {"energy_per_token_j", token_j}}},
+                          {"link_bytes", link_bytes},
+                          {"link_bytes_per_position", bytes_per_token},
                           {"config", cfg.to_json()}}},
               {"mcus", mcus},
               {"links", jl},
