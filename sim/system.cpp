@@ -239,17 +239,26 @@ SystemSpec read_system_spec(const Config& cfg, const std::string& default_elf, c
 
 namespace {
 
-// Each MCU's program output on the run's stdout, every line prefixed with the MCU's name.
+// Each MCU's program output on the run's stdout, a whole line at a time (lines of different MCUs do not
+// mix), each prefixed with the MCU's name; finish() writes a last line without a newline.
 class PrefixBuf : public std::streambuf {
  public:
   PrefixBuf(std::ostream& out, std::string prefix) : out_(out), prefix_(std::move(prefix)) {}
+  void finish() {
+    if (!line_.empty()) out_ << prefix_ << line_ << "\n";
+    line_.clear();
+    out_.flush();
+  }
 
  protected:
   int overflow(int c) override {
     if (c == traits_type::eof()) return 0;
-    if (bol_) out_ << prefix_;
-    bol_ = c == '\n';
-    out_.put(static_cast<char>(c));
+    if (c == '\n') {
+      out_ << prefix_ << line_ << "\n";
+      line_.clear();
+    } else {
+      line_.push_back(static_cast<char>(c));
+    }
     return c;
   }
   int sync() override {
@@ -259,8 +268,7 @@ class PrefixBuf : public std::streambuf {
 
  private:
   std::ostream& out_;
-  std::string prefix_;
-  bool bol_ = true;
+  std::string prefix_, line_;
 };
 
 struct Node {
@@ -384,6 +392,7 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
   const auto t0 = std::chrono::steady_clock::now();
   sc_core::sc_start();
   const double host_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  for (auto& n : nodes) n.buf->finish();
   out.flush();
   const double sim_s = sc_core::sc_time_stamp().to_seconds();
   const bool main_ended = nodes[sys.main].ended;

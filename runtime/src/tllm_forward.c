@@ -28,6 +28,7 @@ tllm_status tllm_state_init(tllm_state *s, const tllm_model *m, const tllm_plan 
   uint8_t *a = (uint8_t *)arena;
   memset(a, 0, p->total);
   s->m = m; s->plan = *p; s->kern = k; s->arena = a;
+  s->head0 = 0; s->head1 = m->n_heads; s->tp_rank = 0; s->tp_size = 1;
   s->max_seq = p->cfg.max_seq;
   s->chunk = p->cfg.chunk ? p->cfg.chunk : 1u;
   s->approx = m->min_group != 0u || p->cfg.kv_int8;
@@ -218,7 +219,8 @@ static void swiglu(tllm_state *s, float *out, const tllm_tensor *w1, const tllm_
 static void kv_store_int8(tllm_state *s, uint32_t l, uint32_t pos, const float *k, const float *v) {
   const tllm_model *m = s->m;
   const uint32_t hs = m->head_size, hs4 = s->plan.hs4, s16 = s->plan.s16, S = s->max_seq;
-  for (uint32_t h = 0; h < m->n_kv_heads; h++) {
+  const uint32_t kv_mul = m->n_heads / m->n_kv_heads;
+  for (uint32_t h = s->head0 / kv_mul; h < s->head1 / kv_mul; h++) { /* this state's kv heads (all by default) */
     const size_t lh = (size_t)l * m->n_kv_heads + h;
     int8_t *kq = s->kcq + (lh * S + pos) * hs4;
     s->kcs[lh * S + pos] = tllm_quantize_vec(kq, 1u, k + h * hs, hs);
@@ -290,11 +292,11 @@ static inline float att_softmax_q(float *att, int8_t *aq, const float *vs, uint3
 static void attend(tllm_state *s, uint32_t l, uint32_t pos, const float *q, float *out) {
   const tllm_model *m = s->m;
   const uint32_t hs = m->head_size, S = s->max_seq, T = pos + 1u, kv_mul = m->n_heads / m->n_kv_heads;
-  const uint64_t head_macs = (uint64_t)m->n_heads * T * hs;
+  const uint64_t head_macs = (uint64_t)(s->head1 - s->head0) * T * hs;
   if (s->kc) { /* fp32 KV cache: llama2.c's attention */
     const size_t loff = (size_t)l * S * m->kv_dim;
     sim_region_begin(TLLM_REGION_SCORES);
-    for (uint32_t h = 0; h < m->n_heads; h++) {
+    for (uint32_t h = s->head0; h < s->head1; h++) {
       const float *qh = q + h * hs;
       float *att = s->att + (size_t)h * S;
       const float *kk = s->kc + loff + (h / kv_mul) * hs;
@@ -308,7 +310,7 @@ static void attend(tllm_state *s, uint32_t l, uint32_t pos, const float *q, floa
     sim_work_macs(head_macs);
     sim_region_end(TLLM_REGION_SCORES);
     sim_region_begin(TLLM_REGION_SOFTMAX);
-    for (uint32_t h = 0; h < m->n_heads; h++) {
+    for (uint32_t h = s->head0; h < s->head1; h++) {
       float *att = s->att + (size_t)h * S;
       if (s->approx) {
         float mx = att[0], sum = 0.0f;
@@ -321,7 +323,7 @@ static void attend(tllm_state *s, uint32_t l, uint32_t pos, const float *q, floa
     }
     sim_region_end(TLLM_REGION_SOFTMAX);
     sim_region_begin(TLLM_REGION_WEIGHTED_SUM);
-    for (uint32_t h = 0; h < m->n_heads; h++) {
+    for (uint32_t h = s->head0; h < s->head1; h++) {
       const float *att = s->att + (size_t)h * S;
       float *xb = out + h * hs;
       memset(xb, 0, hs * sizeof(float));
@@ -350,12 +352,12 @@ static void attend(tllm_state *s, uint32_t l, uint32_t pos, const float *q, floa
   const uint32_t hs4 = s->plan.hs4, s16 = s->plan.s16, T4 = tllm_round_up(T, 4u);
   const tllm_kernels *kern = s->kern;
   sim_region_begin(TLLM_REGION_SCORES);
-  for (uint32_t h = 0; h < m->n_heads; h++) {
+  for (uint32_t h = s->head0; h < s->head1; h++) {
     int8_t *qq = s->qq + h * hs4;
     s->qs[h] = tllm_quantize_vec(qq, 1u, q + h * hs, hs);
     for (uint32_t i = hs; i < hs4; i++) qq[i] = 0;
   }
-  for (uint32_t h = 0; h < m->n_heads; h++) {
+  for (uint32_t h = s->head0; h < s->head1; h++) {
     const size_t lh = (size_t)l * m->n_kv_heads + h / kv_mul;
     int32_t *idot = s->idot;
     kern->dot_i8(idot, s->kcq + lh * S * hs4, hs4, T, s->qq + h * hs4, hs4);
@@ -364,14 +366,14 @@ static void attend(tllm_state *s, uint32_t l, uint32_t pos, const float *q, floa
   sim_work_macs(head_macs);
   sim_region_end(TLLM_REGION_SCORES);
   sim_region_begin(TLLM_REGION_SOFTMAX);
-  for (uint32_t h = 0; h < m->n_heads; h++) {
+  for (uint32_t h = s->head0; h < s->head1; h++) {
     const size_t lh = (size_t)l * m->n_kv_heads + h / kv_mul;
     float cl = (s->qs[h] * s->att_scale) * 1.44269502f; /* score scale x log2 e (finite: q's scale is) */
     s->aws[h] = att_softmax_q(s->att + (size_t)h * S, s->awq + h * s16, s->vcs + lh * S, T, s->aws[h], cl);
   }
   sim_region_end(TLLM_REGION_SOFTMAX);
   sim_region_begin(TLLM_REGION_WEIGHTED_SUM);
-  for (uint32_t h = 0; h < m->n_heads; h++) {
+  for (uint32_t h = s->head0; h < s->head1; h++) {
     const size_t lh = (size_t)l * m->n_kv_heads + h / kv_mul;
     int32_t *idot = s->idot;
     kern->dot_i8(idot, s->vcq + lh * hs * s16, s16, hs, s->awq + h * s16, T4);
@@ -583,4 +585,140 @@ float *tllm_forward_chunk(tllm_state *s, const int32_t *tokens, uint32_t n, uint
   for (uint32_t b = 0; b < n; b++)
     if (tokens[b] < 0 || (uint32_t)tokens[b] >= s->m->vocab_size) return 0;
   return forward(s, tokens, n, pos);
+}
+
+/* ---- tensor parallelism (tinyllm.h) ---- */
+tllm_status tllm_tp_setup(tllm_state *s, uint32_t rank, uint32_t size, tllm_gather_fn gather, void *ctx,
+                          tllm_error *err) {
+  const tllm_model *m = s->m;
+  if (size == 0 || size > TLLM_TP_MAX || rank >= size || (size > 1u && !gather)) {
+    tllm_errorf(err, TLLM_E_ARG, "tensor parallelism: rank %u of %u (at most %u ranks)", rank, size, TLLM_TP_MAX);
+    return TLLM_E_ARG;
+  }
+  if (m->n_experts) { tllm_errorf(err, TLLM_E_UNSUPPORTED, "tensor parallelism: MoE models are not supported"); return TLLM_E_UNSUPPORTED; }
+  if (m->n_kv_heads % size) {
+    tllm_errorf(err, TLLM_E_ARG, "tensor parallelism over %u MCUs: the model's %u kv heads (%u heads) do not divide among them",
+                size, m->n_kv_heads, m->n_heads);
+    return TLLM_E_ARG;
+  }
+  const uint32_t kv_mul = m->n_heads / m->n_kv_heads;
+  s->head0 = rank * m->n_kv_heads / size * kv_mul;
+  s->head1 = (rank + 1u) * m->n_kv_heads / size * kv_mul;
+  s->tp_rank = rank; s->tp_size = size; s->tp_gather = gather; s->tp_ctx = ctx;
+  return TLLM_OK;
+}
+
+/* rows [r0, r1) of w as a tensor of its own (a view: the same bytes) */
+static tllm_tensor rows_of(const tllm_tensor *w, uint32_t r0, uint32_t r1) {
+  tllm_tensor t = *w;
+  if (w->prec == TLLM_FP32) t.data = (const float *)w->data + (size_t)r0 * w->cols;
+  else t.data = (const uint8_t *)w->data + (size_t)r0 * w->row_bytes;
+  if (w->scales) t.scales = w->scales + (size_t)r0 * w->ngroups;
+  if (w->offsets) t.offsets = w->offsets + (size_t)r0 * w->ngroups;
+  t.rows = r1 - r0;
+  return t;
+}
+
+static void bounds_of(uint32_t *b, uint32_t n, uint32_t size, uint32_t unit) {
+  for (uint32_t r = 0; r <= size; r++) b[r] = r * (n / unit) / size * unit;
+}
+
+float *tllm_forward_tp(tllm_state *s, uint32_t token, uint32_t pos) {
+  if (!s || token >= s->m->vocab_size || pos >= s->max_seq) return 0;
+  const tllm_model *m = s->m;
+  const uint32_t dim = m->dim, kv_dim = m->kv_dim, hs = m->head_size, S = s->max_seq, N = s->tp_size, R = s->tp_rank;
+  const uint32_t kv_mul = m->n_heads / m->n_kv_heads;
+  uint32_t bq[TLLM_TP_MAX + 1u], bd[TLLM_TP_MAX + 1u], bf[TLLM_TP_MAX + 1u], bv[TLLM_TP_MAX + 1u];
+  bounds_of(bq, dim, N, hs * kv_mul); /* q heads by kv-head group: rank r's attention output */
+  bounds_of(bd, dim, N, 1u);
+  bounds_of(bf, m->hidden_dim, N, 1u);
+  bounds_of(bv, m->vocab_size, N, 1u);
+  const uint32_t q0 = s->head0 * hs, q1 = s->head1 * hs, k0 = q0 / kv_mul, k1 = q1 / kv_mul;
+  float *x = s->x;
+  sim_region_begin(TLLM_REGION_TOKEN);
+  sim_region_begin(TLLM_REGION_EMBED);
+  tllm_dequant_row(x, &s->emb, token);
+  count_read(s, &s->emb, 1);
+  sim_region_end(TLLM_REGION_EMBED);
+  for (uint32_t l = 0; l < m->n_layers; l++) {
+    const tllm_layer_views *L = &s->layers[l];
+    sim_region_begin(TLLM_REGION_ATTENTION);
+    sim_region_begin(TLLM_REGION_QKV);
+    uint64_t macs0 = s->macs;
+    norm(s, s->xb, x, L->rms_att, 1u, &L->wq);
+    const size_t loff = (size_t)l * S * kv_dim;
+    float *kdst = s->kc ? s->kc + loff + (size_t)pos * kv_dim : s->k;
+    float *vdst = s->vc ? s->vc + loff + (size_t)pos * kv_dim : s->v;
+    tllm_tensor wq = rows_of(&L->wq, q0, q1), wk = rows_of(&L->wk, k0, k1), wv = rows_of(&L->wv, k0, k1);
+    matmul(s, s->q + q0, dim, &wq, s->xb, dim, 1u, L->wk.index);
+    matmul(s, kdst + k0, kv_dim, &wk, s->xb, dim, 1u, L->wv.index);
+    matmul(s, vdst + k0, kv_dim, &wv, s->xb, dim, 1u, L->wo.index);
+    const float *rope = s->rope + (size_t)pos * hs; /* [i/2][cos, sin] */
+    for (uint32_t i = q0; i < q1; i += 2) {
+      const uint32_t hd = i % hs;
+      const float fcr = rope[hd], fci = rope[hd + 1u], v0 = s->q[i], v1 = s->q[i + 1];
+      s->q[i] = v0 * fcr - v1 * fci;
+      s->q[i + 1] = v0 * fci + v1 * fcr;
+    }
+    for (uint32_t i = k0; i < k1; i += 2) {
+      const uint32_t hd = i % hs;
+      const float fcr = rope[hd], fci = rope[hd + 1u], v0 = kdst[i], v1 = kdst[i + 1];
+      kdst[i] = v0 * fcr - v1 * fci;
+      kdst[i + 1] = v0 * fci + v1 * fcr;
+    }
+    if (!s->kc) kv_store_int8(s, l, pos, kdst, vdst);
+    sim_work_macs(s->macs - macs0);
+    sim_region_end(TLLM_REGION_QKV);
+    attend(s, l, pos, s->q, s->xb);
+    s->macs += 2ull * (s->head1 - s->head0) * (pos + 1u) * hs;
+    if (N > 1u) s->tp_gather(s->tp_ctx, s->xb, bq);
+    s->act_valid = 0; /* xb rewritten */
+    sim_region_begin(TLLM_REGION_OUT_PROJ);
+    macs0 = s->macs;
+    tllm_tensor wo = rows_of(&L->wo, bd[R], bd[R + 1u]);
+    matmul(s, s->xb2 + bd[R], dim, &wo, s->xb, dim, 1u, L->w1.index);
+    if (N > 1u) s->tp_gather(s->tp_ctx, s->xb2, bd);
+    for (uint32_t i = 0; i < dim; i++) x[i] += s->xb2[i];
+    sim_work_macs(s->macs - macs0);
+    sim_region_end(TLLM_REGION_OUT_PROJ);
+    sim_region_end(TLLM_REGION_ATTENTION);
+
+    macs0 = s->macs;
+    sim_region_begin(TLLM_REGION_FFN);
+    norm(s, s->xb, x, L->rms_ffn, 1u, &L->w1);
+    const uint32_t f0 = bf[R], f1 = bf[R + 1u];
+    tllm_tensor w1 = rows_of(&L->w1, f0, f1), w3 = rows_of(&L->w3, f0, f1), w2 = rows_of(&L->w2, bd[R], bd[R + 1u]);
+    matmul(s, s->hb + f0, m->hidden_dim, &w1, s->xb, dim, 1u, L->w3.index);
+    matmul(s, s->hb2 + f0, m->hidden_dim, &w3, s->xb, dim, 1u, L->w2.index);
+    float *hb = s->hb;
+    const float *hb2 = s->hb2;
+    if (s->approx) {
+      for (uint32_t i = f0; i < f1; i++) hb[i] = (hb[i] / (1.0f + tllm_expf_fast_inline(-hb[i]))) * hb2[i];
+    } else { /* llama2.c */
+      for (uint32_t i = f0; i < f1; i++) {
+        float val = hb[i];
+        val *= (1.0f / (1.0f + tllm_expf(-val)));
+        val *= hb2[i];
+        hb[i] = val;
+      }
+    }
+    if (N > 1u) s->tp_gather(s->tp_ctx, s->hb, bf);
+    s->act_valid = 0; /* hb rewritten */
+    matmul(s, s->xb2 + bd[R], dim, &w2, s->hb, m->hidden_dim, 1u, after_layer(m, l));
+    if (N > 1u) s->tp_gather(s->tp_ctx, s->xb2, bd);
+    for (uint32_t i = 0; i < dim; i++) x[i] += s->xb2[i];
+    sim_work_macs(s->macs - macs0);
+    sim_region_end(TLLM_REGION_FFN);
+  }
+  uint64_t macs0 = s->macs;
+  sim_region_begin(TLLM_REGION_CLASSIFIER);
+  norm(s, x, x, s->rms_final, 1u, &s->wcls);
+  tllm_tensor wc = rows_of(&s->wcls, bv[R], bv[R + 1u]);
+  matmul(s, s->logits + bv[R], m->vocab_size, &wc, x, dim, 1u, entry_index(m, TLLM_T_WQ, 0, 0));
+  if (N > 1u) s->tp_gather(s->tp_ctx, s->logits, bv);
+  s->act_valid = 0;
+  sim_work_macs(s->macs - macs0);
+  sim_region_end(TLLM_REGION_CLASSIFIER);
+  sim_region_end(TLLM_REGION_TOKEN);
+  return s->logits;
 }

@@ -44,11 +44,12 @@ std::string line(const std::string& out, const std::string& key) {
   return "missing " + key;
 }
 
-std::string system_yaml(const std::string& name, int n, const std::string& model, const std::string& args) {
+std::string system_yaml(const std::string& name, int n, const std::string& model, const std::string& args,
+                        const std::string& mode = "pp") {
   const std::string p = e2e::tmpdir() + "/" + name + ".yaml";
   std::ofstream(p) << "system:\n  name: " << name << "\n  mcus:\n    node:\n      count: " << n
-                   << "\n      config: " << e2e::cfg("mcu-llm-link") << "\n      args: \"-R {index} -N {count} -M pp "
-                   << args << "\"\n  topology: {kind: ring, mcus: node, model: " << model << "}\n";
+                   << "\n      config: " << e2e::cfg("mcu-llm-link") << "\n      args: \"-R {index} -N {count} -M " << mode
+                   << " " << args << "\"\n  topology: {kind: ring, mcus: node, model: " << model << "}\n";
   return p;
 }
 
@@ -102,5 +103,34 @@ TEST(Pipeline, MoreMcusThanLayersIsAClearError) {
                        " --load " + img + "@0x20100000");
   EXPECT_EQ(r.code, 2) << r.out << r.err;
   EXPECT_NE(r.out.find("node0| tinyllm: error: -N: 3 MCUs for 2 layers: pipeline parallelism needs at least one layer per MCU"),
+            std::string::npos) << r.out;
+}
+
+TEST(TensorParallel, IdsAndLogitsEqualTheHost) {
+  // 8 heads, 4 kv heads: 2 and 4 MCUs split them; every matrix's rows are split, joined by ring
+  // all-gathers; INT8 KV cache (-k) too.
+  const std::string img = synth(2);
+  for (const std::string kv : {"", " -k"}) {
+    auto host = sh(kTools + "tinyllm-host " + img + " --steps 10 --backend xmac --prompt 'hello world'" + (kv.empty() ? "" : " --kv-int8"));
+    ASSERT_EQ(host.code, 0) << host.err;
+    const std::string ids = line(host.out, "ids:"), fnv = line(host.out, "logits_fnv:");
+    ASSERT_EQ(ids.rfind("ids: ", 0), 0u) << host.out;
+    for (const auto& [n, model] : std::vector<std::pair<int, std::string>>{{2, "uart"}, {4, "spi"}}) {
+      auto r = e2e::mcucim("run -c " + system_yaml("tp" + std::to_string(n) + model + kv.substr(kv.empty() ? 0 : 2), n, model,
+                                                   "-n 10 -b xmac -i hello world" + kv, "tp") +
+                           " --elf " + e2e::fw("tinyllm_par") + " --load " + img + "@0x20100000");
+      ASSERT_EQ(r.code, 0) << model << n << r.out << r.err;
+      EXPECT_EQ(line(r.out, "node0\\| ids:").substr(7), ids) << model << n << kv;
+      EXPECT_EQ(line(r.out, "node0\\| logits_fnv:").substr(7), fnv) << model << n << kv;
+    }
+  }
+}
+
+TEST(TensorParallel, AnMcuCountThatDoesNotDivideTheHeadsIsAClearError) {
+  const std::string img = synth(2);
+  auto r = e2e::mcucim("run -c " + system_yaml("tp3", 3, "uart", "-n 4", "tp") + " --elf " + e2e::fw("tinyllm_par") +
+                       " --load " + img + "@0x20100000");
+  EXPECT_EQ(r.code, 2) << r.out << r.err;
+  EXPECT_NE(r.out.find("node0| tinyllm: error: -M tp: tensor parallelism over 3 MCUs: the model's 4 kv heads (8 heads) do not divide among them"),
             std::string::npos) << r.out;
 }

@@ -8,6 +8,10 @@
  *                     flags) to the next, the last rank computes the logits and returns the next token to
  *                     rank 0 (decode positions only: prompt positions flow through the pipeline without
  *                     waiting for a reply)
+ *   -M tp             tensor parallel (tllm_forward_tp): every rank computes its kv heads' attention and a
+ *                     slice of the rows of wo, w1/w3, w2 and the classifier; a ring all-gather joins the
+ *                     slices after each (4 per layer and the logits), so every rank has the same x and
+ *                     logits and samples the same token. The MCU count must divide the kv heads.
  *   -n steps [256]  -i prompt words...  -t temperature [0]  -p top-p [0.9]  -s seed [1]
  *   -b scalar|xmac [scalar]  -k (INT8 KV cache)  -x (skip the image checksum)
  * Output: rank 0 prints the text and "ids: ..." (the same ids as tinyllm-host and tinyllm.elf), the last
@@ -99,9 +103,59 @@ static int recv_all(void *p, uint32_t n) {
   return 0;
 }
 
+/* Ring all-gather (tllm_gather_fn): in step k each rank sends the slice it got in step k - 1 (first its
+ * own) to the next rank and receives the previous rank's; after size - 1 steps every rank has them all. */
+static uint32_t g_rank, g_size;
+static int g_gather_failed;
+static void ring_gather(void *ctx, float *v, const uint32_t *b) {
+  (void)ctx;
+  sim_region_begin(0x7fff0010u);
+  for (uint32_t k = 0; k + 1u < g_size && !g_gather_failed; k++) {
+    uint32_t sc = (g_rank + g_size - k) % g_size, rc = (g_rank + g_size - k - 1u) % g_size;
+    if (send_all(v + b[sc], (b[sc + 1u] - b[sc]) * 4u) || recv_all(v + b[rc], (b[rc + 1u] - b[rc]) * 4u)) g_gather_failed = 1;
+  }
+  sim_region_end(0x7fff0010u);
+}
+
 static int link_failed(const char *what, uint32_t pos) {
   printf("\ntinyllm: error: link %s failed at position %lu\n", what, (unsigned long)pos);
   return 7;
+}
+
+/* Tensor parallel generation: every rank runs the single-MCU loop on tllm_forward_tp (all have the
+ * logits); rank 0 prints the text, ids and logits checksum. */
+static int run_tp(tllm_state *st, const tllm_model *model, tllm_sampler *sp, const int32_t *tokens, int32_t *ids,
+                  uint32_t n, uint32_t steps) {
+  uint32_t hash = TLLM_FNV_OFFSET, produced = 0;
+  int32_t token = tokens[0];
+  char bb[2];
+  int first = g_rank == 0;
+  sim_region_end(SIM_REGION_STARTUP);
+  if (n > 1u) sim_region_begin(SIM_REGION_PREFILL);
+  for (uint32_t pos = 0; pos < steps; pos++) { /* n <= steps: position n - 1 (the first decode one) comes */
+    if (pos + 1u == n) {
+      if (n > 1u) sim_region_end(SIM_REGION_PREFILL);
+      sim_region_begin(SIM_REGION_DECODE);
+    }
+    float *logits = tllm_forward_tp(st, (uint32_t)token, pos);
+    if (!logits) return fail(2, "forward", "bad arguments");
+    if (g_gather_failed) return link_failed("all-gather", pos);
+    hash = tllm_logits_hash(hash, logits, model->vocab_size);
+    int32_t next = pos + 1u < n ? tokens[pos + 1u] : (int32_t)tllm_sample(sp, logits);
+    sim_token((uint32_t)next);
+    if (pos + 1u >= n && next == (int32_t)model->hdr->bos_id) break;
+    ids[produced++] = next;
+    if (first) fputs(tllm_decode(model, token, next, bb), stdout);
+    token = next;
+  }
+  sim_region_end(SIM_REGION_DECODE);
+  if (first) {
+    printf("\nids:");
+    for (uint32_t i = 0; i < produced; i++) printf(" %ld", (long)ids[i]);
+    printf("\nlogits_fnv: 0x%08lx\n", (unsigned long)hash);
+  }
+  printf("METRIC link_bytes_sent=%llu link_messages_sent=%llu\n", (unsigned long long)sent_bytes, (unsigned long long)sent_messages);
+  return 0;
 }
 
 int main(int argc, char **argv) {
@@ -146,7 +200,8 @@ int main(int argc, char **argv) {
     } else return fail(2, "unknown option (expected -R -N -M -n -i -t -p -s -b -k -x)", a);
   }
   if (rank >= size) return fail(2, "-R", "the rank must be below -N");
-  if (strcmp(mode, "pp")) return fail(2, "-M expects pp, got", mode);
+  int tp = !strcmp(mode, "tp");
+  if (!tp && strcmp(mode, "pp")) return fail(2, "-M expects pp or tp, got", mode);
   if (size > 1 && (link_read(LINK_OUT, LINK_ID) != 0x4C4E4B31u || link_read(LINK_IN, LINK_ID) != 0x4C4E4B31u))
     return fail(2, "links", "no link endpoints at 0x13000000/0x13001000 (use a config with them, e.g. configs/mcu-llm-link.yaml)");
   if (size > 1 && (link_read(LINK_OUT, LINK_KIND) == 0xffu || link_read(LINK_IN, LINK_KIND) == 0xffu))
@@ -158,8 +213,8 @@ int main(int argc, char **argv) {
   tllm_model model;
   if (tllm_model_open(&model, (const void *)(uintptr_t)addr, bytes, open_flags, &err) != TLLM_OK) return fail(2, "", err.msg);
   if (backend == TLLM_BACKEND_XMAC && !xmac_present()) return fail(4, "backend xmac", "this core does not implement Xmac");
-  if (model.n_experts) return fail(2, "-M pp", "MoE models are not supported split across MCUs");
-  if (size > model.n_layers) {
+  if (model.n_experts) return fail(2, "-M", "MoE models are not supported split across MCUs");
+  if (!tp && size > model.n_layers) {
     tllm_errorf(&err, TLLM_E_ARG, "%u MCUs for %u layers: pipeline parallelism needs at least one layer per MCU", size, model.n_layers);
     return fail(2, "-N", err.msg);
   }
@@ -188,6 +243,15 @@ int main(int argc, char **argv) {
   tllm_sampler sp;
   tllm_sampler_init(&sp, model.vocab_size, temperature, topp, seed, st.probidx);
   tllm_regions_name_model(&model);
+  sim_region_name(0x7fff0010u, "allgather");
+  if (tp) {
+    g_rank = rank;
+    g_size = size;
+    if (tllm_tp_setup(&st, rank, size, ring_gather, 0, &err) != TLLM_OK) return fail(2, "-M tp", err.msg);
+    printf("rank %lu of %lu: heads %lu..%lu, row slices of every matrix\n", (unsigned long)rank, (unsigned long)size,
+           (unsigned long)st.head0, (unsigned long)(st.head1 - 1u));
+    return run_tp(&st, &model, &sp, tokens, ids, n, steps);
+  }
   printf("rank %lu of %lu: layers %lu..%lu%s%s\n", (unsigned long)rank, (unsigned long)size, (unsigned long)l0,
          (unsigned long)(l1 - 1u), first ? ", embedding" : "", last ? ", classifier" : "");
 

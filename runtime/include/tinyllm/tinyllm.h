@@ -246,6 +246,11 @@ typedef struct tllm_state {
   struct tllm_stream *stream; /* weight streaming / expert cache (tllm_stream_attach), or NULL */
   uint32_t *route_log;       /* optional (caller's memory): layer << 16 | expert of each routed use */
   uint32_t route_cap, route_n;
+  /* tensor parallelism (tllm_tp_setup): the attention heads [head0, head1) this state computes (all by
+   * default), its rank of tp_size, and the all-gather that joins the slices */
+  uint32_t head0, head1, tp_rank, tp_size;
+  void (*tp_gather)(void *ctx, float *v, const uint32_t *bounds);
+  void *tp_ctx;
 } tllm_state;
 
 tllm_status tllm_state_init(tllm_state *s, const tllm_model *m, const tllm_plan *p, void *arena,
@@ -265,6 +270,18 @@ float *tllm_forward(tllm_state *s, uint32_t token, uint32_t pos);
 #define TLLM_LAYERS_EMBED 1u
 #define TLLM_LAYERS_CLASSIFY 2u
 float *tllm_forward_layers(tllm_state *s, uint32_t token, uint32_t pos, uint32_t l0, uint32_t l1, unsigned flags);
+/* Tensor parallelism (several MCUs, each a slice of every layer; workloads/tinyllm/tinyllm_par.c -M tp):
+ * rank `rank` of `size` computes the attention heads of kv heads [rank K / size, (rank + 1) K / size)
+ * (K = n_kv_heads, which size must divide), and rows [rank n / size, (rank + 1) n / size) of wo, w1 and
+ * w3, w2 and the classifier (n: their output rows); after each it joins the slices with
+ * gather(ctx, v, bounds): on return v[bounds[r] .. bounds[r + 1]) holds rank r's slice for every
+ * r < size (an all-gather). Every value is computed whole on one rank, as tllm_forward computes it, so
+ * the logits (returned in full on every rank) are bit-identical. Dense models, one position per call. */
+#define TLLM_TP_MAX 64u
+typedef void (*tllm_gather_fn)(void *ctx, float *v, const uint32_t *bounds);
+tllm_status tllm_tp_setup(tllm_state *s, uint32_t rank, uint32_t size, tllm_gather_fn gather, void *ctx,
+                          tllm_error *err);
+float *tllm_forward_tp(tllm_state *s, uint32_t token, uint32_t pos);
 /* The pieces of the forward pass's attention (for tests and tools): store position pos of layer l in the
  * KV cache from k (after RoPE) and v (kv_dim floats each); the attention of position pos of layer l
  * over the cached positions 0..pos, from the query q (dim floats, after RoPE) into out (dim floats):
