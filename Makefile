@@ -5,7 +5,7 @@ JOBS  ?= $(shell nproc)
 SANITIZE_BUILD ?= build-sanitize
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps configure build run test bench clean test-sanitize fuzz
+.PHONY: all deps configure build run test bench int2 clean test-sanitize fuzz
 
 all: build
 
@@ -44,6 +44,15 @@ fuzz:
 
 bench: build
 	./bench/run.sh
+
+# `make int2`: INT2 stories260K by quantization-aware distillation (scripts/qat.py, ~2.4 bits/parameter),
+# then its agreement with the fp32 oracle on the host build and in the simulator, and its story
+# (scripts/int2.sh; workloads/tinyllm/QUANTIZATION.md). Builds only the tools it runs.
+int2:
+	@./scripts/install-deps.sh int2
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release > $(BUILD).configure.log 2>&1 || (cat $(BUILD).configure.log; exit 1)
+	@cmake --build $(BUILD) -j$(JOBS) --target demo tinyllm-host
+	./scripts/int2.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(BUILD).configure.log $(BUILD).run.log $(SANITIZE_BUILD) $(SANITIZE_BUILD).configure.log build-fuzz build-fuzz.*.log

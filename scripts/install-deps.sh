@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages mcucim needs to build, test and run. Idempotent: installs only what is
 # missing. Must run as root (CI does); otherwise prints the apt-get command to run.
-# Usage: scripts/install-deps.sh [run|test|fuzz]   (default: test)
+# Usage: scripts/install-deps.sh [run|test|fuzz|int2]   (default: test)
 #   run   what `make run` needs: the compilers and libraries to build the simulator, the firmware
 #         and the model packer (the first run stays short on a fresh machine)
 #   test  also what the test suite uses (`make test`, .ci/run): python for the charts and schema
 #         checks, a single-node Slurm for the Slurm backend's test, Chromium for the index.html check,
-#         gdb-multiarch for the GDB stub's test
+#         gdb-multiarch for the GDB stub's test, PyTorch for the QAT tests (a short scripts/qat.py run,
+#         the fake-quantizer checks)
 #   fuzz  run's packages and clang with its runtime libraries (libFuzzer): `make fuzz`, .ci/run's fuzz stage
+#   int2  what `make int2` needs: `run` plus python3 with numpy and PyTorch (scripts/qat.py, CPU only)
 set -euo pipefail
 
 PKGS=(
@@ -23,7 +25,9 @@ TEST_PKGS=(
   slurm-wlm munge
   chromium
   gdb-multiarch
+  python3-torch
 )
+INT2_PKGS=(python3 python3-numpy python3-torch)
 # Optional: only the benchmark script uses QEMU as its reference.
 OPTIONAL_PKGS=(qemu-system-misc)
 # `make fuzz` only (libFuzzer comes with clang's runtime libraries).
@@ -35,7 +39,8 @@ case "$profile" in
   run) ;;
   test) want+=("${TEST_PKGS[@]}") ;;
   fuzz) want+=("${FUZZ_PKGS[@]}") ;;
-  *) echo "usage: scripts/install-deps.sh [run|test|fuzz]" >&2; exit 2 ;;
+  int2) want+=("${INT2_PKGS[@]}") ;;
+  *) echo "usage: scripts/install-deps.sh [run|test|fuzz|int2]" >&2; exit 2 ;;
 esac
 if [ "${MCUCIM_WITH_QEMU:-0}" = 1 ]; then want+=("${OPTIONAL_PKGS[@]}"); fi
 

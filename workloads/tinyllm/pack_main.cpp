@@ -5,6 +5,7 @@
 
 #include "cli_common.h"
 #include "tllm_cim_pack.h"
+#include "tllm_qat.h"
 #include "tllm_quant.h"
 #include "tllm_tools.h"
 
@@ -14,6 +15,8 @@ static void usage(FILE *f) {
   std::fprintf(f,
                "usage: mcucim-pack CHECKPOINT.bin TOKENIZER.bin -o IMAGE [options]\n"
                "Converts a llama2.c (legacy fp32) checkpoint and its tokenizer into a tinyllm model image.\n"
+               "A QAT checkpoint (.tqc, written by scripts/qat.py) in place of CHECKPOINT.bin is stored as trained:\n"
+               "its levels, scales and offsets unchanged (only -o, --cim and --cim-keep-groups apply to it).\n"
                "%s"
                "  --cim LIST           flag tensors for the CIM macros (wq,wk,wv,wo,w1,w2,w3,wcls | attn | ffn | all\n"
                "                       [:LAYERS]); their group becomes the row length (one MVM per row)\n"
@@ -53,6 +56,7 @@ int main(int argc, char **argv) {
     std::vector<std::string> pos;
     std::string out, cim;
     bool keep_groups = false, gptq = false, mse = false;
+    std::string quant_opt;  // the first option that chooses or calibrates precisions (not for QAT checkpoints)
     AdvancedQuantOptions aq;
     CimPackOptions co;
     QuantPlan plan;
@@ -61,6 +65,7 @@ int main(int argc, char **argv) {
       std::string a = argv[i];
       if (a == "-h" || a == "--help") { usage(stdout); return 0; }
       if (a == "--cim-keep-groups") { keep_groups = true; continue; }
+      if (a.rfind("-", 0) == 0 && a != "-o" && a != "--output" && a != "--cim" && quant_opt.empty()) quant_opt = a;
       if (a == "--gptq") { gptq = true; continue; }
       if (a == "--mse") { mse = true; continue; }
       if (a == "--cim-windows") { co.windows = true; continue; }
@@ -99,6 +104,29 @@ int main(int argc, char **argv) {
       }
     }
     if (pos.size() != 2 || out.empty()) { usage(stderr); return 2; }
+    if (is_qat_checkpoint(pos[0])) {
+      if (!quant_opt.empty())
+        throw Error("option " + quant_opt + ": " + pos[0] + " is a QAT checkpoint, whose precisions are trained; only -o, --cim and --cim-keep-groups apply");
+      QatCheckpoint qc = load_qat_checkpoint(pos[0]);
+      ModelSpec spec = spec_from_qat(qc, load_tokenizer(pos[1], qc.d.vocab_size));
+      if (!cim.empty()) {
+        std::vector<uint32_t> groups;
+        for (auto &t : spec.tensors) groups.push_back(tllm_groups_per_row(t.cols, t.q.group));
+        if (!mark_cim(spec, cim, keep_groups)) throw Error("option --cim " + cim + ": selects no quantized tensor");
+        for (size_t i = 0; i < spec.tensors.size(); i++)
+          if (tllm_groups_per_row(spec.tensors[i].cols, spec.tensors[i].q.group) != groups[i])
+            throw Error("option --cim " + cim + ": " + kind_name(spec.tensors[i].kind) + " has trained groups of " +
+                        std::to_string(qc.tensors[i].q.group) + " (" + std::to_string(groups[i]) + " per row); add --cim-keep-groups");
+      }
+      std::vector<uint8_t> img = build_image(spec);
+      write_file(out, img);
+      LoadedModel lm;
+      tllm_error err{};
+      if (lm.open(img, &err) != TLLM_OK) throw Error(pos[0] + ": the image built from the QAT checkpoint does not parse: " + err.msg);
+      std::printf("%s: %zu bytes, %llu parameters, %.2f bits/parameter (weights+scales), from QAT checkpoint %s\n", out.c_str(), img.size(),
+                  static_cast<unsigned long long>(lm.model.n_params), 8.0 * lm.model.weight_bytes / lm.model.n_params, pos[0].c_str());
+      return 0;
+    }
     Checkpoint ck = load_checkpoint(pos[0]);
     Tokenizer tok = load_tokenizer(pos[1], ck.d.vocab_size);
     if (aq.damp < 0 || !(aq.budget_bits >= 0)) throw Error("options --gptq-damp and --budget-bits must be >= 0");
