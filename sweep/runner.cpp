@@ -88,8 +88,13 @@ std::vector<Job> jobs_for(const Spec& s, const std::vector<size_t>& points, cons
                           const std::string& binary) {
   const fs::path pdir = fs::absolute(fs::path(out_dir) / "points").lexically_normal();
   std::vector<Job> jobs;
-  for (size_t i : points)
-    jobs.push_back({s.points[i].id, point_argv(s, s.points[i], binary, (pdir / (s.points[i].id + ".json")).string())});
+  for (size_t i : points) {
+    // The point's own folder: the only host files its program's semihosting calls reach (README, Security).
+    const fs::path root = pdir / s.points[i].id;
+    fs::create_directories(root);
+    jobs.push_back({s.points[i].id, point_argv(s, s.points[i], binary, (pdir / (s.points[i].id + ".json")).string(),
+                                               root.string())});
+  }
   return jobs;
 }
 

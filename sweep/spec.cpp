@@ -658,7 +658,7 @@ Spec build_spec(const Config& sc, const std::string& file, const fs::path& spec_
 // ------------------------------------------------------------------------------------------------
 // Command lines.
 std::vector<std::string> point_argv(const Spec& s, const Point& p, const std::string& binary,
-                                          const std::string& report_path) {
+                                          const std::string& report_path, const std::string& semihost_root) {
   std::vector<std::string> v = {binary, "run", "-c", s.base_config, "--elf", s.firmware};
   for (const auto& set : s.sets) v.insert(v.end(), {"--set", set});
   for (const auto& kv : p.values) {
@@ -673,6 +673,7 @@ std::vector<std::string> point_argv(const Spec& s, const Point& p, const std::st
     }
   }
   v.insert(v.end(), {"--report", report_path, "-q", "--no-progress"});
+  if (!semihost_root.empty()) v.insert(v.end(), {"--semihost-root", semihost_root});
   const size_t first_arg = v.size();
   v.insert(v.end(), s.args.begin(), s.args.end());
   for (const auto& kv : p.values)
@@ -689,8 +690,9 @@ std::string point_shell(const Spec& s, const Point& p, const std::string& binary
   const std::string base = (fs::absolute(out_dir) / "points" / p.id).lexically_normal().string();
   // workload.timeout_s: coreutils' timeout stops the run with SIGTERM (exit 124, and no report,
   // which is how --collect tells it from a cycle limit, whose exit code is also 124).
-  std::string line = s.timeout_s > 0 ? fmt::format("timeout -k 10 {} ", s.timeout_s) : "";
-  for (const auto& a : point_argv(s, p, binary, base + ".json")) line += shell_quote(a) + " ";
+  std::string line = "mkdir -p " + shell_quote(base) + " && ";
+  if (s.timeout_s > 0) line += fmt::format("timeout -k 10 {} ", s.timeout_s);
+  for (const auto& a : point_argv(s, p, binary, base + ".json", base)) line += shell_quote(a) + " ";
   line.pop_back();
   line += " > " + shell_quote(base + ".out") + " 2> " + shell_quote(base + ".err") + "; echo $? > " +
           shell_quote(base + ".rc");

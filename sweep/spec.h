@@ -93,12 +93,14 @@ std::string point_id(std::vector<std::string> overrides);
 // else the base config's values. Throws ConfigError for a missing name.
 bool constraint_true(const Constraint& c, const Point& p, const Config& base);
 
-// The point's `mcucim run` argument vector (argv[0] = binary) writing its report to `report_path`.
+// The point's `mcucim run` argument vector (argv[0] = binary) writing its report to `report_path`;
+// with a `semihost_root`, the program's semihosting file calls are confined to that folder
+// (--semihost-root; the sweep backends give each point its own DIR/points/<id>/).
 std::vector<std::string> point_argv(const Spec& s, const Point& p, const std::string& binary,
-                                    const std::string& report_path);
+                                    const std::string& report_path, const std::string& semihost_root = "");
 // The point's self-contained shell command line (for --list): the argv above with the report at
-// DIR/points/<id>.json, stdout/stderr to DIR/points/<id>.out/.err and the exit code to <id>.rc,
-// under `timeout` when the spec has a timeout_s.
+// DIR/points/<id>.json, the semihosting folder DIR/points/<id>/ (created first), stdout/stderr to
+// DIR/points/<id>.out/.err and the exit code to <id>.rc, under `timeout` when the spec has a timeout_s.
 std::string point_shell(const Spec& s, const Point& p, const std::string& binary, const std::string& out_dir);
 
 }  // namespace mcucim::sweep

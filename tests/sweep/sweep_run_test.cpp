@@ -254,3 +254,35 @@ TEST(SweepRun, PlotsAreValidPngAndSvg) {
   EXPECT_NE(html.find("plots/pareto.png"), std::string::npos);
   EXPECT_NE(html.find("<table class='results'>"), std::string::npos);
 }
+
+TEST(SweepRun, EachPointGetsItsOwnSemihostingFolder) {
+  // Issue 18: a sweep passes each point DIR/points/<id>/ as --semihost-root. The probe program writes
+  // "pwned\n" to the file named by the `name` parameter (--semihost-write in the spec's args): out.txt
+  // lands in the point's folder, ../escape.txt is refused (outside it).
+  const std::string dir = e2e::tmpdir() + "/semiroot";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string spec = dir + "/spec.yaml";
+  std::ofstream(spec) << "base: " << base_cfg() << "\nworkload:\n  firmware: " << e2e::fw("semihost_probe")
+                      << "\n  args: [--semihost-write, --args, 'write {name}']\n"
+                      << "axes:\n  - param: name\n    values: [out.txt, ../escape.txt]\n";
+  e2e::Result r = e2e::mcucim("sweep " + spec + " -j 2 --out " + dir + "/out");
+  ASSERT_EQ(r.code, 0) << r.err;
+  int folders = 0, written = 0, refused = 0;
+  for (const auto& e : fs::directory_iterator(dir + "/out/points")) {
+    if (!e.is_directory()) continue;
+    ++folders;
+    const std::string out = e2e::slurp(e.path().string() + ".out");
+    if (out.find("open=-1 errno=13") != std::string::npos) {
+      ++refused;
+      EXPECT_TRUE(fs::is_empty(e.path())) << e.path();
+    } else {
+      ++written;
+      EXPECT_EQ(e2e::slurp((e.path() / "out.txt").string()), "pwned\n") << e.path() << ": " << out;
+    }
+  }
+  EXPECT_EQ(folders, 2);
+  EXPECT_EQ(written, 1);
+  EXPECT_EQ(refused, 1);
+  EXPECT_FALSE(fs::exists(dir + "/out/points/escape.txt"));
+}

@@ -356,8 +356,14 @@ TEST(SweepSpec, PointCommandLine) {
                                          "soc.core.isa=rv32imc", "--set", "soc.xmac.lanes=2", "--report",
                                          "/o/points/x.json", "-q", "--no-progress", "--max-cycles", "1000"};
   EXPECT_EQ(argv, want);
+  // With a semihosting root (issue 18: each point's program reaches only its own folder).
+  std::vector<std::string> want_root = want;
+  want_root.insert(want_root.end() - 2, {"--semihost-root", "/o/points/x"});
+  EXPECT_EQ(point_argv(s, s.points[0], "/bin/mcucim", "/o/points/x.json", "/o/points/x"), want_root);
   const std::string line = point_shell(s, s.points[0], "/bin/mcucim", "/o");
   const std::string id = s.points[0].id;
+  EXPECT_EQ(line.rfind("mkdir -p /o/points/" + id + " && /bin/mcucim run ", 0), 0u) << line;
+  EXPECT_NE(line.find("--no-progress --semihost-root /o/points/" + id + " --max-cycles"), std::string::npos) << line;
   EXPECT_NE(line.find("--report /o/points/" + id + ".json"), std::string::npos) << line;
   EXPECT_NE(line.find("> /o/points/" + id + ".out 2> /o/points/" + id + ".err; echo $? > /o/points/" + id + ".rc"),
             std::string::npos)
