@@ -257,6 +257,13 @@ static inline float att_scores(float *att, const int32_t *idot, const float *ks,
  * a_t = e_t * vs_t (finite, >= 0) quantized into aq[0..T) (zero-padded to a multiple of 4). Returns the
  * output scale (max a / 127) / sum e. */
 static inline float att_softmax_q(float *att, int8_t *aq, const float *vs, uint32_t T, float mx, float cl) {
+  if (!(mx - mx == 0.0f)) {
+    /* A score overflowed to +-infinity (a forged image: idot * ks beyond FLT_MAX; issue 18's image
+     * fuzzer, fuzz/corpus/tllm_image/regress_att_score_inf.tllm): u - mx would be NaN. The positions
+     * with the largest score share the weight, the others are dropped (once per head, only then). */
+    for (uint32_t t = 0; t < T; t++) att[t] = att[t] == mx ? 0.0f : -3.4028235e38f;
+    mx = 0.0f;
+  }
   const float ulim = mx - TLLM_ATT_DROP_LOG2 / cl; /* cl = 0 (q all zero): -inf, nothing dropped */
   float sum = 0.0f, amax = 0.0f;
   float *a = att;
@@ -274,7 +281,10 @@ static inline float att_softmax_q(float *att, int8_t *aq, const float *vs, uint3
     }
     *a = w;
   }
-  const float inv = amax > 3.7e-37f ? 127.0f / amax : 0.0f; /* a_t * inv in [0, 127] */
+  /* 127 / amax must stay finite: amax >= 127 / FLT_MAX = 3.7322e-37 (3.7e-37 let 127 / 3.7223e-37 round to
+   * infinity, an undefined float-to-int conversion on the host and a saturated one on RV32F: issue 18's
+   * image fuzzer, fuzz/corpus/tllm_image/regress_att_scale_inf.tllm). */
+  const float inv = amax >= 3.75e-37f ? 127.0f / amax : 0.0f; /* a_t * inv in [0, 127] */
   const float *ap = att;
   int8_t *q = aq, *const qend4 = aq + (T & ~3u), *const qend = aq + T;
   for (; q != qend4; q += 4, ap += 4) {
