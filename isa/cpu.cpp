@@ -62,7 +62,8 @@ Cpu::Cpu(const CpuConfig& cfg, Bus* bus)
       bus_(bus),
       page_map_(new uint8_t[1u << 20]()),
       pmp_(cfg.pmp_entries, cfg.pmp_granularity),
-      triggers_(cfg.triggers, cfg.user_mode) {
+      triggers_(cfg.triggers, cfg.user_mode),
+      own_resv_(cfg.hartid + 1) {
   uint32_t lines = cfg_.fetch_lines ? cfg_.fetch_lines : 1;
   fetch_tags_.assign(lines, ~0u);
   fetch_line_shift_ = 0;
@@ -80,7 +81,16 @@ size_t Cpu::add_region(const MemRegion& r) {
   if (regions_.size() >= 255) throw std::length_error("isa::Cpu: more than 255 memory regions");
   regions_.push_back(std::make_unique<MemRegion>(r));
   MemRegion& m = *regions_.back();
-  if (m.executable) m.decoded.assign(m.size / 2 + 1, Insn{});
+  if (m.executable) {
+    const size_t slots = size_t(m.size) / 2 + 1;
+    if (!m.decode_cache || m.decode_cache->size() != slots) m.decode_cache = std::make_shared<std::vector<Insn>>(slots);
+    m.decoded = m.decode_cache->data();
+    m.decoded_slots = slots;
+  } else {
+    m.decode_cache.reset();
+    m.decoded = nullptr;
+    m.decoded_slots = 0;
+  }
   if (m.executable && cfg_.profile) {
     m.prof_count.assign(m.size / 2 + 1, 0);
     m.prof_cycles.assign(m.size / 2 + 1, 0);
@@ -90,7 +100,20 @@ size_t Cpu::add_region(const MemRegion& r) {
   for (uint64_t p = first; p <= last; ++p) page_map_[p] = index;
   code_ = nullptr;
   code_base_ = code_size_ = 0;
+  update_shared();
   return regions_.size() - 1;
+}
+
+void Cpu::set_reservations(Reservations* r) {
+  if (!r || cfg_.hartid >= r->harts()) throw std::invalid_argument("isa::Cpu: reservation table without this hart");
+  resv_ = r;
+  update_shared();
+}
+
+void Cpu::update_shared() {
+  shared_ = resv_ != &own_resv_;
+  for (const auto& r : regions_) shared_ = shared_ || r->banks != nullptr;
+  update_checks();
 }
 
 MemRegion* Cpu::find_region(uint32_t addr, uint32_t len) {
@@ -113,6 +136,7 @@ void Cpu::reset(uint32_t pc) {
   update_checks();
   load_rd_ = xmac_rd_ = 0;
   semihost_pending_ = false;
+  resv_->clear(cfg_.hartid);
 }
 
 void Cpu::update_checks() {
@@ -124,7 +148,7 @@ void Cpu::update_checks() {
   const uint8_t armed = triggers_.armed();
   check_fetch_ = (pmp_on && (priv_ != kPrivM || locked)) || (armed & Triggers::kExecute);
   check_data_ = (pmp_on && (data_user || locked)) || (armed & (Triggers::kLoad | Triggers::kStore));
-  checks_ = check_fetch_ || check_data_ || skip_triggers_ || single_step_;
+  checks_ = check_fetch_ || check_data_ || skip_triggers_ || single_step_ || shared_;
   fetch_ok_ = load_ok_ = store_ok_ = OkRange{};
   update_fetch_each();
 }
@@ -242,6 +266,7 @@ uint32_t Cpu::misa() const {
   if (cfg_.features.f) v |= 1u << ('F' - 'A');
   if (cfg_.features.xmac) v |= 1u << ('X' - 'A');
   if (cfg_.user_mode) v |= 1u << ('U' - 'A');
+  if (cfg_.features.a) v |= 1u << ('A' - 'A');
   return v;
 }
 
@@ -304,14 +329,14 @@ bool Cpu::debug_write(uint32_t addr, const void* data, uint32_t len) {
 
 void Cpu::flush_decode_cache() {
   for (auto& r : regions_)
-    if (r->executable) std::fill(r->decoded.begin(), r->decoded.end(), Insn{});
+    if (r->executable) std::fill(r->decoded, r->decoded + r->decoded_slots, Insn{});
 }
 
 void Cpu::invalidate_code(MemRegion& r, uint32_t off, uint32_t len) {
   // Slots of instructions that may overlap [off, off+len): a 32-bit instruction starting 2 bytes before.
   uint32_t first = off >= 2 ? (off - 2) / 2 : 0;
   uint32_t last = (off + len + 1) / 2;
-  for (uint32_t s = first; s <= last && s < r.decoded.size(); ++s) r.decoded[s].op = Op::UNDECODED;
+  for (uint32_t s = first; s <= last && s < r.decoded_slots; ++s) r.decoded[s].op = Op::UNDECODED;
 }
 
 Insn Cpu::decode_at(uint32_t pc) {
@@ -359,6 +384,7 @@ bool Cpu::take_trap(uint32_t cause, uint32_t tval, uint32_t epc) {
   mepc_ = epc;
   mcause_ = cause;
   mtval_ = tval;
+  resv_->clear(cfg_.hartid);  // a trap (context switch) ends the LR/SC sequence
   uint32_t mie = (mstatus_ & kMstatusMIE) ? kMstatusMPIE : 0;
   mstatus_ = (mstatus_ & ~(kMstatusMIE | kMstatusMPIE | kMstatusMPP)) | mie | (uint32_t(priv_) << 11);
   if (priv_ != kPrivM) {
@@ -556,6 +582,7 @@ Cpu::SplitResult Cpu::split_store(uint32_t addr, unsigned len, uint32_t value, u
     MemRegion* r = find_region(part_addr[i], part_len[i]);
     if (r && r->writable) {
       std::memcpy(r->host + (part_addr[i] - r->base), src, part_len[i]);
+      if (resv_->active()) resv_->store(part_addr[i], part_len[i], cfg_.hartid);
       if (r->executable) invalidate_code(*r, part_addr[i] - r->base, part_len[i]);
       r->writes[size_index(len)]++;
       res.cycles += r->write_wait;
@@ -765,6 +792,16 @@ Stop Cpu::run_impl(uint64_t limit) {
       }                                                                                          \
     }                                                                                            \
   }
+// A banked memory (TCDM, checked loop with several harts): wait for the word's bank (isa/shared.h).
+#define BANK_ACCESS(r, a)                                          \
+  do {                                                             \
+    if ((r)->banks) {                                              \
+      const uint32_t bw_ = (r)->banks->access((a), cyc);           \
+      cyc += bw_;                                                  \
+      counters_.bank_wait_cycles += bw_;                           \
+    }                                                              \
+  } while (0)
+
 // Memory access helpers (macros so that they can TRAP and `goto next`).
 #define LOAD(addr_expr, len, signext, dest_expr)                                                    \
   do {                                                                                              \
@@ -805,6 +842,7 @@ Stop Cpu::run_impl(uint64_t limit) {
       r_->reads[size_index(len)]++;                                                                 \
       cyc += r_->read_wait;                                                                         \
       counters_.mem_wait_cycles += r_->read_wait;                                                   \
+      if constexpr (kChecked) if (shared_) BANK_ACCESS(r_, a_);                                                   \
     } else {                                                                                        \
       uint32_t d_ = 0, v_ = 0;                                                                      \
       if (!bus_ || !bus_->read(a_, &v_, (len), cyc, d_)) TRAP(kLoadAccessFault, a_);                \
@@ -853,6 +891,10 @@ Stop Cpu::run_impl(uint64_t limit) {
       r_->writes[size_index(len)]++;                                                      \
       cyc += r_->write_wait;                                                              \
       counters_.mem_wait_cycles += r_->write_wait;                                        \
+      if constexpr (kChecked) if (shared_) {                                                            \
+        if (resv_->active()) resv_->store(a_, (len), cfg_.hartid);                        \
+        BANK_ACCESS(r_, a_);                                                              \
+      }                                                                                   \
     } else {                                                                              \
       uint32_t d_ = 0;                                                                    \
       if (!bus_ || !bus_->write(a_, &v_, (len), cyc, d_)) TRAP(kStoreAccessFault, a_);    \
@@ -999,6 +1041,7 @@ Stop Cpu::run_impl(uint64_t limit) {
           update_checks();
           npc = cfg_.features.c ? mepc_ & ~1u : mepc_ & ~3u;
           cyc += T.mret + transfer_penalty(npc);
+          resv_->clear(cfg_.hartid);
           limit = 0;  // interrupts may have become enabled
           break;
         }
@@ -1135,6 +1178,86 @@ Stop Cpu::run_impl(uint64_t limit) {
           break;
         }
 
+        // ---- A ----
+        // Word-aligned, to a memory the core reaches directly (not a device: access fault, cause 5 for
+        // lr.w, 7 for sc.w/AMOs; misaligned: cause 4 / 6). Each executes in one step of the simulation,
+        // so it is atomic with respect to every other initiator (harts, DMA).
+        case Op::LR_W: {
+          const uint32_t a = rs1v;
+          if (MC_UNLIKELY(a & 3)) TRAP(kLoadMisaligned, a);
+          CHECK_DATA(a, 4, false, kLoadMisaligned);  // PMP and triggers (checked loop)
+          MemRegion* r = region_of(a);
+          if (MC_UNLIKELY(r == nullptr || a - r->base > r->size - 4)) TRAP(kLoadAccessFault, a);
+          WR(load_le(r->host + (a - r->base), 4));
+          r->reads[2]++;
+          cyc = cyc - T.base[size_t(TClass::LOAD)] + T.atomic_lr + r->read_wait;
+          counters_.mem_wait_cycles += r->read_wait;
+          if constexpr (kChecked) if (shared_) BANK_ACCESS(r, a);
+          resv_->set(cfg_.hartid, a);
+          load_rd_ = in.rd;
+          break;
+        }
+        case Op::SC_W: {
+          const uint32_t a = rs1v;
+          if (MC_UNLIKELY(a & 3)) TRAP(kStoreMisaligned, a);
+          CHECK_DATA(a, 4, true, kStoreMisaligned);  // PMP and triggers (checked loop)
+          MemRegion* r = region_of(a);
+          if (MC_UNLIKELY(r == nullptr || a - r->base > r->size - 4 || !r->writable)) TRAP(kStoreAccessFault, a);
+          cyc = cyc - T.base[size_t(TClass::STORE)] + T.atomic_sc;
+          if (resv_->holds(cfg_.hartid, a)) {
+            store_le(r->host + (a - r->base), rs2v, 4);
+            if (r->executable) invalidate_code(*r, a - r->base, 4);
+            r->writes[2]++;
+            cyc += r->write_wait;
+            counters_.mem_wait_cycles += r->write_wait;
+            if constexpr (kChecked) if (shared_) {
+              if (resv_->active()) resv_->store(a, 4, cfg_.hartid);
+              BANK_ACCESS(r, a);
+            }
+            WR(0);
+          } else {
+            counters_.sc_failures++;
+            WR(1);
+          }
+          resv_->clear(cfg_.hartid);
+          break;
+        }
+        case Op::AMOSWAP_W: case Op::AMOADD_W: case Op::AMOXOR_W: case Op::AMOAND_W: case Op::AMOOR_W:
+        case Op::AMOMIN_W: case Op::AMOMAX_W: case Op::AMOMINU_W: case Op::AMOMAXU_W: {
+          const uint32_t a = rs1v;
+          if (MC_UNLIKELY(a & 3)) TRAP(kStoreMisaligned, a);
+          CHECK_DATA(a, 4, true, kStoreMisaligned);  // PMP and triggers (checked loop)
+          MemRegion* r = region_of(a);
+          if (MC_UNLIKELY(r == nullptr || a - r->base > r->size - 4 || !r->writable)) TRAP(kStoreAccessFault, a);
+          uint8_t* p = r->host + (a - r->base);
+          const uint32_t old = load_le(p, 4);
+          uint32_t nv;
+          switch (in.op) {
+            case Op::AMOSWAP_W: nv = rs2v; break;
+            case Op::AMOADD_W: nv = old + rs2v; break;
+            case Op::AMOXOR_W: nv = old ^ rs2v; break;
+            case Op::AMOAND_W: nv = old & rs2v; break;
+            case Op::AMOOR_W: nv = old | rs2v; break;
+            case Op::AMOMIN_W: nv = int32_t(old) < int32_t(rs2v) ? old : rs2v; break;
+            case Op::AMOMAX_W: nv = int32_t(old) > int32_t(rs2v) ? old : rs2v; break;
+            case Op::AMOMINU_W: nv = old < rs2v ? old : rs2v; break;
+            default: nv = old > rs2v ? old : rs2v; break;
+          }
+          store_le(p, nv, 4);
+          if (r->executable) invalidate_code(*r, a - r->base, 4);
+          r->reads[2]++;
+          r->writes[2]++;
+          cyc = cyc - T.base[size_t(TClass::LOAD)] + T.atomic_amo + r->read_wait + r->write_wait;
+          counters_.mem_wait_cycles += r->read_wait + r->write_wait;
+          if constexpr (kChecked) if (shared_) {
+            if (resv_->active()) resv_->store(a, 4, cfg_.hartid);
+            BANK_ACCESS(r, a);
+          }
+          WR(old);
+          load_rd_ = in.rd;
+          break;
+        }
+
         case Op::ILLEGAL:
         default:
           TRAP(kIllegalInsn, in.raw);
@@ -1165,6 +1288,7 @@ Stop Cpu::run_impl(uint64_t limit) {
 #undef FP_CHECK
 #undef FP_RM
 #undef CHECK_DATA
+#undef BANK_ACCESS
 #undef HALT_FOR_DEBUGGER
 }
 

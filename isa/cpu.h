@@ -22,6 +22,7 @@
 
 #include "isa/insn.h"
 #include "isa/pmp.h"
+#include "isa/shared.h"
 #include "isa/timing.h"
 #include "isa/triggers.h"
 
@@ -65,14 +66,18 @@ struct MemRegion {
   bool executable = false;
   uint32_t read_wait = 0;   // extra cycles per data read / per fetch-line fill
   uint32_t write_wait = 0;  // extra cycles per data write
+  BankArbiter* banks = nullptr;  // a banked memory shared by harts (TCDM): per-bank conflict model
   // Event counters (read by reports).
   std::array<uint64_t, 3> reads{};   // data reads of 1, 2, 4 bytes
   std::array<uint64_t, 3> writes{};  // data writes of 1, 2, 4 bytes
   uint64_t fetch_fills = 0;          // fetch-buffer/I-cache line fills served by this region
   uint64_t fetch_words = 0;          // 32-bit words the core read through the fetch buffer/I-cache
                                      // (energy: hits = fetch_words - fetch_fills)
-  // Decode cache, one slot per halfword (only for executable regions).
-  std::vector<Insn> decoded;
+  // Decode cache, one slot per halfword (only for executable regions). The harts of a cluster share it
+  // (set decode_cache before add_region): a store or fence.i by any hart invalidates it for all.
+  std::shared_ptr<std::vector<Insn>> decode_cache;
+  Insn* decoded = nullptr;  // decode_cache->data()
+  size_t decoded_slots = 0;
   // Flat profile (CpuConfig::profile): per halfword slot, instructions executed there and the cycles
   // they took (including stalls and wait states).
   std::vector<uint64_t> prof_count, prof_cycles;
@@ -149,7 +154,9 @@ struct CpuCounters {
   uint64_t xmac_stall_cycles = 0;
   uint64_t device_reads = 0, device_writes = 0;
   uint64_t traps = 0, interrupts = 0;
-  uint64_t idle_cycles = 0;         // cycles spent in wfi (added by the caller through idle())
+  uint64_t idle_cycles = 0;         // cycles spent in wfi or clock-gated at a barrier (idle(), add_gated_cycles())
+  uint64_t bank_wait_cycles = 0;    // cycles waiting for a bank of a banked memory (TCDM conflicts)
+  uint64_t sc_failures = 0;         // sc.w that did not store (no valid reservation)
   std::array<uint64_t, 3> xmac_macs{};  // MACs executed by Xmac: INT8, INT4, INT2 weights
 };
 
@@ -185,6 +192,15 @@ class Cpu {
   void finish_semihost(uint32_t result);
   // Account `cycles` of idle time (wfi) and advance the cycle count.
   void idle(uint64_t cycles);
+  // During a device access: `cycles` of its latency are spent clock-gated (a barrier wait): they count as
+  // idle instead of memory wait (the access's latency still advances the cycle count as usual).
+  void add_gated_cycles(uint64_t cycles) {
+    counters_.idle_cycles += cycles;
+    counters_.mem_wait_cycles -= cycles;  // the ISS adds the whole latency to mem_wait_cycles after the access
+  }
+  // Harts of one cluster share one reservation table (indexed by hartid); by default a hart has its own.
+  void set_reservations(Reservations* r);
+  Reservations& reservations() { return *resv_; }
 
   // Interrupt lines (mip bits driven by devices): MTIP, MSIP, MEIP.
   void set_irq(Irq irq, bool level);
@@ -269,6 +285,7 @@ class Cpu {
   // (the checked loop always takes the sequential-penalty path: a zero penalty adds nothing).
   template <bool kProfile, bool kSeqStraddle, bool kChecked>
   Stop run_impl(uint64_t cycle_limit);
+  void update_shared();
 
   MemRegion* region_of(uint32_t addr) const {
     uint8_t i = page_map_[addr >> 12];
@@ -386,6 +403,10 @@ class Cpu {
   // wholly inside fetch_ok_).
   bool fetch_each_ = false;
   void update_fetch_each();
+  // LR/SC reservations: own_resv_ unless the cluster shares one table (set_reservations).
+  Reservations own_resv_;
+  Reservations* resv_ = &own_resv_;
+  bool shared_ = false;
 };
 
 }  // namespace mcucim::isa

@@ -72,7 +72,7 @@ enum : uint32_t {
   kLoad = 0x03, kLoadFp = 0x07, kCustom0 = 0x0b, kMiscMem = 0x0f, kOpImm = 0x13, kAuipc = 0x17,
   kStore = 0x23, kStoreFp = 0x27, kOp = 0x33, kLui = 0x37, kMadd = 0x43, kMsub = 0x47,
   kNmsub = 0x4b, kNmadd = 0x4f, kOpFp = 0x53, kBranch = 0x63, kJalr = 0x67, kJal = 0x6f,
-  kSystem = 0x73,
+  kSystem = 0x73, kAmo = 0x2f,
 };
 
 Insn decode_op(uint32_t r, const IsaFeatures& f) {
@@ -201,6 +201,27 @@ Insn decode_fused(uint32_t r, Op op) {
   return i;
 }
 
+// RV32A (unprivileged spec chapter 8, table 24.2 "RV32A"): funct5 = bits 31:27, aq/rl = bits 26:25
+// (ignored), funct3 = 2 (word). LR.W requires rs2 = 0.
+Insn decode_amo(uint32_t r) {
+  const unsigned rd = bits(r, 11, 7), rs1 = bits(r, 19, 15), rs2 = bits(r, 24, 20);
+  if (bits(r, 14, 12) != 2) return illegal();
+  switch (bits(r, 31, 27)) {
+    case 0x02: return rs2 == 0 ? make(Op::LR_W, TClass::LOAD, rd, rs1, 0, 0) : illegal();
+    case 0x03: return make(Op::SC_W, TClass::STORE, rd, rs1, rs2, 0);
+    case 0x01: return make(Op::AMOSWAP_W, TClass::LOAD, rd, rs1, rs2, 0);
+    case 0x00: return make(Op::AMOADD_W, TClass::LOAD, rd, rs1, rs2, 0);
+    case 0x04: return make(Op::AMOXOR_W, TClass::LOAD, rd, rs1, rs2, 0);
+    case 0x0c: return make(Op::AMOAND_W, TClass::LOAD, rd, rs1, rs2, 0);
+    case 0x08: return make(Op::AMOOR_W, TClass::LOAD, rd, rs1, rs2, 0);
+    case 0x10: return make(Op::AMOMIN_W, TClass::LOAD, rd, rs1, rs2, 0);
+    case 0x14: return make(Op::AMOMAX_W, TClass::LOAD, rd, rs1, rs2, 0);
+    case 0x18: return make(Op::AMOMINU_W, TClass::LOAD, rd, rs1, rs2, 0);
+    case 0x1c: return make(Op::AMOMAXU_W, TClass::LOAD, rd, rs1, rs2, 0);
+    default: return illegal();
+  }
+}
+
 // Xmac (custom-0), see isa/XMAC.md.
 Insn decode_xmac(uint32_t r) {
   const unsigned rd = bits(r, 11, 7), rs1 = bits(r, 19, 15), rs2 = bits(r, 24, 20);
@@ -267,6 +288,7 @@ Insn decode32(uint32_t r, const IsaFeatures& f) {
     case kNmadd: return f.f ? decode_fused(r, Op::FNMADD_S) : illegal();
     case kOpFp: return f.f ? decode_op_fp(r) : illegal();
     case kCustom0: return f.xmac ? decode_xmac(r) : illegal();
+    case kAmo: return f.a ? decode_amo(r) : illegal();
     default: return illegal();
   }
 }

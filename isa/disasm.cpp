@@ -31,6 +31,9 @@ constexpr const char* kOpNames[] = {
     // Xmac
     "xmac.dot8", "xmac.dot4", "xmac.dot2",
     "xmac.ldot8", "xmac.ldot4", "xmac.ldot2",
+    // A
+    "lr.w", "sc.w",
+    "amoswap.w", "amoadd.w", "amoxor.w", "amoand.w", "amoor.w", "amomin.w", "amomax.w", "amominu.w", "amomaxu.w",
 };
 static_assert(sizeof(kOpNames) / sizeof(kOpNames[0]) == static_cast<unsigned>(Op::COUNT),
               "kOpNames must list every Op in enum order");
@@ -168,6 +171,13 @@ std::string disassemble(const Insn& in, uint32_t pc) {
     }
     case Op::FENCE_I: case Op::ECALL: case Op::EBREAK: case Op::MRET: case Op::WFI:
       return name;
+    case Op::LR_W:
+      std::snprintf(buf, sizeof buf, "%s %s, (%s)", name, rd, rs1);
+      break;
+    case Op::SC_W: case Op::AMOSWAP_W: case Op::AMOADD_W: case Op::AMOXOR_W: case Op::AMOAND_W:
+    case Op::AMOOR_W: case Op::AMOMIN_W: case Op::AMOMAX_W: case Op::AMOMINU_W: case Op::AMOMAXU_W:
+      std::snprintf(buf, sizeof buf, "%s %s, %s, (%s)", name, rd, rs2, rs1);
+      break;
     case Op::CSRRW: case Op::CSRRS: case Op::CSRRC: {
       char csr[24];
       csr_name(static_cast<uint32_t>(in.imm), csr, sizeof csr);

@@ -34,6 +34,10 @@ enum class Op : uint8_t {
   // from [rs1] and post-increment rs1 by 4.
   XMAC_DOT8, XMAC_DOT4, XMAC_DOT2,
   XMAC_LDOT8, XMAC_LDOT4, XMAC_LDOT2,
+  // A (RV32A, word only; aq/rl are accepted and have no effect: the simulated memory is sequentially
+  // consistent). LR: class LOAD, SC: STORE, AMOs: LOAD (their cycles come from the profile's `atomic`).
+  LR_W, SC_W,
+  AMOSWAP_W, AMOADD_W, AMOXOR_W, AMOAND_W, AMOOR_W, AMOMIN_W, AMOMAX_W, AMOMINU_W, AMOMAXU_W,
   COUNT
 };
 
@@ -96,6 +100,7 @@ struct IsaFeatures {
   bool c = true;
   bool f = false;
   bool xmac = false;
+  bool a = false;  // RV32A atomics
 };
 
 // Decode one instruction. `raw` holds the 32 bits at the PC (only the low 16 are used when they are a

@@ -46,6 +46,12 @@ struct TimingProfile {
   uint32_t misaligned_split_cycles = 1;      // split: extra cycles beyond a single access (the second
                                              // bus transaction; each transaction also pays wait states)
 
+  // RV32A (replace the class cost of LOAD/STORE): lr.w, sc.w, and an AMO (read-modify-write at the
+  // memory: it also pays the memory's read and write wait states).
+  uint32_t atomic_lr = 1;
+  uint32_t atomic_sc = 1;
+  uint32_t atomic_amo = 2;
+
   uint32_t cycles(TClass c) const { return base[static_cast<size_t>(c)]; }
 };
 

@@ -95,6 +95,21 @@ constexpr uint32_t lhu(uint32_t rd, uint32_t rs1, int32_t imm) { return enc_i(im
 constexpr uint32_t sb(uint32_t rs2, uint32_t rs1, int32_t imm) { return enc_s(imm, rs2, rs1, 0, 0x23); }
 constexpr uint32_t sh(uint32_t rs2, uint32_t rs1, int32_t imm) { return enc_s(imm, rs2, rs1, 1, 0x23); }
 constexpr uint32_t sw(uint32_t rs2, uint32_t rs1, int32_t imm) { return enc_s(imm, rs2, rs1, 2, 0x23); }
+// RV32A (chapter 8; table 24.2): AMO opcode 0x2f, funct3 = 2, funct7 = funct5 << 2 | aq << 1 | rl.
+constexpr uint32_t enc_amo(uint32_t funct5, uint32_t rd, uint32_t rs1, uint32_t rs2, bool aq = false, bool rl = false) {
+  return enc_r((funct5 << 2) | (uint32_t(aq) << 1) | uint32_t(rl), rs2, rs1, 2, rd, 0x2f);
+}
+constexpr uint32_t lr_w(uint32_t rd, uint32_t rs1) { return enc_amo(0x02, rd, rs1, 0); }
+constexpr uint32_t sc_w(uint32_t rd, uint32_t rs2, uint32_t rs1) { return enc_amo(0x03, rd, rs1, rs2); }
+constexpr uint32_t amoswap_w(uint32_t rd, uint32_t rs2, uint32_t rs1) { return enc_amo(0x01, rd, rs1, rs2); }
+constexpr uint32_t amoadd_w(uint32_t rd, uint32_t rs2, uint32_t rs1) { return enc_amo(0x00, rd, rs1, rs2); }
+constexpr uint32_t amoxor_w(uint32_t rd, uint32_t rs2, uint32_t rs1) { return enc_amo(0x04, rd, rs1, rs2); }
+constexpr uint32_t amoand_w(uint32_t rd, uint32_t rs2, uint32_t rs1) { return enc_amo(0x0c, rd, rs1, rs2); }
+constexpr uint32_t amoor_w(uint32_t rd, uint32_t rs2, uint32_t rs1) { return enc_amo(0x08, rd, rs1, rs2); }
+constexpr uint32_t amomin_w(uint32_t rd, uint32_t rs2, uint32_t rs1) { return enc_amo(0x10, rd, rs1, rs2); }
+constexpr uint32_t amomax_w(uint32_t rd, uint32_t rs2, uint32_t rs1) { return enc_amo(0x14, rd, rs1, rs2); }
+constexpr uint32_t amominu_w(uint32_t rd, uint32_t rs2, uint32_t rs1) { return enc_amo(0x18, rd, rs1, rs2); }
+constexpr uint32_t amomaxu_w(uint32_t rd, uint32_t rs2, uint32_t rs1) { return enc_amo(0x1c, rd, rs1, rs2); }
 constexpr uint32_t addi(uint32_t rd, uint32_t rs1, int32_t imm) { return enc_i(imm, rs1, 0, rd, 0x13); }
 constexpr uint32_t slti(uint32_t rd, uint32_t rs1, int32_t imm) { return enc_i(imm, rs1, 2, rd, 0x13); }
 constexpr uint32_t sltiu(uint32_t rd, uint32_t rs1, int32_t imm) { return enc_i(imm, rs1, 3, rd, 0x13); }

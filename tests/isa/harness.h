@@ -272,6 +272,9 @@ inline isa::TimingProfile load_profile(const std::string& name) {
   else if (mode == "emulate") p.misaligned = isa::Misaligned::Emulate;
   else throw std::runtime_error(file + ": timing.misaligned.mode is '" + mode + "', expected trap, split or emulate");
   p.misaligned_split_cycles = yaml_u32(t["misaligned"]["split_cycles"], file, "timing.misaligned.split_cycles");
+  p.atomic_lr = yaml_u32(t["atomic"]["lr"], file, "timing.atomic.lr");
+  p.atomic_sc = yaml_u32(t["atomic"]["sc"], file, "timing.atomic.sc");
+  p.atomic_amo = yaml_u32(t["atomic"]["amo"], file, "timing.atomic.amo");
   return p;
 }
 
