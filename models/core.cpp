@@ -8,7 +8,7 @@
 namespace mcucim::models {
 
 Core::Core(sc_core::sc_module_name name, const CoreParams& p, std::ostream& out)
-    : sc_module(name), socket("socket"), p_(p) {
+    : sc_module(name), socket("socket"), p_(p), hart_(p.cpu.hartid) {
   period_ = sc_core::sc_time(1.0 / p.freq_hz, sc_core::SC_SEC);
   cpu_ = std::make_unique<isa::Cpu>(p.cpu, this);
   semihost_ = std::make_unique<Semihosting>(
@@ -47,10 +47,26 @@ void Core::map_dmi() {
     m.host = dmi.get_dmi_ptr() + (r.base - dmi.get_start_address());
     m.writable = dmi.is_write_allowed();
     m.executable = r.executable;
+    m.banks = r.banks;
+    m.decode_cache = r.decode_cache;
     m.read_wait = static_cast<uint32_t>(std::llround(dmi.get_read_latency() / period_));
     m.write_wait = static_cast<uint32_t>(std::llround(dmi.get_write_latency() / period_));
     cpu_->add_region(m);
   }
+}
+
+bool Core::launch(uint32_t pc, uint32_t sp, uint32_t arg, const sc_core::sc_time& at) {
+  if (!p_.parked || launched_) return false;
+  launched_ = true;
+  launch_pc_ = pc;
+  launch_sp_ = sp;
+  launch_arg_ = arg;
+  start_ev_.notify(at > sc_core::sc_time_stamp() ? at - sc_core::sc_time_stamp() : sc_core::SC_ZERO_TIME);
+  return true;
+}
+
+void Core::wake(const sc_core::sc_time& at) {
+  wake_ev_.notify(at > sc_core::sc_time_stamp() ? at - sc_core::sc_time_stamp() : sc_core::SC_ZERO_TIME);
 }
 
 void Core::request_exit(int code) {
@@ -79,12 +95,23 @@ bool Core::transport(tlm::tlm_command cmd, uint32_t addr, void* data, unsigned l
   trans_.set_dmi_allowed(false);
   trans_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   // Local time offset of this access relative to the kernel's time. A target may synchronise (wait)
-  // inside b_transport (a link endpoint that must know what other cores sent before it answers), so
-  // the access's end is taken as kernel time + remaining offset after the call.
-  sc_core::sc_time delay = time_at(now_cycle) - sc_core::sc_time_stamp();
+  // inside b_transport: a link endpoint that must know what other cores sent before it answers, or a
+  // barrier that blocks this hart until the others arrive.
+  const sc_core::sc_time start = time_at(now_cycle), kernel0 = sc_core::sc_time_stamp();
+  sc_core::sc_time delay = start - kernel0;
+  // Only seen by other threads if the target blocks this one (a barrier); the ISS's cycle count is not
+  // updated during run(), so the access's cycle is kept for them.
+  blocked_ = true;
+  blocked_cycle_ = now_cycle;
   socket->b_transport(trans_, delay);
-  const sc_core::sc_time end = sc_core::sc_time_stamp() + delay, start = time_at(now_cycle);
-  delay_cycles = end > start ? static_cast<uint32_t>(std::llround((end - start) / period_)) : 0;
+  blocked_ = false;
+  // The target may have waited (advancing the kernel's time): the access ends at kernel time + delay.
+  const sc_core::sc_time kernel1 = sc_core::sc_time_stamp();
+  delay_cycles = static_cast<uint32_t>(std::llround((kernel1 + delay - start) / period_));
+  if (kernel1 > kernel0 && kernel1 > start) {
+    // Blocked (clock-gated) from the access until the kernel woke this thread.
+    cpu_->add_gated_cycles(std::min<uint64_t>(delay_cycles, std::llround((kernel1 - start) / period_)));
+  }
   return trans_.is_response_ok();
 }
 
@@ -100,8 +127,8 @@ bool Core::write(uint32_t addr, const void* data, unsigned len, uint64_t now_cyc
 void Core::update_irqs() {
   const sc_core::sc_time now = time_at(cpu_->cycle());
   if (clint_) {
-    cpu_->set_irq(isa::kIrqMTimer, clint_->mtip(now));
-    cpu_->set_irq(isa::kIrqMSoft, clint_->msip());
+    cpu_->set_irq(isa::kIrqMTimer, clint_->mtip(now, hart_));
+    cpu_->set_irq(isa::kIrqMSoft, clint_->msip(hart_));
   }
   bool ext = false;
   for (const IrqSource* s : irq_sources_) ext = ext || s->irq_level(now);
@@ -119,7 +146,7 @@ bool Core::next_irq_cycle(uint64_t& cycle) const {
       any = true;
     }
   };
-  if (clint_ && clint_->armed()) consider(clint_->mtip_time_s());
+  if (clint_ && clint_->armed(hart_)) consider(clint_->mtip_time_s(hart_));
   const sc_core::sc_time now = time_at(now_cycle);
   for (const IrqSource* s : irq_sources_) {
     sc_core::sc_time when;
@@ -166,6 +193,17 @@ bool Core::wait_external(uint64_t max_cycles) {
 void Core::thread() {
   map_dmi();
   cpu_->reset(p_.reset_pc);
+  if (p_.parked) {
+    // Clock-gated until the event unit starts this hart; the time until then is idle.
+    parked_ = true;
+    while (!launched_) wait(start_ev_);
+    parked_ = false;
+    cpu_->reset(launch_pc_);
+    cpu_->set_x(2, launch_sp_);
+    cpu_->set_x(10, launch_arg_);
+    if (kernel_cycle() > cpu_->cycle()) cpu_->idle(kernel_cycle() - cpu_->cycle());
+    synced_cycle_ = cpu_->cycle();
+  }
   const uint64_t quantum_cycles =
       std::max<uint64_t>(1, static_cast<uint64_t>(std::llround(p_.quantum / period_)));
   const uint64_t max_cycles = p_.max_cycles ? p_.max_cycles : std::numeric_limits<uint64_t>::max();
@@ -218,7 +256,30 @@ void Core::thread() {
         update_irqs();
         if (cpu.irq_pending()) break;
         uint64_t wake = 0;
-        if (!next_irq_cycle(wake)) {
+        const bool timed = next_irq_cycle(wake);
+        if (p_.shared) {
+          // Another hart may wake this one (msip): sleep until the timer or a CLINT write for this hart.
+          qk_.set(time_at(cpu.cycle()) - sc_core::sc_time_stamp());
+          qk_.sync();
+          synced_cycle_ = cpu.cycle();
+          update_irqs();  // another hart may have written msip/mtimecmp during the sync
+          if (cpu.irq_pending()) break;
+          if (timed && wake <= cpu.cycle()) break;
+          sc_core::sc_event_or_list events;  // a CLINT write for this hart, or a device's interrupt event
+          events |= wake_ev_;
+          for (const IrqSource* s : irq_sources_)
+            if (const sc_core::sc_event* e = s->irq_event()) events |= *e;
+          sleeping_ = true;
+          if (timed) wait(time_at(std::min(wake, max_cycles)) - sc_core::sc_time_stamp(), events);
+          else wait(events);
+          sleeping_ = false;
+          if (kernel_cycle() > cpu.cycle()) cpu.idle(kernel_cycle() - cpu.cycle());
+          synced_cycle_ = cpu.cycle();
+          update_irqs();
+          if (cpu.irq_pending()) cpu.idle(p_.cpu.timing.wfi_wakeup);
+          break;
+        }
+        if (!timed) {
           if (wait_external(max_cycles)) break;
           end(EndReason::Deadlock, 0,
               "wfi with no interrupt that can wake the core (timer not armed, no device completion pending)");

@@ -32,6 +32,11 @@ struct CoreParams {
   sc_core::sc_time quantum = sc_core::sc_time(1, sc_core::SC_MS);
   uint64_t max_cycles = 0;  // 0: unlimited
   uint32_t reset_pc = 0;
+  // Multi-hart cluster (docs/CLUSTER.md): `parked` harts wait (clock-gated) until started by the event
+  // unit; with `shared`, wfi with no armed timer waits for another hart's msip/mtimecmp write instead of
+  // ending the run as a deadlock (the run deadlocks when every hart waits).
+  bool parked = false;
+  bool shared = false;
 };
 
 // A memory the core should access by DMI; `executable` marks where code may run.
@@ -39,6 +44,8 @@ struct DmiRegion {
   std::string name;
   uint64_t base = 0, size = 0;
   bool executable = false;
+  isa::BankArbiter* banks = nullptr;  // shared banked memory (tcdm): bank conflicts with other harts
+  std::shared_ptr<std::vector<isa::Insn>> decode_cache;  // shared by the harts (null: the core's own)
 };
 
 enum class EndReason { Running, Exit, Fatal, MaxCycles, Deadlock, HostError, TimeLimit };
@@ -82,6 +89,15 @@ class Core : public sc_core::sc_module, public isa::Bus {
 
   // End the run (from the sim-control device or semihosting exit) with an exit code.
   void request_exit(int code);
+  // Start a parked hart at `pc` with sp and a0 at simulated time `at` (false if it is not parked).
+  bool launch(uint32_t pc, uint32_t sp, uint32_t arg, const sc_core::sc_time& at);
+  // Re-evaluate interrupts of a hart sleeping in wfi at simulated time `at` (CLINT writes).
+  void wake(const sc_core::sc_time& at);
+  // The hart is not running: parked, sleeping in wfi, or blocked in a device access (a barrier). Its
+  // cycle count then lags the others'; the time up to now counts as idle (Soc::sample_counters).
+  bool asleep() const { return parked_ || sleeping_ || blocked_; }
+  // The cycle from which an asleep hart has been idle (its count lags while it waits).
+  uint64_t asleep_since() const { return blocked_ ? blocked_cycle_ : cpu_->cycle(); }
   // End the run now for a host-side reason (e.g. the wall-clock limit, from on_quantum).
   void stop(EndReason r, const std::string& msg) {
     if (end_ == EndReason::Running) end(r, 0, msg);
@@ -119,6 +135,9 @@ class Core : public sc_core::sc_module, public isa::Bus {
   // synchronise and sleep until it is; false if no source can.
   bool wait_external(uint64_t max_cycles);
   void end(EndReason r, int code, std::string msg);
+  uint64_t kernel_cycle() const {
+    return static_cast<uint64_t>(std::llround(sc_core::sc_time_stamp() / period_));
+  }
 
   CoreParams p_;
   sc_core::sc_time period_;
@@ -152,6 +171,13 @@ class Core : public sc_core::sc_module, public isa::Bus {
   int exit_code_ = 0;
   std::string end_message_;
   bool exit_requested_ = false;
+  // Cluster state.
+  uint32_t hart_ = 0;
+  bool parked_ = false, sleeping_ = false, launched_ = false;
+  bool blocked_ = false;       // in a device access that may block (a barrier), since blocked_cycle_
+  uint64_t blocked_cycle_ = 0;
+  uint32_t launch_pc_ = 0, launch_sp_ = 0, launch_arg_ = 0;
+  sc_core::sc_event start_ev_, wake_ev_;
 };
 
 }  // namespace mcucim::models

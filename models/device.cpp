@@ -26,7 +26,7 @@ void Device::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& dela
   bool ok;
   if (trans.is_read()) {
     uint32_t v = 0;
-    ok = read(off, len, v, now);
+    ok = (len == 4 && blocking_read(off, v, delay)) || read(off, len, v, now);
     std::memcpy(trans.get_data_ptr(), &v, len);
     reads++;
   } else {

@@ -27,6 +27,10 @@ class Device : public sc_core::sc_module {
   // time): the calling thread then waits until the kernel reaches `now` before read()/write() (links
   // between the cores of a system, models/link.h). Devices of one SoC never need it.
   virtual bool sync_before(uint64_t /*offset*/, bool /*is_read*/, const sc_core::sc_time& /*now*/) { return false; }
+  // A read that may block the initiator's thread (a barrier): return true if handled; `delay` (the
+  // access's annotated time, relative to the kernel's time when it returns) may grow or be re-based
+  // after a wait(). Default: not handled (read() is called).
+  virtual bool blocking_read(uint64_t offset, uint32_t& value, sc_core::sc_time& delay) { return false; }
 
  private:
   void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);

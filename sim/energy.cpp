@@ -116,6 +116,19 @@ Counters operator-(const Counters& a, const Counters& b) {
     }
     d.mems[m].fetch_fills -= b.mems[m].fetch_fills;
     d.mems[m].fetch_words -= b.mems[m].fetch_words;
+    auto sub = [](std::vector<uint64_t>& x, const std::vector<uint64_t>& y) {
+      for (size_t i = 0; i < x.size() && i < y.size(); ++i) x[i] -= y[i];
+    };
+    sub(d.mems[m].bank_accesses, b.mems[m].bank_accesses);
+    sub(d.mems[m].bank_conflicts, b.mems[m].bank_conflicts);
+    sub(d.mems[m].bank_wait_cycles, b.mems[m].bank_wait_cycles);
+  }
+  for (size_t h = 0; h < d.per_hart.size() && h < b.per_hart.size(); ++h) {
+    d.per_hart[h].cycles -= b.per_hart[h].cycles;
+    d.per_hart[h].instret -= b.per_hart[h].instret;
+    d.per_hart[h].idle_cycles -= b.per_hart[h].idle_cycles;
+    d.per_hart[h].bank_wait_cycles -= b.per_hart[h].bank_wait_cycles;
+    d.per_hart[h].sc_failures -= b.per_hart[h].sc_failures;
   }
   for (size_t k = 0; k < d.devs.size() && k < b.devs.size(); ++k) {
     d.devs[k].reads -= b.devs[k].reads;
@@ -188,20 +201,23 @@ ComponentEnergy component(const std::string& name, const std::string& kind) {
 EnergyBreakdown EnergyModel::compute(const Counters& c) const {
   constexpr double pJ = 1e-12, uW = 1e-6;
   const double t_total = c.cycles / op_.freq_hz;
-  const uint64_t idle = std::min(c.idle_cycles, c.cycles);
-  const double t_idle = idle / op_.freq_hz;
+  // Core clock and leakage per hart: hart-cycles = harts x cycles, of which idle_cycles (summed over
+  // the harts) are idle.
+  const uint64_t hart_cycles = uint64_t(c.harts ? c.harts : 1) * c.cycles;
+  const uint64_t idle = std::min(c.idle_cycles, hart_cycles);
+  const double t_idle = idle / op_.freq_hz, t_harts = hart_cycles / op_.freq_hz;
   EnergyBreakdown b;
 
   ComponentEnergy core = component("core", "core");
   double e = 0;
   for (size_t i = 0; i < kNumClasses; ++i) e += c.by_class[i] * tech_.insn_pj[i];
   for (size_t i = 0; i < 3; ++i) e += c.xmac_macs[i] * tech_.mac_pj[i];
-  const uint64_t clocked = op_.idle == IdleMode::None ? c.cycles : c.cycles - idle;
+  const uint64_t clocked = op_.idle == IdleMode::None ? hart_cycles : hart_cycles - idle;
   e += clocked * tech_.clock_pj_per_cycle;
   core.dynamic_j = e * pJ * dyn_scale_;
   const double core_leak_w = tech_.core_leakage_uw * uW * leakage_scale(tech_.core_leakage_efold_v);
   const double idle_leak_factor = op_.idle == IdleMode::PowerGated ? tech_.core_retention_fraction : 1.0;
-  core.leakage_j = core_leak_w * ((t_total - t_idle) + t_idle * idle_leak_factor);
+  core.leakage_j = core_leak_w * ((t_harts - t_idle) + t_idle * idle_leak_factor);
   b.parts.push_back(core);
 
   // The fetch buffer / I-cache: every word the core reads from it (a hit), every line written into it.

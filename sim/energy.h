@@ -86,6 +86,13 @@ struct MemCounters {
                                               // plus b_transport accesses counted by the memory as words)
   uint64_t fetch_fills = 0;
   uint64_t fetch_words = 0;  // 32-bit words the core read through the fetch buffer / I-cache
+  // Banked memories shared by several harts (kind tcdm): per bank, accesses, accesses that waited for
+  // the bank (conflicts) and the cycles they waited (isa/shared.h). Empty otherwise.
+  std::vector<uint64_t> bank_accesses, bank_conflicts, bank_wait_cycles;
+};
+// One hart of a cluster (soc.core.count > 1): its own counts; the Counters' totals are their sums.
+struct HartCounters {
+  uint64_t cycles = 0, instret = 0, idle_cycles = 0, bank_wait_cycles = 0, sc_failures = 0;
 };
 struct DevCounters {
   std::string name, kind;
@@ -106,6 +113,10 @@ struct DevCounters {
 };
 struct Counters {
   uint64_t cycles = 0, instret = 0, idle_cycles = 0;
+  // Harts: the core's clock and leakage count per hart; idle_cycles is the sum over harts (of at most
+  // harts x cycles). per_hart is filled for clusters (more than one hart).
+  uint32_t harts = 1;
+  std::vector<HartCounters> per_hart;
   std::array<uint64_t, kNumClasses> by_class{};
   std::array<uint64_t, 3> xmac_macs{};
   std::vector<MemCounters> mems;

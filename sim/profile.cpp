@@ -23,7 +23,7 @@ std::vector<ProfileEntry> flat_profile(isa::Cpu& cpu, const ElfImage& elf, const
       e.cycles += r.prof_cycles[slot];
       e.instructions += n;
       if (energy) {
-        const isa::TClass c = slot < r.decoded.size() && r.decoded[slot].op != isa::Op::UNDECODED
+        const isa::TClass c = slot < r.decoded_slots && r.decoded[slot].op != isa::Op::UNDECODED
                                   ? r.decoded[slot].tclass
                                   : cpu.decode_at(pc).tclass;
         e.energy_j += energy(c, n, r.prof_cycles[slot]);

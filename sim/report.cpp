@@ -156,13 +156,25 @@ json report_json(const RunSummary& run, const Stats& st) {
   json cls = json::object();
   for (size_t i = 0; i < kNumClasses; ++i) cls[isa::kTimingClassNames[i]] = c.by_class[i];
   json mems = json::array();
-  for (const auto& mc : c.mems)
+  for (const auto& mc : c.mems) {
     mems.push_back({{"name", mc.name},
                     {"kind", mc.kind},
                     {"reads", {{"byte", mc.reads[0]}, {"half", mc.reads[1]}, {"word", mc.reads[2]}}},
                     {"writes", {{"byte", mc.writes[0]}, {"half", mc.writes[1]}, {"word", mc.writes[2]}}},
                     {"fetch_fills", mc.fetch_fills},
                     {"fetch_words", mc.fetch_words}});
+    if (!mc.bank_accesses.empty()) {  // tcdm shared by several harts (docs/CLUSTER.md)
+      uint64_t conflicts = 0, wait = 0;
+      for (uint64_t v : mc.bank_conflicts) conflicts += v;
+      for (uint64_t v : mc.bank_wait_cycles) wait += v;
+      mems.back()["banks"] = {{"count", mc.bank_accesses.size()},
+                              {"conflicts", conflicts},
+                              {"wait_cycles", wait},
+                              {"accesses_per_bank", mc.bank_accesses},
+                              {"conflicts_per_bank", mc.bank_conflicts},
+                              {"wait_cycles_per_bank", mc.bank_wait_cycles}};
+    }
+  }
   json devs = json::array();
   for (const auto& d : c.devs) {
     devs.push_back({{"name", d.name}, {"kind", d.kind}, {"reads", d.reads}, {"writes", d.writes}});
@@ -174,6 +186,19 @@ json report_json(const RunSummary& run, const Stats& st) {
   }
   j["events"] = {{"instructions_by_class", cls}, {"idle_cycles", c.idle_cycles}, {"memories", mems},
                  {"devices", devs},   {"bus_transfers", c.bus_transfers}};
+  if (!c.per_hart.empty()) {  // clusters: each hart's counts (the totals above are their sums)
+    json harts = json::array();
+    for (size_t h = 0; h < c.per_hart.size(); ++h) {
+      const HartCounters& k = c.per_hart[h];
+      harts.push_back({{"hart", h},
+                       {"cycles", k.cycles},
+                       {"instret", k.instret},
+                       {"idle_cycles", k.idle_cycles},
+                       {"bank_wait_cycles", k.bank_wait_cycles},
+                       {"sc_failures", k.sc_failures}});
+    }
+    j["harts"] = harts;
+  }
 
   json regions = json::array();
   for (const auto& r : st.regions()) {
@@ -264,6 +289,26 @@ std::string report_table(const RunSummary& run, const Stats& st) {
   s += fmt::format("MACs           {} declared, {} hardware (Xmac + CIM)\n", declared, hw);
   if (declared) s += fmt::format("TOPS/W         {:.4f} (2 x declared MACs / energy)\n", tops_per_w(declared, total));
   if (hw) s += fmt::format("TOPS/W (hw)    {:.4f} (2 x hardware MACs / energy)\n", tops_per_w(hw, total));
+  if (!run.counters.per_hart.empty()) {
+    s += fmt::format("\n{:<6} {:>14} {:>14} {:>14} {:>12} {:>10}\n", "hart", "cycles", "instret", "idle", "bank wait",
+                     "sc fails");
+    for (size_t h = 0; h < run.counters.per_hart.size(); ++h) {
+      const HartCounters& k = run.counters.per_hart[h];
+      s += fmt::format("{:<6} {:>14} {:>14} {:>14} {:>12} {:>10}\n", h, k.cycles, k.instret, k.idle_cycles,
+                       k.bank_wait_cycles, k.sc_failures);
+    }
+  }
+  for (const auto& mc : run.counters.mems) {
+    if (mc.bank_accesses.empty()) continue;
+    uint64_t acc = 0, conflicts = 0, wait = 0;
+    for (size_t b = 0; b < mc.bank_accesses.size(); ++b) {
+      acc += mc.bank_accesses[b];
+      conflicts += mc.bank_conflicts[b];
+      wait += mc.bank_wait_cycles[b];
+    }
+    s += fmt::format("{} banks     {} banks, {} accesses, {} conflicts ({:.2f}%), {} wait cycles\n", mc.name,
+                     mc.bank_accesses.size(), acc, conflicts, acc ? 100.0 * conflicts / acc : 0.0, wait);
+  }
 
   const auto regions = st.regions();
   if (!regions.empty()) {

@@ -163,7 +163,8 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
   Soc soc("soc", spec, out);
   soc.load(elf);
   soc.load_blobs(elf);
-  if (opt.max_cycles) soc.core().set_max_cycles(opt.max_cycles);
+  if (opt.max_cycles)
+    for (uint32_t h = 0; h < soc.harts(); ++h) soc.core(h).set_max_cycles(opt.max_cycles);
   // picolibc's semihost crt0 splits the command line into argv[1..] (argv[0] is its own).
   soc.core().semihosting().set_cmdline(opt.args);
   // Host files: only below --semihost-root, writable only with --semihost-write (README, Security).
@@ -302,9 +303,15 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
   const double host_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   out.flush();
 
-  models::Core& core = soc.core();
+  // The hart whose end ended the run (any hart's fault or exit ends it); cycles are hart 0's (the
+  // program's), instructions the sum over harts.
+  models::Core& core = soc.ended_core();
   const isa::Cpu& cpu = core.cpu();
-  const uint64_t cycles = cpu.cycle(), instret = cpu.instret();
+  const uint64_t cycles = soc.core().cpu().cycle();
+  uint64_t instret = 0;
+  for (uint32_t h = 0; h < soc.harts(); ++h) instret += soc.core(h).cpu().instret();
+  if (soc.harts() > 1 && core.end_reason() != models::EndReason::Exit && &core != &soc.core())
+    err << fmt::format("mcucim: hart {} ended the run:\n", cpu.config().hartid);
   const double time_s = cycles / spec.freq_hz;
   const double mips = host_s > 0 ? instret / host_s / 1e6 : 0;
 

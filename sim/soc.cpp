@@ -10,6 +10,7 @@
 
 #include "models/cim_macro.h"
 #include "models/clint.h"
+#include "models/event_unit.h"
 #include "models/link.h"
 #include "models/memory.h"
 #include "models/router.h"
@@ -25,7 +26,7 @@ namespace fs = std::filesystem;
 isa::IsaFeatures parse_isa(const Config& cfg, const std::string& path) {
   const std::string s = cfg.get<std::string>(path);
   isa::IsaFeatures f;
-  f.m = f.c = f.f = f.xmac = false;
+  f.m = f.c = f.f = f.xmac = f.a = false;
   std::string base = s, ext;
   if (auto u = s.find('_'); u != std::string::npos) {
     base = s.substr(0, u);
@@ -38,8 +39,9 @@ isa::IsaFeatures parse_isa(const Config& cfg, const std::string& path) {
       case 'm': f.m = true; break;
       case 'f': f.f = true; break;
       case 'c': f.c = true; break;
+      case 'a': f.a = true; break;
       default:
-        cfg.fail(path, fmt::format("unsupported extension '{}' in '{}' (supported: m, f, c, and _xmac)", c, s));
+        cfg.fail(path, fmt::format("unsupported extension '{}' in '{}' (supported: m, a, f, c, and _xmac)", c, s));
     }
   }
   if (!ext.empty()) {
@@ -112,6 +114,9 @@ isa::TimingProfile load_timing(const Config& cfg, const std::string& profile) {
   }
   t.misaligned_split_cycles = u32("misaligned.split_cycles", 0, kMaxCycles);
   p.mark_used("features");  // read by load_core_features()
+  t.atomic_lr = u32("atomic.lr", 1, kMaxCycles);
+  t.atomic_sc = u32("atomic.sc", 1, kMaxCycles);
+  t.atomic_amo = u32("atomic.amo", 1, kMaxCycles);
   p.check_all_used();
   return t;
 }
@@ -203,6 +208,16 @@ SocSpec read_soc_spec(const Config& cfg) {
   if (c.cpu.xmac.lanes == 0 || c.cpu.xmac.lanes > 64) cfg.fail("soc.xmac.lanes", "expected 1..64 MAC lanes");
   if (c.cpu.xmac.latency == 0 || c.cpu.xmac.latency > 64) cfg.fail("soc.xmac.latency", "expected 1..64 cycles");
   s.bus_latency = cfg.get<uint32_t>("soc.bus.latency_cycles", 0);
+  s.harts = cfg.get<uint32_t>("soc.core.count", 1);
+  if (s.harts == 0 || s.harts > kMaxHarts)
+    cfg.fail("soc.core.count", fmt::format("expected 1..{} harts, found {}", kMaxHarts, s.harts));
+  {
+    // Bank model window (isa/shared.h): a power of two >= 4 quanta, bounded so that its state stays small.
+    const double qc = quantum_ns * 1e-9 * s.freq_hz;
+    uint64_t w = 64;
+    while (w < 4 * qc && w <= (1u << 16)) w <<= 1;
+    s.bank_window = static_cast<uint32_t>(w);
+  }
 
   struct Range { std::string path; uint64_t base, size; };
   std::vector<Range> ranges;
@@ -222,7 +237,7 @@ SocSpec read_soc_spec(const Config& cfg) {
     const std::string p = "soc.memories." + name;
     MemorySpec m;
     m.name = name;
-    m.kind = cfg.get_enum(p + ".kind", {"sram", "flash", "mram"}, "sram");
+    m.kind = cfg.get_enum(p + ".kind", {"sram", "flash", "mram", "tcdm"}, "sram");
     m.size = cfg.get<uint64_t>(p + ".size");
     range(p, m.kind, m.size, m.base);
     m.read_wait = cfg.get<uint32_t>(p + ".read_wait", 0);
@@ -230,9 +245,20 @@ SocSpec read_soc_spec(const Config& cfg) {
     m.burst_wait = cfg.get<uint32_t>(p + ".burst_wait", 0);
     m.executable = cfg.get<bool>(p + ".executable", m.kind != "mram");
     if (m.size % 4) cfg.fail(p + ".size", "expected a multiple of 4 bytes");
+    if (m.kind == "tcdm") {
+      m.banks = cfg.get<uint32_t>(p + ".banks");
+      if (m.banks == 0 || m.banks > 1024) cfg.fail(p + ".banks", fmt::format("expected 1..1024 banks, found {}", m.banks));
+      if ((m.size / 4) % m.banks)
+        cfg.fail(p + ".banks", fmt::format("{} banks do not divide the memory ({} words of 4 bytes): expected a "
+                                           "bank count that divides the word count", m.banks, m.size / 4));
+      if (s.harts > 1 && s.bank_window > (1u << 16))
+        cfg.fail("soc.core.quantum_ns", fmt::format("{} ns is {:.0f} cycles: with several harts and a tcdm memory "
+                                                    "the quantum must be at most 16384 cycles (the bank model "
+                                                    "remembers 4 quanta)", quantum_ns, quantum_ns * 1e-9 * s.freq_hz));
+    }
     if (m.size > 0xfffffffcull) cfg.fail(p + ".size", fmt::format("{} bytes: a memory is at most 4 GiB - 4 bytes", m.size));
     // Host memory: the bytes, plus the decode cache of an executable memory (16-byte isa::Insn per halfword).
-    const uint64_t host = m.size + (m.executable ? m.size / 2 * sizeof(isa::Insn) : 0);
+    const uint64_t host = m.size + (m.executable ? m.size / 2 * sizeof(isa::Insn) : 0);  // harts share it
     host_bytes += host;
     if (host_bytes > limits().memory_bytes)
       cfg.fail(p + ".size", fmt::format("the memories up to '{}' need {:.1f} MiB of host memory ({} bytes simulated{}), "
@@ -247,7 +273,7 @@ SocSpec read_soc_spec(const Config& cfg) {
     const std::string p = "soc.devices." + name;
     DeviceSpec d;
     d.name = name;
-    d.kind = cfg.get_enum(p + ".kind", {"clint", "uart", "simctrl", "cim", "dma", "link"}, "");
+    d.kind = cfg.get_enum(p + ".kind", {"clint", "uart", "simctrl", "cim", "dma", "link", "event_unit"}, "");
     d.size = d.kind == "clint" ? 0x10000 : d.kind == "uart" ? 0x1000 : d.kind == "cim" ? 0x8000 : 0x100;
     if (d.kind == "cim") d.cim = read_cim_device(cfg, p);
     range(p, d.kind, d.size, d.base);
@@ -266,6 +292,14 @@ SocSpec read_soc_spec(const Config& cfg) {
         cfg.fail(p + ".burst_bytes", "expected a multiple of 4 between 4 and 4096");
       if (d.dma.bytes_per_cycle == 0) cfg.fail(p + ".bytes_per_cycle", "expected a positive bus width in bytes");
     }
+    if (d.kind == "event_unit") {
+      // No defaults: the barrier's timing and energy come from the config, with their source.
+      d.eu.harts = s.harts;
+      d.eu.wake_cycles = cfg.get<uint32_t>(p + ".wake_cycles");
+      d.eu.arrival_pj = cfg.get<double>(p + ".arrival_pj");
+      if (d.eu.wake_cycles > 100000) cfg.fail(p + ".wake_cycles", "expected 0..100000 cycles");
+      if (!(d.eu.arrival_pj >= 0) || d.eu.arrival_pj > 1e6) cfg.fail(p + ".arrival_pj", "expected 0..1e6 pJ");
+    }
     if (d.kind == "clint") {
       d.timebase_hz = cfg.get<double>(p + ".timebase_hz", 1e6);
       if (!(d.timebase_hz > 0)) cfg.fail(p + ".timebase_hz", "expected a positive frequency");
@@ -278,7 +312,8 @@ SocSpec read_soc_spec(const Config& cfg) {
       s.devices.push_back(d);
       continue;
     }
-    if (d.kind == "clint" || d.kind == "simctrl") cfg.fail(p + ".count", "only one " + d.kind + " is supported");
+    if (d.kind == "clint" || d.kind == "simctrl" || d.kind == "event_unit")
+      cfg.fail(p + ".count", "only one " + d.kind + " is supported");
     const uint64_t stride = cfg.get<uint64_t>(p + ".stride");
     if (stride < d.size)
       cfg.fail(p + ".stride", fmt::format("expected at least the device's size (0x{:x} bytes), found 0x{:x}", d.size, stride));
@@ -313,11 +348,16 @@ SocSpec read_soc_spec(const Config& cfg) {
     b.origin = cfg.origin(p + ".file").str();
     s.blobs.push_back(b);
   }
-  int nclint = 0, nsim = 0;
+  int nclint = 0, nsim = 0, neu = 0;
   for (auto& d : s.devices) {
     nclint += d.kind == "clint";
     nsim += d.kind == "simctrl";
+    neu += d.kind == "event_unit";
   }
+  if (neu > 1) cfg.fail("soc.devices", "at most one event_unit is supported");
+  if (s.harts > 1 && neu == 0)
+    cfg.fail("soc.core.count", fmt::format("{} harts need an event_unit device (soc.devices.<name>.kind: "
+                                           "event_unit) to start harts 1..{}", s.harts, s.harts - 1));
   if (nclint > 1) cfg.fail("soc.devices", "at most one clint is supported");
   if (nsim > 1) cfg.fail("soc.devices", "at most one simctrl is supported");
 
@@ -337,9 +377,22 @@ SocSpec read_soc_spec(const Config& cfg) {
 
 Soc::Soc(sc_core::sc_module_name name, const SocSpec& spec, std::ostream& out) : sc_module(name), spec_(spec) {
   const sc_core::sc_time cycle(1.0 / spec.freq_hz, sc_core::SC_SEC);
-  core_ = std::make_unique<models::Core>("core", spec.core, out);
+  // Harts: hart 0 is "core" (runs from the ELF entry); harts 1..N-1 ("core1"...) start parked. Harts
+  // are elaborated in hart order, which is the order SystemC runs their threads (docs/CLUSTER.md).
+  const bool cluster = spec.harts > 1;
+  if (cluster) reservations_ = std::make_unique<isa::Reservations>(spec.harts);
   router_ = std::make_unique<models::Router>("bus", cycle * spec.bus_latency);
-  core_->socket.bind(router_->target);
+  for (uint32_t h = 0; h < spec.harts; ++h) {
+    models::CoreParams cp = spec.core;
+    cp.cpu.hartid = h;
+    cp.parked = h > 0;
+    cp.shared = cluster;
+    const std::string name = h == 0 ? "core" : "core" + std::to_string(h);
+    cores_.push_back(std::make_unique<models::Core>(name.c_str(), cp, out));
+    cores_.back()->socket.bind(router_->target);
+    if (cluster) cores_.back()->cpu().set_reservations(reservations_.get());
+  }
+  core_ = cores_.front().get();
   for (const auto& m : spec.memories) {
     models::MemoryParams p;
     p.kind = m.kind;
@@ -352,15 +405,29 @@ Soc::Soc(sc_core::sc_module_name name, const SocSpec& spec, std::ostream& out) :
     mems_.push_back(std::make_unique<models::Memory>(m.name.c_str(), p));
     router_->map({m.name, m.base, m.size});
     router_->initiator.bind(mems_.back()->socket);
-    core_->add_dmi_region({m.name, m.base, m.size, m.executable});
+    arbiters_.push_back(cluster && m.banks ? std::make_unique<isa::BankArbiter>(m.base, m.banks, spec.bank_window)
+                                           : nullptr);
+    // One decode cache per executable memory for all harts (stores by any hart invalidate it).
+    auto cache = cluster && m.executable ? std::make_shared<std::vector<isa::Insn>>(m.size / 2 + 1) : nullptr;
+    for (auto& c : cores_) c->add_dmi_region({m.name, m.base, m.size, m.executable, arbiters_.back().get(), cache});
   }
   for (const auto& d : spec.devices) {
     const sc_core::sc_time lat = cycle * d.access_wait;
     std::unique_ptr<models::Device> dev;
     if (d.kind == "clint") {
-      auto c = std::make_unique<models::Clint>(d.name.c_str(), d.timebase_hz, lat);
-      core_->set_clint(c.get());
+      auto c = std::make_unique<models::Clint>(d.name.c_str(), d.timebase_hz, lat, spec.harts);
+      for (auto& k : cores_) k->set_clint(c.get());
+      if (cluster)
+        c->set_wake_hook([this](uint32_t h, const sc_core::sc_time& t) { cores_[h]->wake(t); });
       dev = std::move(c);
+    } else if (d.kind == "event_unit") {
+      models::EventUnitParams ep = d.eu;
+      ep.cycle = cycle;
+      auto e = std::make_unique<models::EventUnit>(d.name.c_str(), ep, lat);
+      e->set_launcher([this](uint32_t h, uint32_t pc, uint32_t sp, uint32_t arg, sc_core::sc_time at) {
+        return h < cores_.size() && cores_[h]->launch(pc, sp, arg, at);
+      });
+      dev = std::move(e);
     } else if (d.kind == "cim") {
       auto c = std::make_unique<models::CimMacro>(d.name.c_str(), d.cim, lat);
       core_->add_irq_source(c.get());
@@ -457,28 +524,57 @@ void cim_counters(const models::CimMacro& dev, const sc_core::sc_time& now, DevC
 
 Counters Soc::sample_counters() const {
   const isa::Cpu& cpu = core_->cpu();
-  const isa::CpuCounters& k = cpu.counters();
   Counters c;
   c.cycles = cpu.cycle();
   const uint64_t c_cycle = c.cycles;
-  c.by_class = k.by_class;
-  for (uint64_t n : k.by_class) c.instret += n;
-  c.idle_cycles = k.idle_cycles;
-  c.xmac_macs = k.xmac_macs;
-  isa::Cpu& mcpu = const_cast<isa::Cpu&>(cpu);
+  c.harts = static_cast<uint32_t>(cores_.size());
+  // A hart that is parked, in wfi or blocked at a barrier has not advanced its cycle count: the time
+  // from there to the kernel's time counts as idle (it cannot resume earlier than that).
+  const uint64_t kernel_cycle =
+      static_cast<uint64_t>(std::llround(sc_core::sc_time_stamp() / core_->cycle_time()));
+  for (const auto& core : cores_) {
+    const isa::Cpu& h = core->cpu();
+    const isa::CpuCounters& k = h.counters();
+    HartCounters hc;
+    hc.cycles = h.cycle();
+    for (size_t i = 0; i < k.by_class.size(); ++i) {
+      c.by_class[i] += k.by_class[i];
+      hc.instret += k.by_class[i];
+    }
+    const uint64_t since = core->asleep_since();
+    const uint64_t lag = core->asleep() && kernel_cycle > since ? kernel_cycle - since : 0;
+    hc.cycles = since + lag;
+    hc.idle_cycles = k.idle_cycles + lag;
+    hc.bank_wait_cycles = k.bank_wait_cycles;
+    hc.sc_failures = k.sc_failures;
+    c.instret += hc.instret;
+    c.idle_cycles += hc.idle_cycles;
+    for (size_t i = 0; i < 3; ++i) c.xmac_macs[i] += k.xmac_macs[i];
+    if (cores_.size() > 1) c.per_hart.push_back(hc);
+  }
   for (size_t i = 0; i < spec_.memories.size(); ++i) {
     const MemorySpec& ms = spec_.memories[i];
     MemCounters m;
     m.name = ms.name;
     m.kind = ms.kind;
     m.size_bytes = ms.size;
-    for (size_t r = 0; r < mcpu.region_count(); ++r) {
-      const isa::MemRegion& reg = mcpu.region(r);
-      if (reg.name != ms.name) continue;
-      m.reads = reg.reads;
-      m.writes = reg.writes;
-      m.fetch_fills = reg.fetch_fills;
-      m.fetch_words = reg.fetch_words;
+    for (const auto& core : cores_) {
+      isa::Cpu& mcpu = const_cast<isa::Cpu&>(core->cpu());
+      for (size_t r = 0; r < mcpu.region_count(); ++r) {
+        const isa::MemRegion& reg = mcpu.region(r);
+        if (reg.name != ms.name) continue;
+        for (size_t b = 0; b < 3; ++b) {
+          m.reads[b] += reg.reads[b];
+          m.writes[b] += reg.writes[b];
+        }
+        m.fetch_fills += reg.fetch_fills;
+        m.fetch_words += reg.fetch_words;
+      }
+    }
+    if (const isa::BankArbiter* a = arbiters_[i].get()) {
+      m.bank_accesses = a->accesses();
+      m.bank_conflicts = a->conflicts();
+      m.bank_wait_cycles = a->wait_cycles();
     }
     // Accesses through the bus (not DMI) are counted by the memory, as words.
     m.reads[2] += mems_[i]->transport_reads;
@@ -501,6 +597,11 @@ Counters Soc::sample_counters() const {
       d.stats = {{"tx_messages", l->tx_messages}, {"tx_bytes", l->tx_bytes},     {"rx_messages", l->rx_messages},
                  {"rx_bytes", l->rx_bytes},       {"tx_busy_ps", l->tx_busy_ps}, {"errors", l->errors},
                  {"syncs", l->syncs},             {"max_queue_bytes", l->max_queue_bytes}};
+    }
+    if (auto* eu = dynamic_cast<const models::EventUnit*>(devs_[i].get())) {
+      d.stats = {{"barriers", eu->barriers()}, {"arrivals", eu->arrivals()}};
+      d.part_names = {"barrier"};
+      d.part_pj = {eu->energy_pj()};
     }
     c.devs.push_back(std::move(d));
   }
@@ -571,6 +672,20 @@ void Soc::load_blobs(const ElfImage& elf) {
   }
 }
 
-void Soc::run() { sc_core::sc_start(); }
+void Soc::run() {
+  sc_core::sc_start();
+  bool ended = false;
+  for (auto& c : cores_) ended = ended || c->end_reason() != models::EndReason::Running;
+  if (!ended)
+    core_->stop(models::EndReason::Deadlock,
+                fmt::format("all {} harts wait (wfi, barrier or not started) with nothing that can wake them",
+                            cores_.size()));
+}
+
+models::Core& Soc::ended_core() {
+  for (auto& c : cores_)
+    if (c->end_reason() != models::EndReason::Running) return *c;
+  return *core_;
+}
 
 }  // namespace mcucim::sim

@@ -15,6 +15,7 @@
 #include "isa/cpu.h"
 #include "models/core.h"
 #include "models/dma.h"
+#include "models/event_unit.h"
 #include "sim/config.h"
 #include "sim/elf.h"
 #include "sim/energy.h"
@@ -45,6 +46,9 @@ enum ExitCode : int {
 // elaboration (an overlap check over all pairs) stays quick.
 constexpr size_t kMaxMemories = 255;
 constexpr size_t kMaxDevices = 4096;
+// Harts of one SoC (soc.core.count): a PULP-style cluster has 8-16; 32 bounds host memory (each hart
+// has its own decode caches) and the bank model's state.
+constexpr uint32_t kMaxHarts = 32;
 
 struct MemorySpec {
   std::string name, kind;
@@ -52,6 +56,7 @@ struct MemorySpec {
   uint64_t size = 0;
   uint32_t read_wait = 0, write_wait = 0, burst_wait = 0;
   bool executable = false;
+  uint32_t banks = 0;  // kind tcdm: word-interleaved banks (docs/CLUSTER.md)
 };
 struct DeviceSpec {
   std::string name, kind;
@@ -61,6 +66,7 @@ struct DeviceSpec {
   uint32_t access_wait = 0;
   cim::MacroConfig cim;     // kind cim: the macro (preset + overrides, sim/cim_config.h)
   models::DmaParams dma;    // dma
+  models::EventUnitParams eu;  // event_unit
 };
 
 // A data file placed in memory before the run (soc.load list or --load FILE@ADDR).
@@ -75,6 +81,8 @@ struct SocSpec {
   std::string name;
   double freq_hz = 0;
   models::CoreParams core;
+  uint32_t harts = 1;          // soc.core.count
+  uint32_t bank_window = 0;    // cycles each bank remembers (tcdm with several harts): >= 4 quanta
   uint32_t bus_latency = 0;
   std::vector<MemorySpec> memories;
   std::vector<DeviceSpec> devices;
@@ -112,10 +120,16 @@ class Soc : public sc_core::sc_module {
   // Place the spec's data blobs (after the ELF, so they may not overlap its segments); each must lie
   // in one memory. Registers them with the sim-control device. Throws ConfigError naming the file.
   void load_blobs(const ElfImage& elf);
-  // Run to completion (one Soc: sc_start until its core ends).
+  // Run to completion (one Soc: sc_start until its core ends). If every hart waits with nothing to wake
+  // it, hart 0 ends as a deadlock.
   void run();
 
+  // Hart 0 (the one that runs the program's main; it ends the run on exit).
   models::Core& core() { return *core_; }
+  models::Core& core(uint32_t hart) { return *cores_.at(hart); }
+  uint32_t harts() const { return static_cast<uint32_t>(cores_.size()); }
+  // The hart whose end ended the run (a fault or exit on any hart stops them all); hart 0 if none.
+  models::Core& ended_core();
   models::SimCtrl* simctrl() { return simctrl_; }
   const SocSpec& spec() const { return spec_; }
   const models::Router& router() const { return *router_; }
@@ -129,7 +143,10 @@ class Soc : public sc_core::sc_module {
 
  private:
   SocSpec spec_;
-  std::unique_ptr<models::Core> core_;
+  std::unique_ptr<isa::Reservations> reservations_;         // shared by the harts (several harts only)
+  std::vector<std::unique_ptr<isa::BankArbiter>> arbiters_;  // per memory (tcdm with several harts), or null
+  std::vector<std::unique_ptr<models::Core>> cores_;
+  models::Core* core_ = nullptr;
   std::unique_ptr<models::Router> router_;
   std::vector<std::unique_ptr<models::Memory>> mems_;
   std::vector<std::unique_ptr<models::Device>> devs_;

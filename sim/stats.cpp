@@ -37,7 +37,7 @@ Stats::Stats(const EnergyModel& model, Sampler sampler, NameOf name_of)
 Counters Stats::sample(uint64_t cycle) {
   Counters c = sampler_();
   c.cycles = cycle;
-  c.idle_cycles = std::min(c.idle_cycles, cycle);
+  c.idle_cycles = std::min(c.idle_cycles, cycle * std::max<uint64_t>(1, c.harts));  // summed over harts
   return c;
 }
 

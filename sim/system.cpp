@@ -341,7 +341,8 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
     Soc& soc = *n.soc;
     soc.load(n.elf);
     soc.load_blobs(n.elf);
-    if (opt.max_cycles) soc.core().set_max_cycles(opt.max_cycles);
+    if (opt.max_cycles)
+      for (uint32_t h = 0; h < soc.harts(); ++h) soc.core(h).set_max_cycles(opt.max_cycles);
     soc.core().semihosting().set_cmdline(m.args);
     soc.core().semihosting().set_note_stream(&err);
     if (const std::string e = soc.core().semihosting().set_sandbox({opt.semihost_root, opt.semihost_write}); !e.empty())
@@ -433,7 +434,8 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
     sum.status = oc.status;
     sum.exit_code = oc.code;
     sum.cycles = core.cpu().cycle();
-    sum.instret = core.cpu().instret();
+    sum.instret = 0;
+    for (uint32_t h = 0; h < n.soc->harts(); ++h) sum.instret += n.soc->core(h).cpu().instret();
     sum.time_s = sum.cycles / m.soc.freq_hz;
     sum.host_s = host_s;
     sum.mips = 0;
