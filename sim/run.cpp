@@ -24,6 +24,7 @@
 #include "sim/report.h"
 #include "sim/stats.h"
 #include "sim/system.h"
+#include "sim/watchdog.h"
 
 namespace mcucim::sim {
 
@@ -86,47 +87,6 @@ std::string trap_report(const models::Core& core, const ElfImage& elf) {
   }
   return s;
 }
-
-namespace {
-// The last resort of --timeout: the run is normally ended cleanly at a quantum boundary after the limit
-// (with its summary and report); if the simulation does not get there within a grace period (stuck in
-// one host call), this thread prints the reason and ends the process with the time-limit exit code.
-class Watchdog {
- public:
-  Watchdog(double seconds, std::ostream& err) : err_(err) {
-    if (seconds <= 0) return;
-    thread_ = std::thread([this, seconds] {
-      const auto hard = std::chrono::steady_clock::now() +
-                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                            std::chrono::duration<double>(seconds + kGraceS));
-      std::unique_lock<std::mutex> lock(mu_);
-      if (cv_.wait_until(lock, hard, [this] { return done_; })) return;
-      err_ << fmt::format("mcucim: wall-clock limit of {} s reached (--timeout) and the simulation did not stop "
-                          "within {} s more: ended without a report\n", seconds, kGraceS)
-           << std::flush;
-      std::_Exit(kExitTimeLimit);
-    });
-  }
-  void disarm() {
-    if (!thread_.joinable()) return;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-  ~Watchdog() { disarm(); }
-
- private:
-  static constexpr double kGraceS = 5.0;
-  std::ostream& err_;
-  std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
-};
-}  // namespace
 
 BlobSpec parse_load_option(const std::string& l) {
   const auto at = l.rfind('@');
@@ -223,6 +183,8 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
   }
   if ((opt.stats_interval != 0) != !opt.stats_path.empty())
     throw ConfigError("--stats-interval N and --stats-file FILE go together");
+  if (!opt.energy && !opt.trace_path.empty())
+    throw ConfigError("--trace needs the energy model (its tracks are regions, tokens and power): drop --no-energy");
   if (opt.stats_interval) {
     if (!opt.energy) throw ConfigError("--stats-interval needs the energy model (drop --no-energy)");
     stats_file = open_out("--stats-file", opt.stats_path);
@@ -374,8 +336,24 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
   sum.time_s = time_s;
   sum.host_s = host_s;
   sum.mips = mips;
+  // --profile: energy per function is each instruction's class energy plus clock energy per cycle, at
+  // the operating point (memory-access energy is not attributed per function: an approximation; no
+  // energy column with --no-energy).
+  auto print_profile = [&] {
+    if (!opt.profile) return;
+    EnergyEstimator estimator;
+    if (opt.energy) {
+      const TechTable& t = model.tech();
+      const double scale = model.dyn_scale() * 1e-12;
+      estimator = [&t, scale](isa::TClass c, uint64_t n, uint64_t cyc) {
+        return (t.insn_pj[static_cast<size_t>(c)] * n + t.clock_pj_per_cycle * cyc) * scale;
+      };
+    }
+    err << format_profile(flat_profile(soc.core().cpu(), elf, estimator), cycles);
+  };
   if (!opt.energy) {
     // Accounting off: the basic counts only.
+    print_profile();
     if (!opt.report_path.empty()) {
       nlohmann::json j = {{"config", cfg.to_json()}, {"status", status},   {"exit_code", code},
                           {"cycles", cycles},        {"instret", instret}, {"time_s", time_s},
@@ -392,17 +370,7 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
   stats.finish(sum.counters);
   sum.energy = model.compute(sum.counters);
   if (!opt.quiet) err << report_table(sum, stats);
-  if (opt.profile) {
-    // Energy per function: each instruction's class energy plus clock energy per cycle, at the
-    // operating point (memory-access energy is not attributed per function: an approximation).
-    const TechTable& t = model.tech();
-    const double scale = model.dyn_scale() * 1e-12;
-    auto estimator = [&t, scale](isa::TClass c, uint64_t n, uint64_t cyc) {
-      return (t.insn_pj[static_cast<size_t>(c)] * n + t.clock_pj_per_cycle * cyc) * scale;
-    };
-    err << format_profile(flat_profile(soc.core().cpu(), elf, estimator), cycles);
-  }
-
+  print_profile();
   if (!opt.report_path.empty()) {
     sum.config = cfg.to_json();
     sum.provenance = provenance_json(opt.argv, inputs);

@@ -9,6 +9,8 @@
 #include <memory>
 #include <set>
 #include <streambuf>
+#include <cstdio>
+#include <unistd.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -16,9 +18,11 @@
 #include "models/link.h"
 #include "sim/elf.h"
 #include "sim/energy.h"
+#include "sim/profile.h"
 #include "sim/provenance.h"
 #include "sim/report.h"
 #include "sim/stats.h"
+#include "sim/watchdog.h"
 
 namespace mcucim::sim {
 
@@ -278,6 +282,7 @@ struct Node {
   std::unique_ptr<EnergyModel> model;
   std::unique_ptr<Stats> stats;
   ElfImage elf;
+  RunSummary summary;  // after the run (with energy)
   bool ended = false;
 };
 
@@ -317,6 +322,19 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
   for (const auto& l : opt.loads) loads.push_back(parse_load_option(l));
   if (opt.semihost_write && opt.semihost_root.empty())
     throw ConfigError("--semihost-write needs --semihost-root DIR (the folder the program may write in)");
+  // Options that observe one core: not for a system (exit 2 rather than ignored). Run one MCU alone
+  // (its SoC config) to use them.
+  auto refuse = [&](const std::string& option) {
+    throw ConfigError(fmt::format("{}: not available for a system run ({} is a system of {} MCUs); run one MCU's "
+                                  "SoC config to use it (docs/SYSTEM.md, Run options)",
+                                  option, opt.config_path, sys.mcus.size()));
+  };
+  if (!opt.log_commits_path.empty() || !opt.log_from.empty() || !opt.log_to.empty())
+    refuse("--log-commits/--log-from/--log-to");
+  if (opt.stats_interval || !opt.stats_path.empty()) refuse("--stats-interval/--stats-file");
+  if (opt.gdb_port >= 0) refuse("--gdb");
+  if (!opt.energy && !opt.trace_path.empty())
+    throw ConfigError("--trace needs the energy model (its tracks are regions, tokens and power): drop --no-energy");
 
   std::vector<InputFile> inputs = {{"config", opt.config_path, std::nullopt}};
   std::set<std::string> seen;
@@ -330,6 +348,8 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
 
   std::vector<Node> nodes(sys.mcus.size());
   size_t ended = 0;
+  bool stopping = false;   // sc_stop() called (once)
+  bool timed_out = false;  // --timeout reached: every running MCU stopped with status time_limit
   for (size_t i = 0; i < sys.mcus.size(); ++i) {
     SystemMcuSpec& m = sys.mcus[i];
     Node& n = nodes[i];
@@ -337,6 +357,7 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
     n.elf = load_elf(m.elf);
     n.buf = std::make_unique<PrefixBuf>(out, m.name + "| ");
     n.out = std::make_unique<std::ostream>(n.buf.get());
+    m.soc.core.cpu.profile = opt.profile;
     n.soc = std::make_unique<Soc>(m.name.c_str(), m.soc, *n.out);
     Soc& soc = *n.soc;
     soc.load(n.elf);
@@ -347,7 +368,8 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
     soc.core().semihosting().set_note_stream(&err);
     if (const std::string e = soc.core().semihosting().set_sandbox({opt.semihost_root, opt.semihost_write}); !e.empty())
       throw ConfigError("--semihost-root " + opt.semihost_root + ": " + e);
-    n.model = std::make_unique<EnergyModel>(m.soc.tech, m.soc.power, m.soc.core.cpu.fetch_line_bytes);
+    n.model = std::make_unique<EnergyModel>(m.soc.tech, m.soc.power, m.soc.core.cpu.fetch_line_bytes,
+                                            m.soc.core.cpu.fetch_lines);
     Soc* sp = &soc;
     n.stats = std::make_unique<Stats>(
         *n.model, [sp] { return sp->sample_counters(); },
@@ -358,7 +380,8 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
         });
     Stats* st = n.stats.get();
     const sc_core::sc_time period = soc.core().cycle_time();
-    soc.set_mark_listener([st, period](const models::SimCtrl::Event& e) {
+    // --no-energy: no marks, so no regions, tokens or energy (as for one SoC).
+    if (opt.energy) soc.set_mark_listener([st, period](const models::SimCtrl::Event& e) {
       using K = models::SimCtrl::EventKind;
       const uint64_t cycle = static_cast<uint64_t>(std::llround(e.time / period));
       switch (e.kind) {
@@ -372,10 +395,49 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
     });
     const bool is_main = i == sys.main, end_all = sys.end_all;
     const size_t total = sys.mcus.size();
-    soc.core().on_end = [&n, &ended, is_main, end_all, total] {
+    soc.core().on_end = [&n, &ended, &stopping, is_main, end_all, total] {
       n.ended = true;
       ++ended;
-      if ((!end_all && is_main) || ended == total) sc_core::sc_stop();
+      if (!stopping && ((!end_all && is_main) || ended == total)) {
+        stopping = true;
+        sc_core::sc_stop();
+      }
+    };
+  }
+  // At each core's quantum boundaries: power samples for --trace, the wall-clock limit (--timeout: every
+  // MCU still running ends with status time_limit), and a progress line on a terminal (the main MCU's).
+  const auto t0 = std::chrono::steady_clock::now();
+  const bool timed = opt.timeout_s > 0;
+  const bool sample_power = opt.energy && !opt.trace_path.empty();
+  const bool show_progress = opt.progress && isatty(fileno(stderr));
+  const auto deadline = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                 std::chrono::duration<double>(timed ? opt.timeout_s : 0.0));
+  auto last_progress = std::make_shared<std::chrono::steady_clock::time_point>(t0);
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    nodes[i].stats->set_power_samples(sample_power);
+    if (!sample_power && !timed && !(show_progress && i == sys.main)) continue;
+    Stats* st = nodes[i].stats.get();
+    const bool progress = show_progress && i == sys.main;
+    const double freq = sys.mcus[i].soc.freq_hz;
+    nodes[i].soc->core().on_quantum = [&nodes, &stopping, &timed_out, &err, &opt, st, progress, freq, sample_power,
+                                       timed, deadline, t0, last_progress](uint64_t cycle) {
+      if (sample_power) st->tick(cycle);
+      if (timed && !timed_out && std::chrono::steady_clock::now() >= deadline) {
+        timed_out = true;
+        const std::string msg = fmt::format("wall-clock limit of {} s reached (--timeout)", opt.timeout_s);
+        for (auto& other : nodes)
+          if (!other.ended) other.soc->core().stop(models::EndReason::TimeLimit, msg);
+        if (!stopping) {
+          stopping = true;
+          sc_core::sc_stop();
+        }
+      }
+      if (!progress) return;
+      const auto now = std::chrono::steady_clock::now();
+      if (now - *last_progress < std::chrono::milliseconds(500)) return;
+      *last_progress = now;
+      err << fmt::format("\r[mcucim] system: simulated {:.4f} s | tokens {}   ", cycle / freq, st->tokens().size())
+          << std::flush;
     };
   }
   std::vector<std::unique_ptr<models::Link>> links;
@@ -390,8 +452,10 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
     links.push_back(std::make_unique<models::Link>(l.name, l.params, ep[0], ep[1]));
   }
 
-  const auto t0 = std::chrono::steady_clock::now();
+  Watchdog watchdog(timed ? opt.timeout_s : 0.0, err);
   sc_core::sc_start();
+  watchdog.disarm();
+  if (show_progress) err << "\r" << std::string(60, ' ') << "\r" << std::flush;
   const double host_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   for (auto& n : nodes) n.buf->finish();
   out.flush();
@@ -401,7 +465,10 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
   // Per MCU: its summary, energy and statistics (as a one-SoC run reports them).
   json mcus = json::array();
   int code = 0;
-  bool fault = false, deadlock = false, limit = false;
+  bool fault = false, deadlock = false, limit = false, time_limit = false;
+  if (timed_out)
+    err << fmt::format("mcucim: wall-clock limit of {} s reached (--timeout) at simulated time {}: every MCU still "
+                       "running stopped (status time_limit)\n", opt.timeout_s, si(sim_s, "s"));
   double total_j = 0, link_j = 0, token_j = 0, dynamic_j = 0, leakage_j = 0;
   uint64_t main_positions = 0;
   uint64_t instret_all = 0;
@@ -413,6 +480,7 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
     const SystemMcuSpec& m = sys.mcus[i];
     const models::Core& core = n.soc->core();
     const Outcome oc = outcome(core, main_ended && !sys.end_all);
+    if (oc.status == "time_limit") time_limit = true;
     if (oc.status == "fault") {
       fault = true;
       if (!core.cpu().fatal().reason.empty()) err << "[" << m.name << "] " << trap_report(core, n.elf);
@@ -439,12 +507,32 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
     sum.time_s = sum.cycles / m.soc.freq_hz;
     sum.host_s = host_s;
     sum.mips = 0;
+    sum.config = m.config_json;
+    instret_all += sum.instret;
+    if (!opt.energy) {
+      // --no-energy: the basic counts only (as a one-SoC run's report without the energy model).
+      table += fmt::format("{:<10} {:<14} {:>13} {:>12} {:>10.1f} {:>13} {:>13} {:>7} {:>13}\n", m.name,
+                           oc.status == "exit" ? fmt::format("exit ({})", core.exit_code()) : oc.status, sum.cycles,
+                           si(sum.time_s, "s"), m.soc.freq_hz / 1e6, "-", "-", "-", "-");
+      mcus.push_back({{"name", m.name},
+                      {"config_file", m.config},
+                      {"elf", m.elf},
+                      {"args", m.args},
+                      {"main", i == sys.main},
+                      {"decode_tokens", nullptr},
+                      {"decode_tokens_per_s", nullptr},
+                      {"decode_energy_per_token_j", nullptr},
+                      {"link_energy_j", nullptr},
+                      {"report", {{"config", sum.config}, {"status", sum.status}, {"exit_code", sum.exit_code},
+                                  {"cycles", sum.cycles}, {"instret", sum.instret}, {"time_s", sum.time_s},
+                                  {"energy_j", nullptr}, {"sim", {{"host_s", host_s}, {"mips", 0.0}}}}}});
+      continue;
+    }
     sum.counters = n.soc->sample_counters();
     sum.counters.cycles = sum.cycles;
     n.stats->finish(sum.counters);
     sum.energy = n.model->compute(sum.counters);
-    sum.config = m.config_json;
-    instret_all += sum.instret;
+    n.summary = sum;
     double lj = 0;
     for (const auto& p : sum.energy.parts)
       for (const auto& [name, j] : p.parts_j)
@@ -470,6 +558,7 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
                          si(sum.time_s, "s"), m.soc.freq_hz / 1e6, si(sum.energy.total_j(), "J"), si(lj, "J"), dec_n,
                          dec_n ? fmt::format("{:.3f}", dec_j / dec_n * 1e6) : "-");
     json r = report_json(sum, *n.stats);
+    r.erase("provenance");  // one for the whole system (top level)
     mcus.push_back({{"name", m.name},
                     {"config_file", m.config},
                     {"elf", m.elf},
@@ -486,6 +575,7 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
   const bool main_error = nodes[sys.main].soc->core().end_reason() == models::EndReason::Exit && code != 0;
   if (fault) code = kExitFault;
   else if (main_error) {}
+  else if (time_limit) code = kExitTimeLimit;
   else if (deadlock) code = kExitDeadlock;
   else if (limit) code = kExitCycleLimit;
 
@@ -498,7 +588,7 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
     const double e = (l.end(0)->tx_pj + l.end(0)->rx_pj + l.end(1)->tx_pj + l.end(1)->rx_pj) * 1e-12;
     table += fmt::format("{:<28} {:<5} {:>9} {:>11} {:>12} {:>7.2f}% {:>13}\n", l.name(),
                          models::link_kind_name(l.params().kind), l.messages, l.bytes, si(busy_s, "s"),
-                         sim_s > 0 ? 100 * busy_s / sim_s : 0.0, si(e, "J"));
+                         sim_s > 0 ? 100 * busy_s / sim_s : 0.0, opt.energy ? si(e, "J") : "-");
     json params = {{"kind", models::link_kind_name(l.params().kind)}, {"max_message", l.params().max_message}};
     if (l.params().kind == models::LinkKind::Uart)
       params.update({{"baud", l.params().baud}, {"bits_per_byte", models::wire_bits(l.params(), 1)}});
@@ -522,54 +612,100 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
                   {"utilization", sim_s > 0 ? busy_s / sim_s : 0.0},
                   {"energy_j", e}});
   }
-  const json& main_tokens = mcus[sys.main]["report"]["tokens"];
-  const double tps = mcus[sys.main]["decode_tokens_per_s"].get<double>();
-  table += fmt::format(
-      "\nsystem         {} MCUs, status {}, simulated time {} ({} instructions), host time {:.3f} s\n"
-      "energy         {} (compute {}, links {})\n",
-      sys.mcus.size(), code == 0 ? "ok" : fmt::format("exit {}", code), si(sim_s, "s"), instret_all, host_s,
-      si(total_j, "J"), si(total_j - link_j, "J"), si(link_j, "J"));
-  if (mcus[sys.main]["decode_tokens"].get<size_t>())
-    table += fmt::format("decode         {:.2f} tokens/s ({}), {:.3f} uJ/token (sum over MCUs of each one's mean)\n", tps,
-                         sys.mcus[sys.main].name, token_j * 1e6);
-  (void)main_tokens;
-  if (!opt.quiet) err << table;
-
   uint64_t link_bytes = 0;
   for (const auto& l : links) link_bytes += l->bytes;
-  const double bytes_per_token = main_positions ? double(link_bytes) / main_positions : 0.0;
+  const double bytes_per_position = main_positions ? double(link_bytes) / main_positions : 0.0;
+  const size_t main_decode = opt.energy ? mcus[sys.main]["decode_tokens"].get<size_t>() : 0;
+  const double tps = main_decode ? mcus[sys.main]["decode_tokens_per_s"].get<double>() : 0.0;
+  table += fmt::format("\nsystem         {} MCUs, status {}, simulated time {} ({} instructions), host time {:.3f} s\n",
+                       sys.mcus.size(), code == 0 ? "ok" : fmt::format("exit {}", code), si(sim_s, "s"), instret_all,
+                       host_s);
+  if (opt.energy)
+    table += fmt::format("energy         {} (compute {}, links {})\n", si(total_j, "J"), si(total_j - link_j, "J"),
+                         si(link_j, "J"));
+  else
+    table += "energy         - (--no-energy)\n";
+  if (main_decode)
+    table += fmt::format("decode         {:.2f} tokens/s ({}), {:.3f} uJ/token (sum over MCUs of each one's mean)\n", tps,
+                         sys.mcus[sys.main].name, token_j * 1e6);
   if (!sys.links.empty() && main_positions)
-    table += fmt::format("links          {:.1f} bytes per position on all links ({} bytes, {} positions)\n", bytes_per_token,
-                         link_bytes, main_positions);
+    table += fmt::format("links          {:.1f} bytes per position on all links ({} bytes, {} positions)\n",
+                         bytes_per_position, link_bytes, main_positions);
+  if (!opt.quiet) err << table;
+
+  // --profile: each MCU's flat profile (energy estimated per instruction class, as for one SoC).
+  if (opt.profile) {
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      Node& n = nodes[i];
+      EnergyEstimator estimator;
+      if (opt.energy) {
+        const TechTable& t = n.model->tech();
+        const double scale = n.model->dyn_scale() * 1e-12;
+        estimator = [&t, scale](isa::TClass c, uint64_t k, uint64_t cyc) {
+          return (t.insn_pj[static_cast<size_t>(c)] * k + t.clock_pj_per_cycle * cyc) * scale;
+        };
+      }
+      err << fmt::format("\n--- profile of {} ---\n", sys.mcus[i].name)
+          << format_profile(flat_profile(n.soc->core().cpu(), n.elf, estimator), n.soc->core().cpu().cycle());
+    }
+  }
+
+  // --trace: one Chrome/Perfetto timeline, one process per MCU (pid = its index + 1), each with its
+  // regions, tokens and power tracks as for one SoC; times are every MCU's own simulated time (all start at 0).
+  if (!opt.trace_path.empty()) {
+    json events = json::array();
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      json t = trace_json(nodes[i].summary, *nodes[i].stats);
+      for (auto& e : t["traceEvents"]) {
+        e["pid"] = static_cast<int>(i + 1);
+        events.push_back(std::move(e));
+      }
+    }
+    std::ofstream f(opt.trace_path);
+    if (!f) throw ConfigError(fmt::format("--trace {}: cannot open for writing", opt.trace_path));
+    f << json{{"traceEvents", events}, {"displayTimeUnit", "ns"}, {"otherData", {{"system", sys.name}}}}.dump() << "\n";
+  }
+
   if (!opt.report_path.empty()) {
     const json& mr = mcus[sys.main]["report"];
     // The fields a one-SoC report has at its top level (docs/REPORT.md), for the system as a whole, so
     // sweeps (sweep/results.cpp) tabulate system runs like any other: cycles and tokens of the main MCU,
-    // energy summed over MCUs, split into compute and links.
+    // energy summed over MCUs, split into compute and links. Schema: docs/report.schema.json ($defs.system).
     std::string status = "exit";
     for (const auto& m : mcus) {
       const std::string st = m["report"]["status"].get<std::string>();
       if (st != "exit" && st != "stopped") status = st;
     }
-    const double tps_all = mcus[sys.main]["decode_tokens"].get<size_t>() ? tps : 0.0;
+    json energy = nullptr, power = nullptr, tokens = nullptr, sys_energy = nullptr, decode = nullptr;
+    if (opt.energy) {
+      auto component = [total_j](const char* name, const char* kind, double dyn, double leak) {
+        return json{{"name", name}, {"kind", kind}, {"dynamic_j", dyn}, {"leakage_j", leak},
+                    {"total_j", dyn + leak}, {"share", total_j > 0 ? (dyn + leak) / total_j : 0.0}};
+      };
+      energy = {{"total", total_j},
+                {"dynamic", dynamic_j},
+                {"leakage", leakage_j},
+                {"by_component", {{"compute", total_j - link_j}, {"links", link_j}}},
+                {"components", json::array({component("compute", "compute", dynamic_j - link_j, leakage_j),
+                                            component("links", "link", link_j, 0.0)})}};
+      power = {{"average", sim_s > 0 ? total_j / sim_s : 0.0}};
+      tokens = {{"count", main_decode},
+                {"tokens_per_s", tps},
+                {"latency_s", {{"mean", tps > 0 ? 1.0 / tps : 0.0}}},
+                {"energy_j_per_token", {{"mean", token_j}}}};
+      sys_energy = {{"total", total_j}, {"links", link_j}, {"compute", total_j - link_j}};
+      decode = {{"tokens_per_s", tps}, {"energy_per_token_j", token_j}};
+    } else {
+      for (auto& l : jl) l["energy_j"] = nullptr;
+    }
     json j = {{"status", status},
               {"exit_code", code},
               {"cycles", mr["cycles"]},
               {"instret", instret_all},
               {"time_s", sim_s},
-              {"energy_j", {{"total", total_j},
-                            {"dynamic", dynamic_j},
-                            {"leakage", leakage_j},
-                            {"by_component", {{"compute", total_j - link_j}, {"links", link_j}}},
-                            {"components", json::array({{{"name", "compute"}, {"kind", "compute"},
-                                                         {"dynamic_j", dynamic_j - link_j}, {"leakage_j", leakage_j}},
-                                                        {{"name", "links"}, {"kind", "link"},
-                                                         {"dynamic_j", link_j}, {"leakage_j", 0.0}}})}}},
-              {"power_w", {{"average", sim_s > 0 ? total_j / sim_s : 0.0}}},
-              {"tokens", {{"count", mcus[sys.main]["decode_tokens"]},
-                          {"tokens_per_s", tps_all},
-                          {"latency_s", {{"mean", tps_all > 0 ? 1.0 / tps_all : 0.0}}},
-                          {"energy_j_per_token", {{"mean", token_j}}}}},
+              {"energy_j", energy},
+              {"power_w", power},
+              {"tokens", tokens},
               {"sim", {{"host_s", host_s}}},
               {"system", {{"name", sys.name},
                           {"main", sys.mcus[sys.main].name},
@@ -578,10 +714,10 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
                           {"time_s", sim_s},
                           {"host_s", host_s},
                           {"instret", instret_all},
-                          {"energy_j", {{"total", total_j}, {"links", link_j}, {"compute", total_j - link_j}}},
-                          {"decode", {{"tokens_per_s", tps}, {"energy_per_token_j", token_j}}},
+                          {"energy_j", sys_energy},
+                          {"decode", decode},
                           {"link_bytes", link_bytes},
-                          {"link_bytes_per_position", bytes_per_token},
+                          {"link_bytes_per_position", bytes_per_position},
                           {"config", cfg.to_json()}}},
               {"mcus", mcus},
               {"links", jl},

@@ -5,7 +5,10 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <regex>
+#include <sstream>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -150,4 +153,141 @@ TEST(System, BadInputGetsOneClearError) {
   r = run("bad_model.yaml", "    - {a: a.link0, b: b.link1, model: carrier-pigeon}\n");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("no link model 'carrier-pigeon'"), std::string::npos) << r.err;
+}
+
+// Run options on a system (docs/SYSTEM.md, "Run options"): each either works for the whole system or is
+// refused with exit 2 and the option's name; none is ignored.
+namespace {
+e2e::Result ping(const std::string& options) {
+  return e2e::mcucim("run -c " + e2e::cfg("system-ping-uart") + " --elf " + e2e::fw("link_ping") + " " + options);
+}
+}  // namespace
+
+TEST(SystemOptions, ObserversOfOneCoreAreRefusedWithExit2) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"--log-commits " + e2e::tmpdir() + "/sys.log", "--log-commits"},
+      {"--stats-interval 1000 --stats-file " + e2e::tmpdir() + "/sys.csv", "--stats-interval"},
+      {"--gdb 0", "--gdb"},
+      {"--no-energy --trace " + e2e::tmpdir() + "/sys-ne.trace.json", "--trace needs the energy model"}};
+  for (const auto& [options, message] : cases) {
+    auto r = ping(options);
+    EXPECT_EQ(r.code, 2) << options << "\n" << r.err;
+    EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+    EXPECT_EQ(r.out.find("ping ok"), std::string::npos) << "ran anyway: " << options;
+  }
+  auto r = ping("--log-commits " + e2e::tmpdir() + "/sys.log");
+  EXPECT_NE(r.err.find("not available for a system run"), std::string::npos) << r.err;
+}
+
+TEST(SystemOptions, TimeoutStopsEveryMcu) {
+  // The first quantum boundary (1 ms of simulated time) is long after a 1 us wall-clock limit; the
+  // ping exchange needs 28 ms of simulated time, so no MCU can have ended by then.
+  const std::string rep = e2e::tmpdir() + "/sys-timeout.json";
+  auto r = ping("--timeout 0.000001 --report " + rep);
+  EXPECT_EQ(r.code, 123) << r.err;
+  EXPECT_NE(r.err.find("wall-clock limit of 1e-06 s reached (--timeout)"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("ping ok"), std::string::npos) << r.out;
+  const json j = report(rep);
+  EXPECT_EQ(j["status"], "time_limit");
+  EXPECT_EQ(j["exit_code"], 123);
+  for (const auto& m : j["mcus"]) EXPECT_EQ(m["report"]["status"], "time_limit");
+  EXPECT_LT(j["system"]["time_s"].get<double>(), 0.028);
+}
+
+TEST(SystemOptions, NoEnergyGivesTheSameCyclesWithoutEnergy) {
+  const std::string with = e2e::tmpdir() + "/sys-energy.json", without = e2e::tmpdir() + "/sys-noenergy.json";
+  auto a = ping("--report " + with);
+  auto b = ping("--no-energy --report " + without);
+  ASSERT_EQ(a.code, 0) << a.err;
+  ASSERT_EQ(b.code, 0) << b.err;
+  const json ja = report(with), jb = report(without);
+  EXPECT_TRUE(ja["energy_j"].is_object());
+  EXPECT_TRUE(jb["energy_j"].is_null());
+  EXPECT_TRUE(jb["system"]["energy_j"].is_null());
+  EXPECT_NE(b.err.find("energy         - (--no-energy)"), std::string::npos) << b.err;
+  ASSERT_EQ(jb["mcus"].size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_TRUE(jb["mcus"][i]["report"]["energy_j"].is_null());
+    // The accounting observes the run, it does not change it.
+    EXPECT_EQ(jb["mcus"][i]["report"]["cycles"], ja["mcus"][i]["report"]["cycles"]);
+    EXPECT_EQ(jb["mcus"][i]["report"]["instret"], ja["mcus"][i]["report"]["instret"]);
+  }
+  EXPECT_EQ(jb["links"][0]["bytes"], 629);
+  EXPECT_TRUE(jb["links"][0]["energy_j"].is_null());
+}
+
+TEST(SystemOptions, TraceHasOneProcessPerMcu) {
+  const std::string path = e2e::tmpdir() + "/sys.trace.json";
+  auto r = ping("-q --trace " + path);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json t = json::parse(e2e::slurp(path));
+  std::map<int, std::string> names;
+  std::map<int, int> power;
+  for (const auto& e : t["traceEvents"]) {
+    if (e["name"] == "process_name") names[e["pid"].get<int>()] = e["args"]["name"];
+    if (e["ph"] == "C") power[e["pid"].get<int>()]++;
+  }
+  EXPECT_EQ(names, (std::map<int, std::string>{{1, "node0"}, {2, "node1"}}));
+  // Power samples at quantum boundaries (28 ms of 1 ms quanta) for both MCUs.
+  EXPECT_GT(power[1], 20);
+  EXPECT_GT(power[2], 20);
+}
+
+TEST(SystemOptions, ProfilePerMcu) {
+  auto r = ping("-q --profile");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const size_t a = r.err.find("--- profile of node0 ---"), b = r.err.find("--- profile of node1 ---");
+  ASSERT_NE(a, std::string::npos) << r.err;
+  ASSERT_NE(b, std::string::npos) << r.err;
+  EXPECT_LT(a, b);
+  // link_ping's main and link_recv show up in each MCU's flat profile.
+  EXPECT_NE(r.err.find(" main\n", a), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(" main\n", b), std::string::npos) << r.err;
+}
+
+// docs/report.schema.json describes system reports ($defs.system_report): real ones validate, broken
+// ones do not (the check can fail).
+namespace {
+// One python3 run for all files (each start costs a second or two): "ok" or "invalid" per file, in order.
+std::vector<std::string> validate(const std::vector<std::string>& paths) {
+  const std::string out = e2e::tmpdir() + "/schema-sys.out";
+  std::string files;
+  for (const auto& p : paths) files += " " + p;
+  const std::string cmd =
+      "python3 -c \"import json, sys, jsonschema\n"
+      "s = json.load(open('" + std::string(MCUCIM_SOURCE_DIR) + "/docs/report.schema.json'))\n"
+      "for f in sys.argv[1:]:\n"
+      "    try: jsonschema.validate(json.load(open(f)), s, cls=jsonschema.Draft202012Validator); print('ok')\n"
+      "    except jsonschema.ValidationError: print('invalid')\n\"" + files + " > " + out;
+  EXPECT_EQ(std::system(cmd.c_str()), 0);
+  std::vector<std::string> v;
+  std::istringstream in(e2e::slurp(out));
+  for (std::string line; std::getline(in, line);) v.push_back(line);
+  return v;
+}
+}  // namespace
+
+TEST(SystemReport, ValidatesAgainstTheSchema) {
+  const std::string uart = e2e::tmpdir() + "/schema-sys-uart.json", lora = e2e::tmpdir() + "/schema-sys-lora.json",
+                    none = e2e::tmpdir() + "/schema-sys-noenergy.json";
+  ASSERT_EQ(ping("-q --report " + uart).code, 0);
+  ASSERT_EQ(ping("-q --no-energy --report " + none).code, 0);
+  auto r = e2e::mcucim("run -c " + ping_system("schema_lora", "lora-sx1262", "-r {index} -n 1 -b 20") + " --elf " +
+                       e2e::fw("link_ping") + " -q --report " + lora);
+  ASSERT_EQ(r.code, 0) << r.err;
+  // Broken copies: a link without its byte count, an MCU report with a negative cycle count, a LoRa
+  // link without its time on air, an unknown link kind.
+  const json good = report(uart), good_lora = report(lora);
+  std::vector<json> bad(4, good);
+  bad[0]["links"][0].erase("bytes");
+  bad[1]["mcus"][1]["report"]["cycles"] = -1;
+  bad[2] = good_lora;
+  bad[2]["links"][0]["params"].erase("symbol_s");
+  bad[3]["links"][1]["params"]["kind"] = "carrier-pigeon";
+  std::vector<std::string> files = {uart, lora, none};
+  for (size_t i = 0; i < bad.size(); ++i) {
+    files.push_back(e2e::tmpdir() + "/schema-sys-bad" + std::to_string(i) + ".json");
+    std::ofstream(files.back()) << bad[i].dump();
+  }
+  EXPECT_EQ(validate(files), (std::vector<std::string>{"ok", "ok", "ok", "invalid", "invalid", "invalid", "invalid"}));
 }
