@@ -128,6 +128,14 @@ SystemSpec read_system_spec(const Config& cfg, const std::string& default_elf, c
     const std::vector<std::string> sets = string_list(cfg, p + ".set");
     const std::string elf = cfg.has(p + ".elf") ? beside(cfg, p + ".elf", cfg.get<std::string>(p + ".elf")) : default_elf;
     const std::string args = cfg.get<std::string>(p + ".args", default_args);
+    // Files placed in this group's MCUs ("FILE@ADDR", {index}/{count} substituted, FILE relative to
+    // this config): blobs 0.. of each MCU, before the command line's --load files (e.g. each rank's
+    // model share).
+    std::vector<std::string> loads;
+    if (cfg.has(p + ".load")) {
+      if (!cfg.is_list(p + ".load")) cfg.fail(p + ".load", "expected a list of \"FILE@ADDRESS\" strings");
+      for (size_t k = 0; k < cfg.list_size(p + ".load"); ++k) loads.push_back(cfg.get<std::string>(p + ".load." + std::to_string(k)));
+    }
     if (elf.empty()) cfg.fail(p + ".elf", "no firmware: give `elf:` here or --elf on the command line");
     for (uint32_t i = 0; i < count; ++i) {
       SystemMcuSpec m;
@@ -139,12 +147,27 @@ SystemSpec read_system_spec(const Config& cfg, const std::string& default_elf, c
       m.elf = elf;
       m.args = substitute(args, i, count);
       m.origin = cfg.origin(p).str();
+      std::vector<BlobSpec> blobs;
+      for (size_t k = 0; k < loads.size(); ++k) {
+        const std::string key = p + ".load." + std::to_string(k);
+        BlobSpec b;
+        try {
+          b = parse_load_option(substitute(loads[k], i, count));
+        } catch (const ConfigError& e) {
+          cfg.fail(key, e.what());
+        }
+        b.file = beside(cfg, key, b.file);
+        b.origin = cfg.origin(key).str();
+        if (!fs::exists(b.file)) cfg.fail(key, fmt::format("file '{}' (MCU '{}') does not exist", b.file, m.name));
+        blobs.push_back(b);
+      }
       for (const auto& o : s.mcus)
         if (o.name == m.name) cfg.fail(p, fmt::format("MCU name '{}' is used twice (also at {})", m.name, o.origin));
       if (!fs::exists(config)) cfg.fail(p + ".config", fmt::format("SoC config '{}' does not exist", config));
       try {
         Config mc = Config::load(config, m.sets);
         m.soc = read_soc_spec(mc);
+        m.soc.blobs.insert(m.soc.blobs.begin(), blobs.begin(), blobs.end());
         mc.check_all_used();
         m.config_json = mc.to_json();
       } catch (const ConfigError& e) {
@@ -341,6 +364,8 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
   for (const auto& m : sys.mcus) {
     if (seen.insert(m.config).second) inputs.push_back({"config", m.config, std::nullopt});
     if (seen.insert(m.elf).second) inputs.push_back({"elf", m.elf, std::nullopt});
+    for (const auto& b : m.soc.blobs)
+      if (seen.insert(fmt::format("{}@{}", b.file, b.addr)).second) inputs.push_back({"load", b.file, b.addr});
   }
   for (const auto& l : sys.links)
     if (seen.insert(l.model_file).second) inputs.push_back({"config", l.model_file, std::nullopt});

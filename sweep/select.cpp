@@ -119,6 +119,10 @@ const json& resolve(const json& schema, const json& node) {
         schema["$defs"].contains(ref.substr(prefix.size())))
       return resolve(schema, schema["$defs"][ref.substr(prefix.size())]);
   }
+  // "oneOf": [{"type": "null"}, X] (a field that is null in some reports, e.g. with --no-energy): X.
+  if (node.is_object() && !node.contains("properties") && node.contains("oneOf") && node["oneOf"].is_array())
+    for (const auto& alt : node["oneOf"])
+      if (!(alt.is_object() && alt.size() == 1 && alt.contains("type") && alt["type"] == "null")) return resolve(schema, alt);
   return node;
 }
 
@@ -142,8 +146,34 @@ std::string fields_of(const json& node) {
 
 }  // namespace
 
+namespace {
+std::string check_selector_at(const Selector& sel, const json& schema, const json& root, std::vector<MatchStep>& matches);
+}  // namespace
+
 std::string check_selector(const Selector& sel, const json& schema, std::vector<MatchStep>& matches) {
-  const json* node = &resolve(schema, schema);
+  // docs/report.schema.json chooses between a one-SoC report ($defs.soc_report) and a system report
+  // ($defs.system_report): a selector is valid if it names a field of either.
+  if (!schema.contains("properties") && schema.contains("$defs") && schema["$defs"].contains("soc_report")) {
+    std::vector<MatchStep> m;
+    const std::string e = check_selector_at(sel, schema, schema["$defs"]["soc_report"], m);
+    if (e.empty() || !schema["$defs"].contains("system_report")) {
+      matches.insert(matches.end(), m.begin(), m.end());
+      return e;
+    }
+    std::vector<MatchStep> m2;
+    if (check_selector_at(sel, schema, schema["$defs"]["system_report"], m2).empty()) {
+      matches.insert(matches.end(), m2.begin(), m2.end());
+      return "";
+    }
+    matches.insert(matches.end(), m.begin(), m.end());
+    return e;
+  }
+  return check_selector_at(sel, schema, schema, matches);
+}
+
+namespace {
+std::string check_selector_at(const Selector& sel, const json& schema, const json& root, std::vector<MatchStep>& matches) {
+  const json* node = &resolve(schema, root);
   std::string path;  // the steps so far, as written
   for (size_t i = 0; i < sel.steps.size(); ++i) {
     const auto& st = sel.steps[i];
@@ -194,6 +224,7 @@ std::string check_selector(const Selector& sel, const json& schema, std::vector<
   }
   return "";
 }
+}  // namespace
 
 std::vector<std::string> elf_strings(const std::string& elf_path) {
   const sim::ElfImage img = sim::load_elf(elf_path);

@@ -578,20 +578,20 @@ static float *forward(tllm_state *s, const int32_t *tokens, uint32_t n, uint32_t
 }
 
 float *tllm_forward(tllm_state *s, uint32_t token, uint32_t pos) {
-  if (token >= s->m->vocab_size || pos >= s->max_seq) return 0;
+  if (token >= s->m->vocab_size || pos >= s->max_seq || s->m->share_size) return 0; /* a share: tllm_forward_tp only */
   int32_t t = (int32_t)token;
   return forward(s, &t, 1u, pos);
 }
 
 float *tllm_forward_layers(tllm_state *s, uint32_t token, uint32_t pos, uint32_t l0, uint32_t l1, unsigned flags) {
-  if (!s || pos >= s->max_seq || l0 > l1 || l1 > s->m->n_layers) return 0;
+  if (!s || pos >= s->max_seq || l0 > l1 || l1 > s->m->n_layers || s->m->share_size) return 0;
   if ((flags & TLLM_LAYERS_EMBED) && token >= s->m->vocab_size) return 0;
   int32_t t = (int32_t)token;
   return forward_layers(s, &t, 1u, pos, l0, l1, flags);
 }
 
 float *tllm_forward_chunk(tllm_state *s, const int32_t *tokens, uint32_t n, uint32_t pos) {
-  if (!s || !tokens || n == 0u || n > s->chunk || pos >= s->max_seq || n > s->max_seq - pos) return 0;
+  if (!s || !tokens || n == 0u || n > s->chunk || pos >= s->max_seq || n > s->max_seq - pos || s->m->share_size) return 0;
   for (uint32_t b = 0; b < n; b++)
     if (tokens[b] < 0 || (uint32_t)tokens[b] >= s->m->vocab_size) return 0;
   return forward(s, tokens, n, pos);
@@ -609,6 +609,11 @@ tllm_status tllm_tp_setup(tllm_state *s, uint32_t rank, uint32_t size, tllm_gath
   if (m->n_kv_heads % size) {
     tllm_errorf(err, TLLM_E_ARG, "tensor parallelism over %u MCUs: the model's %u kv heads (%u heads) do not divide among them",
                 size, m->n_kv_heads, m->n_heads);
+    return TLLM_E_ARG;
+  }
+  if (m->share_size && (m->share_rank != rank || m->share_size != size)) {
+    tllm_errorf(err, TLLM_E_ARG, "tensor parallelism: this image is the share of rank %u of %u, run as rank %u of %u "
+                "(mcucim-pack --share %u/%u makes rank %u's)", m->share_rank, m->share_size, rank, size, rank, size, rank);
     return TLLM_E_ARG;
   }
   const uint32_t kv_mul = m->n_heads / m->n_kv_heads;
@@ -635,6 +640,7 @@ static void bounds_of(uint32_t *b, uint32_t n, uint32_t size, uint32_t unit) {
 
 float *tllm_forward_tp(tllm_state *s, uint32_t token, uint32_t pos) {
   if (!s || token >= s->m->vocab_size || pos >= s->max_seq) return 0;
+  if (s->m->share_size && s->tp_size != s->m->share_size) return 0; /* tllm_tp_setup checks the rank */
   const tllm_model *m = s->m;
   const uint32_t dim = m->dim, kv_dim = m->kv_dim, hs = m->head_size, S = s->max_seq, N = s->tp_size, R = s->tp_rank;
   const uint32_t kv_mul = m->n_heads / m->n_kv_heads;
@@ -647,8 +653,21 @@ float *tllm_forward_tp(tllm_state *s, uint32_t token, uint32_t pos) {
   float *x = s->x;
   sim_region_begin(TLLM_REGION_TOKEN);
   sim_region_begin(TLLM_REGION_EMBED);
-  tllm_dequant_row(x, &s->emb, token);
-  count_read(s, &s->emb, 1);
+  if (m->share_size) {
+    /* A share holds the embedding rows of its vocabulary slice: the rank that holds the token's row
+     * sends it to every other (an all-gather in which only that rank's slice is not empty). */
+    uint32_t owner = 0, be[TLLM_TP_MAX + 1u];
+    while (owner + 1u < N && token >= bv[owner + 1u]) owner++;
+    for (uint32_t r = 0; r <= N; r++) be[r] = r <= owner ? 0u : dim;
+    if (owner == R) {
+      tllm_dequant_row(x, &s->emb, token);
+      count_read(s, &s->emb, 1);
+    }
+    s->tp_gather(s->tp_ctx, x, be);
+  } else {
+    tllm_dequant_row(x, &s->emb, token);
+    count_read(s, &s->emb, 1);
+  }
   sim_region_end(TLLM_REGION_EMBED);
   for (uint32_t l = 0; l < m->n_layers; l++) {
     const tllm_layer_views *L = &s->layers[l];

@@ -141,9 +141,38 @@ const tllm_tensor_entry *tllm_model_entry(const tllm_model *m, uint32_t kind, ui
   return &m->table[idx];
 }
 
+static uint32_t share_bound(uint32_t n, uint32_t unit, uint32_t r, uint32_t size) {
+  return r * (n / unit) / size * unit; /* as tllm_forward_tp's bounds */
+}
+
+void tllm_share_rows(const tllm_model *m, uint32_t index, uint32_t rank, uint32_t size, uint32_t *r0, uint32_t *r1) {
+  uint32_t kind, layer, expert, rows, cols;
+  expected_entry(m, index, &kind, &layer, &expert, &rows, &cols);
+  *r0 = 0; *r1 = rows;
+  if (size <= 1u || m->n_experts) return;
+  const uint32_t kv_mul = m->n_heads / m->n_kv_heads, hs = m->head_size;
+  const uint32_t q0 = rank * m->n_kv_heads / size * kv_mul * hs, q1 = (rank + 1u) * m->n_kv_heads / size * kv_mul * hs;
+  switch (kind) {
+    case TLLM_T_WQ: *r0 = q0; *r1 = q1; break;
+    case TLLM_T_WK: case TLLM_T_WV: *r0 = q0 / kv_mul; *r1 = q1 / kv_mul; break;
+    case TLLM_T_WO: case TLLM_T_W2:
+      *r0 = share_bound(m->dim, 1u, rank, size); *r1 = share_bound(m->dim, 1u, rank + 1u, size); break;
+    case TLLM_T_W1: case TLLM_T_W3:
+      *r0 = share_bound(m->hidden_dim, 1u, rank, size); *r1 = share_bound(m->hidden_dim, 1u, rank + 1u, size); break;
+    case TLLM_T_TOK_EMB: case TLLM_T_WCLS:
+      *r0 = share_bound(m->vocab_size, 1u, rank, size); *r1 = share_bound(m->vocab_size, 1u, rank + 1u, size); break;
+    default: break; /* norms: whole */
+  }
+}
+
 static tllm_tensor view_of(const tllm_model *m, const tllm_tensor_entry *e) {
   tllm_tensor t;
-  t.data = m->image + e->data_offset;
+  /* A share holds rows [r0, r1) only: the view's pointers are based so that row r (of the whole
+   * tensor) is at data + r * row_bytes, and only the held rows are ever read (tllm_forward_tp). */
+  uint32_t r0 = 0, r1 = e->rows;
+  if (m->share_size) tllm_share_rows(m, (uint32_t)(e - m->table), m->share_rank, m->share_size, &r0, &r1);
+  t.data = (const uint8_t *)(uintptr_t)((uintptr_t)(m->image + e->data_offset) -
+                                        (uintptr_t)r0 * (e->precision == TLLM_FP32 ? e->cols * 4u : tllm_row_bytes(e->precision, e->cols)));
   t.rows = e->rows;
   t.cols = e->cols;
   t.prec = e->precision;
@@ -153,8 +182,11 @@ static tllm_tensor view_of(const tllm_model *m, const tllm_tensor_entry *e) {
   t.index = (uint32_t)(e - m->table);
   if (e->precision == TLLM_FP32) { t.scales = 0; t.offsets = 0; }
   else {
-    t.scales = (const float *)(const void *)(m->image + e->scales_offset);
-    t.offsets = (e->flags & TLLM_TFLAG_AFFINE) ? t.scales + (size_t)e->rows * t.ngroups : 0;
+    const float *sc = (const float *)(const void *)(m->image + e->scales_offset);
+    t.scales = (const float *)(uintptr_t)((uintptr_t)sc - (uintptr_t)r0 * t.ngroups * 4u);
+    t.offsets = (e->flags & TLLM_TFLAG_AFFINE) ? (const float *)(uintptr_t)((uintptr_t)(sc + (size_t)(r1 - r0) * t.ngroups) -
+                                                                          (uintptr_t)r0 * t.ngroups * 4u)
+                                               : 0;
   }
   return t;
 }
@@ -254,6 +286,18 @@ tllm_status tllm_model_open(tllm_model *m, const void *image, size_t size, unsig
   m->expert_hidden = h->expert_hidden_dim;
   m->shared_classifier = (h->flags & TLLM_FLAG_SHARED_CLASSIFIER) != 0;
   m->tensors_per_layer = 6u + ffn_tensors(m);
+  if (h->flags & TLLM_FLAG_SHARE) {
+    if (h->share_size < 2u || h->share_size > TLLM_TP_MAX || h->share_rank >= h->share_size)
+      BAD("model header: share of rank %u of %u (expected 2..%u ranks)", h->share_rank, h->share_size, TLLM_TP_MAX);
+    if (m->n_experts) BAD("model header: a share of an MoE model (shares are for dense models)");
+    if (m->n_kv_heads % h->share_size)
+      BAD("model header: share of %u ranks does not divide the %u kv heads", h->share_size, m->n_kv_heads);
+    if (h->flags & TLLM_FLAG_CIM_WINDOWS) BAD("model header: a share with CIM windows (not supported)");
+    m->share_rank = h->share_rank;
+    m->share_size = h->share_size;
+  } else if (h->share_rank || h->share_size) {
+    BAD("model header: share_rank %u / share_size %u without the SHARE flag (must be 0)", h->share_rank, h->share_size);
+  }
   uint64_t expect_n = 2ull + (uint64_t)m->tensors_per_layer * m->n_layers + (m->shared_classifier ? 0u : 1u);
   if (h->n_tensors != expect_n)
     BAD("model header: n_tensors is %u, expected %lu for %u layers (%s, %s classifier)", h->n_tensors, (unsigned long)expect_n,
@@ -283,13 +327,16 @@ tllm_status tllm_model_open(tllm_model *m, const void *image, size_t size, unsig
       if (e->flags & ~(TLLM_TFLAG_AFFINE | TLLM_TFLAG_CIM)) BAD("tensor %u (%s, layer %u): unknown flags 0x%x", i, kn, layer, e->flags);
       if (!m->min_group || e->group_size < m->min_group) m->min_group = e->group_size;
     }
-    uint64_t dbytes = (uint64_t)tllm_row_bytes(e->precision, cols) * rows;
-    if (e->data_bytes != dbytes) BAD("tensor %u (%s, layer %u): data_bytes %u, expected %lu", i, kn, layer, e->data_bytes, (unsigned long)dbytes);
+    uint32_t held0 = 0, held1 = rows; /* a share holds rows [held0, held1) */
+    if (m->share_size) tllm_share_rows(m, i, m->share_rank, m->share_size, &held0, &held1);
+    const uint32_t held = held1 - held0;
+    uint64_t dbytes = (uint64_t)tllm_row_bytes(e->precision, cols) * held;
+    if (e->data_bytes != dbytes) BAD("tensor %u (%s, layer %u): data_bytes %u, expected %lu%s", i, kn, layer, e->data_bytes, (unsigned long)dbytes, m->share_size ? " (the rows of this share)" : "");
     if (e->data_offset % TLLM_ALIGN || e->data_offset < h->data_offset || !range_ok(e->data_offset, dbytes, isz))
       BAD("tensor %u (%s, layer %u): data [%u, +%u) misaligned or outside the image (data starts at %u, image %u bytes)", i, kn, layer, e->data_offset, e->data_bytes, h->data_offset, isz);
     uint64_t sbytes = 0;
     if (e->precision != TLLM_FP32) {
-      sbytes = (uint64_t)rows * tllm_groups_per_row(cols, e->group_size) * 4u * ((e->flags & TLLM_TFLAG_AFFINE) ? 2u : 1u);
+      sbytes = (uint64_t)held * tllm_groups_per_row(cols, e->group_size) * 4u * ((e->flags & TLLM_TFLAG_AFFINE) ? 2u : 1u);
       if (e->scales_offset % TLLM_ALIGN || e->scales_offset < h->data_offset || !range_ok(e->scales_offset, sbytes, isz))
         BAD("tensor %u (%s, layer %u): scales at %u (%lu bytes) misaligned or outside the image", i, kn, layer, e->scales_offset, (unsigned long)sbytes);
     } else if (e->scales_offset) {

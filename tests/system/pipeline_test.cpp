@@ -134,3 +134,58 @@ TEST(TensorParallel, AnMcuCountThatDoesNotDivideTheHeadsIsAClearError) {
   EXPECT_NE(r.out.find("node0| tinyllm: error: -M tp: tensor parallelism over 3 MCUs: the model's 4 kv heads (8 heads) do not divide among them"),
             std::string::npos) << r.out;
 }
+
+// Shares (mcucim-pack --share R/N): each MCU holds only its rows of every matrix (and its slice of the
+// vocabulary's embedding rows), loaded per MCU by the system config's `load:`; the ids and logits
+// checksum still equal the host's run of the whole model.
+TEST(TensorParallel, SharesPerMcuEqualTheHost) {
+  const std::string img = synth(2);
+  auto host = sh(kTools + "tinyllm-host " + img + " --steps 10 --backend xmac --prompt 'hello world'");
+  ASSERT_EQ(host.code, 0) << host.err;
+  const std::string ids = line(host.out, "ids:"), fnv = line(host.out, "logits_fnv:");
+  const auto full = std::filesystem::file_size(img);
+  for (int n : {2, 4}) {
+    uintmax_t sum = 0;
+    for (int r = 0; r < n; ++r) {
+      const std::string share = e2e::tmpdir() + "/share" + std::to_string(r) + "of" + std::to_string(n) + ".tllm";
+      auto p = sh(kTools + "mcucim-pack --share " + std::to_string(r) + "/" + std::to_string(n) + " " + img + " -o " + share);
+      ASSERT_EQ(p.code, 0) << p.err;
+      sum += std::filesystem::file_size(share);
+      // A share is about 1/n of the weights (header and tokenizer are in every share).
+      EXPECT_LT(std::filesystem::file_size(share), full * 2 / n) << share;
+    }
+    EXPECT_GT(sum, full);  // the header, table and tokenizer n times
+    const std::string p = e2e::tmpdir() + "/tpshare" + std::to_string(n) + ".yaml";
+    std::ofstream(p) << "system:\n  name: tpshare\n  mcus:\n    node:\n      count: " << n << "\n      config: "
+                     << e2e::cfg("mcu-llm-link") << "\n      args: \"-R {index} -N {count} -M tp -n 10 -b xmac -i hello world\"\n"
+                     << "      load: [\"" << e2e::tmpdir() << "/share{index}of{count}.tllm@0x20100000\"]\n"
+                     << "  topology: {kind: ring, mcus: node, model: spi}\n";
+    const std::string rep = e2e::tmpdir() + "/tpshare" + std::to_string(n) + ".json";
+    auto r = e2e::mcucim("run -c " + p + " --elf " + e2e::fw("tinyllm_par") + " -q --report " + rep);
+    ASSERT_EQ(r.code, 0) << n << r.out << r.err;
+    EXPECT_EQ(line(r.out, "node0\\| ids:").substr(7), ids) << n;
+    EXPECT_EQ(line(r.out, "node0\\| logits_fnv:").substr(7), fnv) << n;
+    // Each MCU's own share is in the provenance.
+    const json j = json::parse(e2e::slurp(rep));
+    int loads = 0;
+    for (const auto& in : j["provenance"]["inputs"]) loads += in["role"] == "load";
+    EXPECT_EQ(loads, n);
+  }
+}
+
+TEST(TensorParallel, ASharePlacedOnTheWrongRankOrRunWholeIsAClearError) {
+  const std::string img = synth(2), share = e2e::tmpdir() + "/wrong1of2.tllm";
+  ASSERT_EQ(sh(kTools + "mcucim-pack --share 1/2 " + img + " -o " + share).code, 0);
+  // Rank 1's share on both MCUs: rank 0 refuses it.
+  auto r = e2e::mcucim("run -c " + system_yaml("tpwrong", 2, "spi", "-n 4", "tp") + " --elf " + e2e::fw("tinyllm_par") +
+                       " --load " + share + "@0x20100000");
+  EXPECT_EQ(r.code, 2) << r.out << r.err;
+  EXPECT_NE(r.out.find("node0| tinyllm: error: -M tp: tensor parallelism: this image is the share of rank 1 of 2, run as rank 0 of 2"),
+            std::string::npos) << r.out;
+  // A share is not a whole model: the host run refuses it; a share of 3 ranks of 4 kv heads cannot be made.
+  auto h = sh(kTools + "tinyllm-host " + share + " --steps 4");
+  EXPECT_NE(h.code, 0);
+  auto bad = sh(kTools + "mcucim-pack --share 0/3 " + img + " -o " + e2e::tmpdir() + "/bad.tllm");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("3 ranks do not divide the model's 4 kv heads"), std::string::npos) << bad.err;
+}

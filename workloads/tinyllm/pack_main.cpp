@@ -14,6 +14,8 @@ using namespace tllm_tools;
 static void usage(FILE *f) {
   std::fprintf(f,
                "usage: mcucim-pack CHECKPOINT.bin TOKENIZER.bin -o IMAGE [options]\n"
+               "       mcucim-pack --share RANK/SIZE IMAGE -o SHARE   (one rank's rows of a dense image, for\n"
+               "                       tensor parallelism over SIZE MCUs: runtime/MODEL_FORMAT.md, Shares)\n"
                "Converts a llama2.c (legacy fp32) checkpoint and its tokenizer into a tinyllm model image.\n"
                "A QAT checkpoint (.tqc, written by scripts/qat.py) in place of CHECKPOINT.bin is stored as trained:\n"
                "its levels, scales and offsets unchanged (only -o, --cim and --cim-keep-groups apply to it).\n"
@@ -53,6 +55,26 @@ static void usage(FILE *f) {
 
 int main(int argc, char **argv) {
   try {
+    if (argc >= 2 && std::string(argv[1]) == "--share") {
+      std::string spec = argc > 2 ? argv[2] : "", in, out;
+      for (int i = 3; i < argc; i++) {
+        std::string a = argv[i];
+        if ((a == "-o" || a == "--output") && i + 1 < argc) out = argv[++i];
+        else if (in.empty() && a[0] != '-') in = a;
+        else throw Error("--share: unexpected argument '" + a + "' (usage: mcucim-pack --share RANK/SIZE IMAGE -o SHARE)");
+      }
+      const auto slash = spec.find('/');
+      if (slash == std::string::npos || in.empty() || out.empty())
+        throw Error("usage: mcucim-pack --share RANK/SIZE IMAGE -o SHARE (e.g. --share 0/8 model.tllm -o model.0of8.tllm)");
+      const uint32_t rank = static_cast<uint32_t>(tllm_cli::parse_uint("--share", spec.substr(0, slash), 1u << 16));
+      const uint32_t size = static_cast<uint32_t>(tllm_cli::parse_uint("--share", spec.substr(slash + 1), 1u << 16));
+      const std::vector<uint8_t> img = read_file(in);
+      const std::vector<uint8_t> share = share_image(img, rank, size);
+      write_file(out, share);
+      std::printf("%s: rank %u of %u, %zu bytes (%.1f%% of %s)\n", out.c_str(), rank, size, share.size(),
+                  100.0 * share.size() / img.size(), in.c_str());
+      return 0;
+    }
     std::vector<std::string> pos;
     std::string out, cim;
     bool keep_groups = false, gptq = false, mse = false;

@@ -516,6 +516,63 @@ uint32_t mark_cim(ModelSpec &spec, const std::string &place, bool keep_groups) {
 }
 
 // ---- running ------------------------------------------------------------------------------------
+std::vector<uint8_t> share_image(const std::vector<uint8_t> &image, uint32_t rank, uint32_t size) {
+  LoadedModel lm;
+  tllm_error err{};
+  if (lm.open(image, &err) != TLLM_OK) throw Error(std::string("the image does not open: ") + err.msg);
+  const tllm_model &m = lm.model;
+  if (size < 2 || size > TLLM_TP_MAX || rank >= size)
+    throw Error("--share " + std::to_string(rank) + "/" + std::to_string(size) + ": expected RANK/SIZE with SIZE 2.." +
+                std::to_string(TLLM_TP_MAX) + " and RANK below SIZE");
+  if (m.share_size) throw Error("the image is already a share (rank " + std::to_string(m.share_rank) + " of " +
+                                std::to_string(m.share_size) + ")");
+  if (m.n_experts) throw Error("shares are for dense models (this one has " + std::to_string(m.n_experts) + " experts)");
+  if (m.n_kv_heads % size)
+    throw Error(std::to_string(size) + " ranks do not divide the model's " + std::to_string(m.n_kv_heads) + " kv heads");
+  if (lm.model.hdr->flags & TLLM_FLAG_CIM_WINDOWS) throw Error("a share of an image with CIM windows is not supported");
+  const tllm_header &h0 = *m.hdr;
+  // Header, table and tokenizer as they are (offsets unchanged), then the data section again.
+  std::vector<uint8_t> out(lm.image, lm.image + h0.data_offset);
+  // The entry of tensor i in `out` (out grows, so its address is taken anew each time).
+  auto entry = [&](uint32_t i) -> tllm_tensor_entry & {
+    return reinterpret_cast<tllm_tensor_entry *>(out.data() + h0.tensor_table_offset)[i];
+  };
+  for (uint32_t i = 0; i < h0.n_tensors; i++) {
+    const tllm_tensor_entry &e = m.table[i];
+    uint32_t r0 = 0, r1 = 0;
+    tllm_share_rows(&m, i, rank, size, &r0, &r1);
+    const size_t row_bytes = e.precision == TLLM_FP32 ? size_t(e.cols) * 4u : tllm_row_bytes(e.precision, e.cols);
+    align16(out);
+    entry(i).data_offset = static_cast<uint32_t>(out.size());
+    entry(i).data_bytes = static_cast<uint32_t>(row_bytes * (r1 - r0));
+    const uint8_t *src = lm.image + e.data_offset;
+    out.insert(out.end(), src + row_bytes * r0, src + row_bytes * r1);
+    if (e.precision != TLLM_FP32) {
+      const size_t ng = tllm_groups_per_row(e.cols, e.group_size);
+      align16(out);
+      entry(i).scales_offset = static_cast<uint32_t>(out.size());
+      const uint8_t *sc = lm.image + e.scales_offset;
+      out.insert(out.end(), sc + ng * 4u * r0, sc + ng * 4u * r1);
+      if (e.flags & TLLM_TFLAG_AFFINE) {  // the offsets follow the scales
+        const uint8_t *of = sc + size_t(e.rows) * ng * 4u;
+        out.insert(out.end(), of + ng * 4u * r0, of + ng * 4u * r1);
+      }
+    }
+  }
+  align16(out);
+  tllm_header h = h0;
+  h.flags |= TLLM_FLAG_SHARE;
+  h.share_rank = rank;
+  h.share_size = size;
+  h.image_size = static_cast<uint32_t>(out.size());
+  std::memcpy(out.data(), &h, sizeof h);
+  h.checksum = tllm_fnv1a(TLLM_FNV_OFFSET, out.data() + TLLM_CHECKSUM_START, h.image_size - TLLM_CHECKSUM_START);
+  std::memcpy(out.data() + 16, &h.checksum, 4);
+  LoadedModel check;
+  if (check.open(out, &err) != TLLM_OK) throw Error(std::string("the share does not parse (a bug): ") + err.msg);
+  return out;
+}
+
 tllm_status LoadedModel::open(const std::vector<uint8_t> &bytes, tllm_error *err, unsigned flags) {
   storage.assign(bytes.size() + TLLM_ALIGN, 0);
   uintptr_t base = reinterpret_cast<uintptr_t>(storage.data());

@@ -103,6 +103,11 @@ std::vector<uint8_t> build_image(const ModelSpec &spec);
 uint32_t mark_cim(ModelSpec &spec, const std::string &place, bool keep_groups = false);
 std::string kind_name(uint32_t kind);
 
+// The share of rank `rank` of `size` of a dense image (runtime/MODEL_FORMAT.md, "Shares"): the same
+// header, table and tokenizer, each tensor holding only the rows tllm_share_rows() gives that rank,
+// flag TLLM_FLAG_SHARE. Throws Error if the image does not open or cannot be split so.
+std::vector<uint8_t> share_image(const std::vector<uint8_t> &image, uint32_t rank, uint32_t size);
+
 // Files
 std::vector<uint8_t> read_file(const std::string &path);
 void write_file(const std::string &path, const std::vector<uint8_t> &bytes);

@@ -17,6 +17,8 @@
 /* header.flags */
 #define TLLM_FLAG_SHARED_CLASSIFIER 1u /* no WCLS tensor: the classifier is the token embedding */
 #define TLLM_FLAG_CIM_WINDOWS 2u       /* version 2: a CIM ADC-window section (cim_offset, cim_size) */
+#define TLLM_FLAG_SHARE 4u             /* one rank's share for tensor parallelism (share_rank, share_size):
+                                        * each tensor holds only the rows that rank computes (tllm_share_rows) */
 
 /* Tensor precisions (tensor entry .precision) */
 enum tllm_precision { TLLM_FP32 = 0, TLLM_INT8 = 1, TLLM_INT4 = 2, TLLM_INT2 = 3 };
@@ -78,7 +80,9 @@ typedef struct tllm_header {
   uint32_t eos_id;           /* 100 2 */
   uint32_t cim_offset;       /* 104 version 2: CIM window section (TLLM_FLAG_CIM_WINDOWS), else 0 */
   uint32_t cim_size;         /* 108 */
-  uint32_t reserved[4];      /* 112..127 zero */
+  uint32_t share_rank;       /* 112 TLLM_FLAG_SHARE: the rank whose rows this image holds, else 0 */
+  uint32_t share_size;       /* 116 TLLM_FLAG_SHARE: of this many ranks (2..TLLM_TP_MAX), else 0 */
+  uint32_t reserved[2];      /* 120..127 zero */
 } tllm_header;
 
 /* CIM ADC-window section (runtime/MODEL_FORMAT.md "CIM windows"), at header.cim_offset (16-aligned):

@@ -65,6 +65,7 @@ typedef struct tllm_model {
   uint32_t dim, hidden_dim, n_layers, n_heads, n_kv_heads, head_size, kv_dim, vocab_size, seq_len;
   uint32_t n_experts, n_shared, top_k, expert_hidden;
   int shared_classifier;
+  uint32_t share_rank, share_size; /* TLLM_FLAG_SHARE: a tensor-parallel share (size 0: the whole model) */
   uint32_t tensors_per_layer;
   uint32_t min_group;    /* smallest group size of any quantized tensor (0 if all fp32) */
   uint32_t max_in;       /* longest matvec input (max of dim, hidden, expert_hidden) */
@@ -86,6 +87,11 @@ tllm_status tllm_model_open(tllm_model *m, const void *image, size_t size, unsig
                             tllm_error *err);
 /* Canonical table index of a tensor; the returned view is valid while the image is. */
 tllm_tensor tllm_model_tensor(const tllm_model *m, uint32_t kind, uint32_t layer, uint32_t expert);
+/* The rows [*r0, *r1) of tensor table entry `index` that rank `rank` of `size` computes in
+ * tllm_forward_tp (a share image, TLLM_FLAG_SHARE, holds exactly these): wq by the rank's kv-head group,
+ * wk/wv its kv heads, wo/w2 a slice of dim, w1/w3 of hidden_dim, the embedding and classifier of the
+ * vocabulary; norms whole. Needs m's dimensions only (dense models). */
+void tllm_share_rows(const tllm_model *m, uint32_t index, uint32_t rank, uint32_t size, uint32_t *r0, uint32_t *r1);
 const tllm_tensor_entry *tllm_model_entry(const tllm_model *m, uint32_t kind, uint32_t layer,
                                           uint32_t expert);
 
