@@ -454,7 +454,7 @@ tllm_status tllm_plan_memory(tllm_plan *p, const tllm_model *m, const tllm_confi
   }
   uint64_t kv = off - kv0;
   uint64_t s0 = off;
-  p->o_probidx = take(&off, (uint64_t)m->vocab_size * 8u);
+  p->o_probidx = take(&off, cfg->greedy ? 0u : (uint64_t)m->vocab_size * 8u);
   uint64_t sampler = off - s0;
   if (off > ram_budget || off > (uint64_t)(size_t)-1) {
     tllm_errorf(err, TLLM_E_NOMEM,

@@ -419,6 +419,15 @@ TEST(TinyllmBadInput, ModelThatDoesNotFitTheRamBudget) {
   cfg.kv_int8 = 1;  // int8: 2048 bytes + scales 2 x 2*32*2*4 = 1024
   ASSERT_EQ(tllm_plan_memory(&p, &lm.model, &cfg, SIZE_MAX, &err), TLLM_OK);
   EXPECT_EQ(p.kv_bytes, 2048u + 1024u);
+  // Greedy (temperature 0 only): no top-p buffer, vocab x 8 bytes less (issue 15: a 32000-token
+  // vocabulary's 256000 bytes).
+  const size_t with_sampler = p.total;
+  EXPECT_EQ(p.sampler_bytes, tllm_round_up(lm.model.vocab_size * 8u, TLLM_ALIGN));
+  cfg.greedy = 1;
+  ASSERT_EQ(tllm_plan_memory(&p, &lm.model, &cfg, SIZE_MAX, &err), TLLM_OK);
+  EXPECT_EQ(p.sampler_bytes, 0u);
+  EXPECT_EQ(with_sampler - p.total, tllm_round_up(lm.model.vocab_size * 8u, TLLM_ALIGN));
+  cfg.greedy = 0;
   cfg.max_seq = 33;
   EXPECT_EQ(tllm_plan_memory(&p, &lm.model, &cfg, SIZE_MAX, &err), TLLM_E_ARG);
   EXPECT_NE(std::string(err.msg).find("seq_len 32"), std::string::npos) << err.msg;

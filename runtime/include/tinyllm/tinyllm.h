@@ -100,6 +100,7 @@ typedef struct tllm_config {
   uint32_t max_seq;  /* positions to plan for (0 = model seq_len; must be <= seq_len) */
   int kv_int8;       /* 1: KV cache as INT8 with a scale per (position, kv head), quantized attention */
   uint32_t chunk;    /* most positions per tllm_forward_chunk call (batched prefill); 0 = 1 */
+  int greedy;        /* 1: only temperature 0 (argmax) will be sampled: no top-p buffer (vocab x 8 bytes) */
 } tllm_config;
 
 typedef struct tllm_plan {
