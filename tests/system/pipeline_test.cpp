@@ -170,6 +170,12 @@ TEST(TensorParallel, SharesPerMcuEqualTheHost) {
     int loads = 0;
     for (const auto& in : j["provenance"]["inputs"]) loads += in["role"] == "load";
     EXPECT_EQ(loads, n);
+    // A system report with tokens (every MCU's regions and tokens) validates against the schema.
+    const std::string cmd = "python3 -c \"import json, jsonschema; jsonschema.validate(json.load(open('" + rep +
+                            "')), json.load(open('" + std::string(MCUCIM_SOURCE_DIR) +
+                            "/docs/report.schema.json')), cls=jsonschema.Draft202012Validator)\"";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << rep;
+    EXPECT_GT(j["tokens"]["count"].get<int>(), 0);
   }
 }
 
