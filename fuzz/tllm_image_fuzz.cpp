@@ -33,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (uint32_t i = 1; i < n; i++) (void)tllm_decode(&m, toks[i - 1], toks[i], bb);
   }
   for (tllm_backend b : {TLLM_BACKEND_SCALAR, TLLM_BACKEND_XMAC}) {
-    tllm_config cfg{2, b == TLLM_BACKEND_XMAC ? 1 : 0, 1};  // two positions; INT8 KV cache with Xmac
+    tllm_config cfg{2, b == TLLM_BACKEND_XMAC ? 1 : 0, 1, 0, 1};  // two positions; INT8 KV cache with Xmac
     if (cfg.max_seq > m.seq_len) cfg.max_seq = m.seq_len;
     tllm_plan plan;
     if (tllm_plan_memory(&plan, &m, &cfg, kArena, &err) != TLLM_OK) return 0;

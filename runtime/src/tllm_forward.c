@@ -5,6 +5,7 @@
 
 #include "mcucim/simctrl.h"
 #include "tinyllm/tinyllm.h"
+#include "tinyllm/tllm_cluster.h"
 #include "tinyllm/tllm_math.h"
 #include "tinyllm/tllm_stream.h"
 
@@ -62,6 +63,7 @@ tllm_status tllm_state_init(tllm_state *s, const tllm_model *m, const tllm_plan 
     s->awq = (int8_t *)(void *)(a + p->o_awq);
     s->aws = (float *)(void *)(a + p->o_aws);
     s->idot = (int32_t *)(void *)(a + p->o_idot);
+    s->idot_stride = s->max_seq > m->head_size ? s->max_seq : m->head_size;
   } else {
     s->kc = (float *)(void *)(a + p->o_kc);
     s->vc = (float *)(void *)(a + p->o_vc);
@@ -216,17 +218,22 @@ static void swiglu(tllm_state *s, float *out, const tllm_tensor *w1, const tllm_
 }
 
 /* the INT8 KV cache of position pos from k and v (kv_dim floats each) */
-static void kv_store_int8(tllm_state *s, uint32_t l, uint32_t pos, const float *k, const float *v) {
+static void kv_store_heads(tllm_state *s, uint32_t l, uint32_t pos, const float *k, const float *v, uint32_t g0,
+                           uint32_t g1) {
   const tllm_model *m = s->m;
   const uint32_t hs = m->head_size, hs4 = s->plan.hs4, s16 = s->plan.s16, S = s->max_seq;
-  const uint32_t kv_mul = m->n_heads / m->n_kv_heads;
-  for (uint32_t h = s->head0 / kv_mul; h < s->head1 / kv_mul; h++) { /* this state's kv heads (all by default) */
+  for (uint32_t h = g0; h < g1; h++) { /* kv heads [g0, g1) */
     const size_t lh = (size_t)l * m->n_kv_heads + h;
     int8_t *kq = s->kcq + (lh * S + pos) * hs4;
     s->kcs[lh * S + pos] = tllm_quantize_vec(kq, 1u, k + h * hs, hs);
     for (uint32_t i = hs; i < hs4; i++) kq[i] = 0;
     s->vcs[lh * S + pos] = tllm_quantize_vec(s->vcq + lh * hs * s16 + pos, s16, v + h * hs, hs);
   }
+}
+
+static void kv_store_int8(tllm_state *s, uint32_t l, uint32_t pos, const float *k, const float *v) {
+  const uint32_t kv_mul = s->m->n_heads / s->m->n_kv_heads;
+  kv_store_heads(s, l, pos, k, v, s->head0 / kv_mul, s->head1 / kv_mul); /* this state's kv heads (all by default) */
 }
 
 #define TLLM_ATT_DROP_LOG2 20.0f /* quantized attention: exponents below -20 (weights < 2^-20) are dropped */
@@ -298,15 +305,19 @@ static inline float att_softmax_q(float *att, int8_t *aq, const float *vs, uint3
   return (amax / 127.0f) / sum;
 }
 
-/* Attention of one position (all heads) over the cached positions 0..pos, output in out (dim). */
-static void attend(tllm_state *s, uint32_t l, uint32_t pos, const float *q, float *out) {
+/* Attention of one position, heads [h0, h1), over the cached positions 0..pos, output in out (dim);
+ * idot: integer scratch (max(max_seq, head_size)); marks: region marks (one hart; a cluster's parts
+ * run without them). Heads are independent: a part computing some heads gives them the bits of the
+ * whole call. */
+static void attend_heads(tllm_state *s, uint32_t l, uint32_t pos, const float *q, float *out, uint32_t h0, uint32_t h1,
+                         int32_t *idot, int marks) {
   const tllm_model *m = s->m;
   const uint32_t hs = m->head_size, S = s->max_seq, T = pos + 1u, kv_mul = m->n_heads / m->n_kv_heads;
-  const uint64_t head_macs = (uint64_t)(s->head1 - s->head0) * T * hs;
+  const uint64_t head_macs = (uint64_t)(h1 - h0) * T * hs;
   if (s->kc) { /* fp32 KV cache: llama2.c's attention */
     const size_t loff = (size_t)l * S * m->kv_dim;
-    sim_region_begin(TLLM_REGION_SCORES);
-    for (uint32_t h = s->head0; h < s->head1; h++) {
+    if (marks) sim_region_begin(TLLM_REGION_SCORES);
+    for (uint32_t h = h0; h < h1; h++) {
       const float *qh = q + h * hs;
       float *att = s->att + (size_t)h * S;
       const float *kk = s->kc + loff + (h / kv_mul) * hs;
@@ -317,10 +328,10 @@ static void attend(tllm_state *s, uint32_t l, uint32_t pos, const float *q, floa
         att[t] = score;
       }
     }
-    sim_work_macs(head_macs);
-    sim_region_end(TLLM_REGION_SCORES);
-    sim_region_begin(TLLM_REGION_SOFTMAX);
-    for (uint32_t h = s->head0; h < s->head1; h++) {
+    if (marks) sim_work_macs(head_macs);
+    if (marks) sim_region_end(TLLM_REGION_SCORES);
+    if (marks) sim_region_begin(TLLM_REGION_SOFTMAX);
+    for (uint32_t h = h0; h < h1; h++) {
       float *att = s->att + (size_t)h * S;
       if (s->approx) {
         float mx = att[0], sum = 0.0f;
@@ -331,9 +342,9 @@ static void attend(tllm_state *s, uint32_t l, uint32_t pos, const float *q, floa
         tllm_softmax(att, T);
       }
     }
-    sim_region_end(TLLM_REGION_SOFTMAX);
-    sim_region_begin(TLLM_REGION_WEIGHTED_SUM);
-    for (uint32_t h = s->head0; h < s->head1; h++) {
+    if (marks) sim_region_end(TLLM_REGION_SOFTMAX);
+    if (marks) sim_region_begin(TLLM_REGION_WEIGHTED_SUM);
+    for (uint32_t h = h0; h < h1; h++) {
       const float *att = s->att + (size_t)h * S;
       float *xb = out + h * hs;
       memset(xb, 0, hs * sizeof(float));
@@ -343,8 +354,8 @@ static void attend(tllm_state *s, uint32_t l, uint32_t pos, const float *q, floa
         for (uint32_t i = 0; i < hs; i++) xb[i] += aw * vv[i];
       }
     }
-    sim_work_macs(head_macs);
-    sim_region_end(TLLM_REGION_WEIGHTED_SUM);
+    if (marks) sim_work_macs(head_macs);
+    if (marks) sim_region_end(TLLM_REGION_WEIGHTED_SUM);
     return;
   }
   /* INT8 KV cache: quantized attention. Per head h (kv head g): q_h is quantized to INT8 (scale sq);
@@ -361,38 +372,41 @@ static void attend(tllm_state *s, uint32_t l, uint32_t pos, const float *q, floa
    * float-to-int conversion. */
   const uint32_t hs4 = s->plan.hs4, s16 = s->plan.s16, T4 = tllm_round_up(T, 4u);
   const tllm_kernels *kern = s->kern;
-  sim_region_begin(TLLM_REGION_SCORES);
-  for (uint32_t h = s->head0; h < s->head1; h++) {
+  if (marks) sim_region_begin(TLLM_REGION_SCORES);
+  for (uint32_t h = h0; h < h1; h++) {
     int8_t *qq = s->qq + h * hs4;
     s->qs[h] = tllm_quantize_vec(qq, 1u, q + h * hs, hs);
     for (uint32_t i = hs; i < hs4; i++) qq[i] = 0;
   }
-  for (uint32_t h = s->head0; h < s->head1; h++) {
+  for (uint32_t h = h0; h < h1; h++) {
     const size_t lh = (size_t)l * m->n_kv_heads + h / kv_mul;
-    int32_t *idot = s->idot;
     kern->dot_i8(idot, s->kcq + lh * S * hs4, hs4, T, s->qq + h * hs4, hs4);
     s->aws[h] = att_scores(s->att + (size_t)h * S, idot, s->kcs + lh * S, T);
   }
-  sim_work_macs(head_macs);
-  sim_region_end(TLLM_REGION_SCORES);
-  sim_region_begin(TLLM_REGION_SOFTMAX);
-  for (uint32_t h = s->head0; h < s->head1; h++) {
+  if (marks) sim_work_macs(head_macs);
+  if (marks) sim_region_end(TLLM_REGION_SCORES);
+  if (marks) sim_region_begin(TLLM_REGION_SOFTMAX);
+  for (uint32_t h = h0; h < h1; h++) {
     const size_t lh = (size_t)l * m->n_kv_heads + h / kv_mul;
     float cl = (s->qs[h] * s->att_scale) * 1.44269502f; /* score scale x log2 e (finite: q's scale is) */
     s->aws[h] = att_softmax_q(s->att + (size_t)h * S, s->awq + h * s16, s->vcs + lh * S, T, s->aws[h], cl);
   }
-  sim_region_end(TLLM_REGION_SOFTMAX);
-  sim_region_begin(TLLM_REGION_WEIGHTED_SUM);
-  for (uint32_t h = s->head0; h < s->head1; h++) {
+  if (marks) sim_region_end(TLLM_REGION_SOFTMAX);
+  if (marks) sim_region_begin(TLLM_REGION_WEIGHTED_SUM);
+  for (uint32_t h = h0; h < h1; h++) {
     const size_t lh = (size_t)l * m->n_kv_heads + h / kv_mul;
-    int32_t *idot = s->idot;
     kern->dot_i8(idot, s->vcq + lh * hs * s16, s16, hs, s->awq + h * s16, T4);
     const float sc = s->aws[h];
     float *o = out + h * hs;
     for (uint32_t i = 0; i < hs; i++) o[i] = (float)idot[i] * sc;
   }
-  sim_work_macs(head_macs);
-  sim_region_end(TLLM_REGION_WEIGHTED_SUM);
+  if (marks) sim_work_macs(head_macs);
+  if (marks) sim_region_end(TLLM_REGION_WEIGHTED_SUM);
+}
+
+/* Attention of one position (this state's heads: all by default), with its region marks. */
+static void attend(tllm_state *s, uint32_t l, uint32_t pos, const float *q, float *out) {
+  attend_heads(s, l, pos, q, out, s->head0, s->head1, s->idot, 1);
 }
 
 /* The MoE feed-forward of one position: router (softmax over all experts, top_k, first index wins
@@ -456,6 +470,351 @@ static uint64_t moe_ffn(tllm_state *s, uint32_t l, float *x, const float *xb) {
   return child_macs;
 }
 
+/* rows [r0, r1) of w as a tensor of its own (a view: the same bytes) */
+static tllm_tensor rows_of(const tllm_tensor *w, uint32_t r0, uint32_t r1) {
+  tllm_tensor t = *w;
+  if (w->prec == TLLM_FP32) t.data = (const float *)w->data + (size_t)r0 * w->cols;
+  else t.data = (const uint8_t *)w->data + (size_t)r0 * w->row_bytes;
+  if (w->scales) t.scales = w->scales + (size_t)r0 * w->ngroups;
+  if (w->offsets) t.offsets = w->offsets + (size_t)r0 * w->ngroups;
+  t.rows = r1 - r0;
+  return t;
+}
+
+/* ---- the forward pass split across the harts of a cluster (tllm_cluster.h, docs/CLUSTER.md) ----
+ * One job per forward call; its steps (a barrier after each) per layer: RMSNorm (+ INT8 quantization)
+ * by quantization groups, wq/wk/wv by rows (+ RoPE of those rows), attention by heads (+ the INT8 KV
+ * store of their kv heads), quantization of the attention output by groups, wo by rows (+ the residual
+ * of those rows), RMSNorm by groups, w1/w3 by rows (+ SwiGLU of those elements), quantization of the
+ * hidden vector by groups, w2 by rows (+ residual); then the final RMSNorm and the classifier by rows.
+ * Every element is computed by the serial path's code in the serial path's order: the same bits. */
+enum {
+  PS_NORM_ATT, PS_QUANT_ATT, PS_QKV, PS_ATT, PS_QUANT_O, PS_WO, PS_NORM_FFN, PS_QUANT_FFN, PS_W13, PS_QUANT_HB, PS_W2,
+  PS_NORM_FINAL, PS_QUANT_FINAL, PS_CLS, PS_EMBED
+};
+#define TLLM_PAR_MAX_LAYERS 64u /* the step list lives on hart 0's stack (1.4 KiB) */
+#define TLLM_PAR_MAX_STEPS (11u * TLLM_PAR_MAX_LAYERS + 3u)
+
+typedef struct {
+  tllm_state *s;
+  const int32_t *tokens;
+  uint32_t n, pos0;
+  uint16_t step[TLLM_PAR_MAX_STEPS]; /* layer << 4 | kind */
+} par_job;
+
+static int par_usable(const tllm_state *s, uint32_t l0, uint32_t l1) {
+  const tllm_cluster *c = s->cluster;
+  return c && c->parts > 1u && c->parts <= (s->plan.cfg.parts ? s->plan.cfg.parts : 1u) &&
+         c->parts <= TLLM_CLUSTER_MAX_PARTS && !s->m->n_experts && !s->m->share_size &&
+         s->tp_size == 1u && l1 - l0 <= TLLM_PAR_MAX_LAYERS && !(s->stream && s->stream->streaming) &&
+         (s->kern == &tllm_kernels_scalar || s->kern == &tllm_kernels_xmac);
+}
+
+/* one activation quantization serves both (both fp32, or both quantized with one group size) */
+static int par_same_act(const tllm_tensor *a, const tllm_tensor *b) {
+  return (a->prec == TLLM_FP32) == (b->prec == TLLM_FP32) && (a->prec == TLLM_FP32 || a->group == b->group);
+}
+
+/* the split handles these layers' activation layout */
+static int par_layout_ok(const tllm_state *s, uint32_t l0, uint32_t l1) {
+  for (uint32_t l = l0; l < l1; l++) {
+    const tllm_layer_views *L = &s->layers[l];
+    if (!par_same_act(&L->wq, &L->wk) || !par_same_act(&L->wq, &L->wv) || !par_same_act(&L->w1, &L->w3)) return 0;
+  }
+  return 1;
+}
+
+int tllm_forward_splits(const tllm_state *s) {
+  return par_usable(s, 0, s->m->n_layers) && par_layout_ok(s, 0, s->m->n_layers);
+}
+
+/* the norm is fused with the consumer's quantization exactly where the serial norm() fuses it */
+static int par_fused(const tllm_state *s, const tllm_tensor *consumer) {
+  return s->approx && consumer->prec != TLLM_FP32;
+}
+
+/* rows [lo, hi) of out = W x for this part (blocks of 4 rows: the kernels' own blocking) */
+static void par_matmul(tllm_state *s, float *out, uint32_t ostride, const tllm_tensor *w, const float *x,
+                       uint32_t xstride, uint32_t nb, uint32_t part, uint32_t parts, uint32_t *lo, uint32_t *hi) {
+  tllm_part_range(w->rows, 4u, part, parts, lo, hi);
+  if (*lo >= *hi) return;
+  const tllm_tensor v = rows_of(w, *lo, *hi);
+  if (w->prec == TLLM_FP32) {
+    if (nb > 1u) tllm_matmul_f32(out + *lo, ostride, &v, x, xstride, nb);
+    else tllm_matvec_f32(out + *lo, &v, x);
+    return;
+  }
+  const tllm_qact a = {s->aq, s->as, s->asum, w->cols, w->group, w->ngroups, nb};
+  if (nb > 1u) s->kern->matmul_q(out + *lo, ostride, &v, &a);
+  else s->kern->matvec_q(out + *lo, &v, &a);
+}
+
+/* this part's groups of the INT8 activations of x (nb vectors, xstride apart, n elements) */
+static void par_quant(tllm_state *s, const float *x, uint32_t xstride, uint32_t n, uint32_t group, uint32_t nb,
+                      uint32_t part, uint32_t parts) {
+  uint32_t g0, g1;
+  tllm_part_range((n + group - 1u) / group, 1u, part, parts, &g0, &g1);
+  if (g0 < g1)
+    for (uint32_t b = 0; b < nb; b++)
+      tllm_quantize_act_groups(s->aq, s->as, s->asum, x + (size_t)b * xstride, n, group, nb, b, g0, g1);
+}
+
+/* this part's share of o = RMSNorm(x) * weight (and its quantization for `consumer` where fused) */
+static void par_norm(tllm_state *s, float *o, const float *x, const float *weight, uint32_t nb,
+                     const tllm_tensor *consumer, uint32_t part, uint32_t parts) {
+  const uint32_t dim = s->m->dim;
+  const float eps = s->m->hdr->norm_eps;
+  uint32_t lo, hi;
+  if (par_fused(s, consumer)) {
+    const uint32_t group = consumer->group;
+    tllm_part_range((dim + group - 1u) / group, 1u, part, parts, &lo, &hi);
+    if (lo < hi)
+      for (uint32_t b = 0; b < nb; b++)
+        tllm_rmsnorm_quant_groups(o + (size_t)b * dim, s->aq, s->as, s->asum, x + (size_t)b * dim, weight, dim, eps,
+                                  group, nb, b, lo, hi);
+  } else {
+    tllm_part_range(dim, 4u, part, parts, &lo, &hi);
+    if (lo < hi)
+      for (uint32_t b = 0; b < nb; b++) tllm_rmsnorm_range(o + (size_t)b * dim, x + (size_t)b * dim, weight, dim, eps, lo, hi);
+  }
+}
+
+/* x[b][i] += d[b][i] for the rows [lo, hi) */
+static void par_residual(float *x, const float *d, uint32_t dim, uint32_t nb, uint32_t lo, uint32_t hi) {
+  for (uint32_t b = 0; b < nb; b++)
+    for (uint32_t i = lo; i < hi; i++) x[(size_t)b * dim + i] += d[(size_t)b * dim + i];
+}
+
+/* RoPE of the elements [lo, hi) (lo even) of nb vectors (stride apart) at positions pos0.. */
+static void par_rope(const tllm_state *s, float *v, uint32_t stride, uint32_t nb, uint32_t pos0, uint32_t lo,
+                     uint32_t hi) {
+  const uint32_t hs = s->m->head_size;
+  for (uint32_t b = 0; b < nb; b++) {
+    const float *rope = s->rope + (size_t)(pos0 + b) * hs; /* [i/2][cos, sin] */
+    float *vb = v + (size_t)b * stride;
+    for (uint32_t i = lo; i < hi; i += 2) {
+      const uint32_t hd = i % hs;
+      const float fcr = rope[hd], fci = rope[hd + 1u], v0 = vb[i], v1 = vb[i + 1];
+      vb[i] = v0 * fcr - v1 * fci;
+      vb[i + 1] = v0 * fci + v1 * fcr;
+    }
+  }
+}
+
+/* tllm_argmax's choice among v[lo, hi): the first maximum; the part that starts at 0 starts as
+ * tllm_argmax does (v[0], even a NaN), the others at their first non-NaN element (a NaN never wins a
+ * comparison, so tllm_argmax skips it). NONE: no candidate. */
+#define PAR_NONE 0xFFFFFFFFu
+static uint32_t par_argmax(const float *v, uint32_t lo, uint32_t hi) {
+  uint32_t i = lo, best = PAR_NONE;
+  float mx = 0.0f;
+  if (lo == 0u && hi > 0u) {
+    best = 0u;
+    mx = v[0];
+    i = 1u;
+  } else {
+    while (i < hi && !(v[i] == v[i])) i++;
+    if (i < hi) {
+      best = i;
+      mx = v[i];
+      i++;
+    }
+  }
+  for (; i < hi; i++) if (v[i] > mx) { mx = v[i]; best = i; }
+  return best;
+}
+
+uint32_t tllm_logits_argmax(const tllm_state *s, const float *logits) {
+  if (!s->part_best_n || logits != s->logits) return tllm_argmax(logits, s->m->vocab_size);
+  uint32_t best = PAR_NONE;
+  float mx = 0.0f;
+  for (uint32_t p = 0; p < s->part_best_n; p++) { /* in index order: the first maximum wins */
+    const uint32_t c = s->part_best[p];
+    if (c == PAR_NONE) continue;
+    if (best == PAR_NONE || logits[c] > mx) { best = c; mx = logits[c]; }
+  }
+  return best == PAR_NONE ? 0u : best;
+}
+
+/* One step of the job on one part. Part 0 marks the regions (its own view of the phases). */
+static void par_step(void *ctx, uint32_t step, uint32_t part, uint32_t parts) {
+  const par_job *j = (const par_job *)ctx;
+  tllm_state *s = j->s;
+  const tllm_model *m = s->m;
+  const uint32_t l = j->step[step] >> 4, kind = j->step[step] & 15u, n = j->n, pos0 = j->pos0;
+  const uint32_t dim = m->dim, kv_dim = m->kv_dim, S = s->max_seq;
+  const uint32_t hst = m->hidden_dim > m->expert_hidden ? m->hidden_dim : m->expert_hidden;
+  const tllm_layer_views *L = &s->layers[kind < PS_NORM_FINAL ? l : 0];
+  const int marks = part == 0u;
+  float *x = s->x;
+  uint32_t lo, hi;
+  switch (kind) {
+    case PS_NORM_ATT:
+      if (marks) { sim_region_begin(TLLM_REGION_ATTENTION); sim_region_begin(TLLM_REGION_QKV); }
+      par_norm(s, s->xb, x, L->rms_att, n, &L->wq, part, parts);
+      break;
+    case PS_QUANT_ATT: par_quant(s, s->xb, dim, dim, L->wq.group, n, part, parts); break;
+    case PS_QKV: {
+      const size_t loff = (size_t)l * S * kv_dim;
+      float *kdst = s->kc ? s->kc + loff + (size_t)pos0 * kv_dim : s->k;
+      float *vdst = s->vc ? s->vc + loff + (size_t)pos0 * kv_dim : s->v;
+      par_matmul(s, s->q, dim, &L->wq, s->xb, dim, n, part, parts, &lo, &hi);
+      par_rope(s, s->q, dim, n, pos0, lo, hi);
+      par_matmul(s, kdst, kv_dim, &L->wk, s->xb, dim, n, part, parts, &lo, &hi);
+      par_rope(s, kdst, kv_dim, n, pos0, lo, hi);
+      par_matmul(s, vdst, kv_dim, &L->wv, s->xb, dim, n, part, parts, &lo, &hi);
+      if (marks) {
+        sim_work_macs((uint64_t)n * (L->wq.rows + L->wk.rows + L->wv.rows) * dim);
+        sim_region_end(TLLM_REGION_QKV);
+      }
+      break;
+    }
+    case PS_ATT: {
+      const uint32_t kv_mul = m->n_heads / m->n_kv_heads;
+      tllm_part_range(m->n_heads, 1u, part, parts, &lo, &hi);
+      if (lo >= hi) break;
+      /* the INT8 KV cache of this part's kv heads (a kv head shared with another part's heads is
+       * stored by both: the same bytes) */
+      if (!s->kc)
+        for (uint32_t b = 0; b < n; b++)
+          kv_store_heads(s, l, pos0 + b, s->k + (size_t)b * kv_dim, s->v + (size_t)b * kv_dim, lo / kv_mul,
+                         (hi - 1u) / kv_mul + 1u);
+      int32_t *idot = s->idot ? s->idot + (size_t)part * s->idot_stride : 0;
+      for (uint32_t b = 0; b < n; b++)
+        attend_heads(s, l, pos0 + b, s->q + (size_t)b * dim, s->xb + (size_t)b * dim, lo, hi, idot, 0);
+      break;
+    }
+    case PS_QUANT_O:
+      if (marks) sim_region_begin(TLLM_REGION_OUT_PROJ);
+      par_quant(s, s->xb, dim, dim, L->wo.group, n, part, parts);
+      break;
+    case PS_WO:
+      if (marks && L->wo.prec == TLLM_FP32) sim_region_begin(TLLM_REGION_OUT_PROJ);
+      par_matmul(s, s->xb2, dim, &L->wo, s->xb, dim, n, part, parts, &lo, &hi);
+      par_residual(x, s->xb2, dim, n, lo, hi);
+      if (marks) {
+        sim_work_macs((uint64_t)n * L->wo.rows * L->wo.cols);
+        sim_region_end(TLLM_REGION_OUT_PROJ);
+        sim_region_end(TLLM_REGION_ATTENTION);
+      }
+      break;
+    case PS_NORM_FFN:
+      if (marks) sim_region_begin(TLLM_REGION_FFN);
+      par_norm(s, s->xb, x, L->rms_ffn, n, &L->w1, part, parts);
+      break;
+    case PS_QUANT_FFN: par_quant(s, s->xb, dim, dim, L->w1.group, n, part, parts); break;
+    case PS_W13:
+      par_matmul(s, s->hb, hst, &L->w1, s->xb, dim, n, part, parts, &lo, &hi);
+      par_matmul(s, s->hb2, hst, &L->w3, s->xb, dim, n, part, parts, &lo, &hi);
+      for (uint32_t b = 0; b < n; b++) {
+        float *hb = s->hb + (size_t)b * hst;
+        const float *hb2 = s->hb2 + (size_t)b * hst;
+        if (s->approx) {
+#pragma GCC unroll 2
+          for (uint32_t i = lo; i < hi; i++) hb[i] = (hb[i] / (1.0f + tllm_expf_fast_inline(-hb[i]))) * hb2[i];
+        } else { /* llama2.c */
+          for (uint32_t i = lo; i < hi; i++) {
+            float val = hb[i];
+            val *= (1.0f / (1.0f + tllm_expf(-val)));
+            val *= hb2[i];
+            hb[i] = val;
+          }
+        }
+      }
+      break;
+    case PS_QUANT_HB: par_quant(s, s->hb, hst, L->w2.cols, L->w2.group, n, part, parts); break;
+    case PS_W2:
+      par_matmul(s, s->xb2, dim, &L->w2, s->hb, hst, n, part, parts, &lo, &hi);
+      par_residual(x, s->xb2, dim, n, lo, hi);
+      if (marks) {
+        sim_work_macs((uint64_t)n * (L->w1.rows * L->w1.cols + L->w3.rows * L->w3.cols + L->w2.rows * L->w2.cols));
+        sim_region_end(TLLM_REGION_FFN);
+      }
+      break;
+    case PS_NORM_FINAL: /* into xb (the serial path normalises x in place: copied back after the job) */
+      if (marks) sim_region_begin(TLLM_REGION_CLASSIFIER);
+      par_norm(s, s->xb, x, s->rms_final, n, &s->wcls, part, parts);
+      break;
+    case PS_QUANT_FINAL: par_quant(s, s->xb, dim, dim, s->wcls.group, n, part, parts); break;
+    case PS_EMBED:
+      if (marks) sim_region_begin(TLLM_REGION_EMBED);
+      tllm_part_range(dim, 4u, part, parts, &lo, &hi);
+      for (uint32_t b = 0; b < n; b++) tllm_dequant_row_range(x + (size_t)b * dim, &s->emb, (uint32_t)j->tokens[b], lo, hi);
+      if (marks) sim_region_end(TLLM_REGION_EMBED);
+      break;
+    default: /* PS_CLS */
+      par_matmul(s, s->logits, m->vocab_size, &s->wcls, s->xb, dim, n, part, parts, &lo, &hi);
+      if (n == 1u) s->part_best[part] = par_argmax(s->logits, lo, hi); /* the sampler's greedy choice, in parts */
+      tllm_part_range(n * dim, 4u, part, parts, &lo, &hi); /* x normalised, as the serial path leaves it */
+      if (lo < hi) memcpy(x + lo, s->xb + lo, (hi - lo) * sizeof(float));
+      if (marks) {
+        sim_work_macs((uint64_t)n * s->wcls.rows * s->wcls.cols);
+        sim_region_end(TLLM_REGION_CLASSIFIER);
+      }
+      break;
+  }
+}
+
+/* forward_layers on the cluster (par_usable): the same results, MAC counts and bytes read. */
+static float *forward_layers_par(tllm_state *s, const int32_t *tokens, uint32_t n, uint32_t pos0, uint32_t l0,
+                                 uint32_t l1, unsigned flags) {
+  const tllm_model *m = s->m;
+  const uint32_t hs = m->head_size;
+  const uint32_t region = n > 1u ? TLLM_REGION_CHUNK : TLLM_REGION_TOKEN;
+  if (!par_layout_ok(s, l0, l1)) return 0;
+  par_job job;
+  job.s = s;
+  job.tokens = tokens;
+  job.n = n;
+  job.pos0 = pos0;
+  uint32_t k = 0;
+  sim_region_begin(region);
+  if (flags & TLLM_LAYERS_EMBED) {
+    job.step[k++] = PS_EMBED;
+    for (uint32_t b = 0; b < n; b++) count_read(s, &s->emb, 1);
+  }
+#define PAR_ACCOUNT(w) (count_read(s, (w), (w)->rows), s->macs += (uint64_t)n * (w)->rows * (w)->cols)
+  for (uint32_t l = l0; l < l1; l++) {
+    const tllm_layer_views *L = &s->layers[l];
+    const uint16_t base = (uint16_t)(l << 4);
+    job.step[k++] = base | PS_NORM_ATT;
+    if (L->wq.prec != TLLM_FP32 && !par_fused(s, &L->wq)) job.step[k++] = base | PS_QUANT_ATT;
+    job.step[k++] = base | PS_QKV;
+    job.step[k++] = base | PS_ATT;
+    job.step[k++] = base | (L->wo.prec != TLLM_FP32 ? PS_QUANT_O : PS_WO);
+    if (L->wo.prec != TLLM_FP32) job.step[k++] = base | PS_WO;
+    job.step[k++] = base | PS_NORM_FFN;
+    if (L->w1.prec != TLLM_FP32 && !par_fused(s, &L->w1)) job.step[k++] = base | PS_QUANT_FFN;
+    job.step[k++] = base | PS_W13;
+    if (L->w2.prec != TLLM_FP32) job.step[k++] = base | PS_QUANT_HB;
+    job.step[k++] = base | PS_W2;
+    PAR_ACCOUNT(&L->wq); PAR_ACCOUNT(&L->wk); PAR_ACCOUNT(&L->wv);
+    for (uint32_t b = 0; b < n; b++) s->macs += 2ull * m->n_heads * (pos0 + b + 1u) * hs;
+    PAR_ACCOUNT(&L->wo); PAR_ACCOUNT(&L->w1); PAR_ACCOUNT(&L->w3); PAR_ACCOUNT(&L->w2);
+  }
+  if (flags & TLLM_LAYERS_CLASSIFY) {
+    job.step[k++] = PS_NORM_FINAL;
+    if (s->wcls.prec != TLLM_FP32 && !par_fused(s, &s->wcls)) job.step[k++] = PS_QUANT_FINAL;
+    job.step[k++] = PS_CLS;
+    PAR_ACCOUNT(&s->wcls);
+  }
+#undef PAR_ACCOUNT
+  s->cluster->run(s->cluster, par_step, &job, k);
+  s->act_valid = 0;
+  s->part_best_n = n == 1u && (flags & TLLM_LAYERS_CLASSIFY) ? s->cluster->parts : 0u;
+  if (!(flags & TLLM_LAYERS_CLASSIFY)) {
+    sim_region_end(region);
+    return s->x;
+  }
+  sim_region_end(region);
+  return s->logits;
+}
+
+void tllm_cluster_serial(const tllm_cluster *c, tllm_step_fn fn, void *ctx, uint32_t nsteps) {
+  for (uint32_t i = 0; i < nsteps; i++)
+    for (uint32_t p = 0; p < c->parts; p++) fn(ctx, i, p, c->parts);
+}
+
 /* n positions pos0..pos0+n-1 (n = 1: one token). Every per-position computation is the same
  * arithmetic in the same order whatever n is, so a chunk gives the bits of n single calls. */
 static float *forward_layers(tllm_state *s, const int32_t *tokens, uint32_t n, uint32_t pos0, uint32_t l0, uint32_t l1,
@@ -464,6 +823,11 @@ static float *forward_layers(tllm_state *s, const int32_t *tokens, uint32_t n, u
   const uint32_t dim = m->dim, kv_dim = m->kv_dim, hs = m->head_size, S = s->max_seq;
   const uint32_t region = n > 1u ? TLLM_REGION_CHUNK : TLLM_REGION_TOKEN;
   float *x = s->x;
+  s->part_best_n = 0;
+  if (par_usable(s, l0, l1)) {
+    float *r = forward_layers_par(s, tokens, n, pos0, l0, l1, flags);
+    if (r) return r; /* else a layout the split does not handle (mixed activation groups): serial */
+  }
 
   sim_region_begin(region);
   if (flags & TLLM_LAYERS_EMBED) {
@@ -623,17 +987,6 @@ tllm_status tllm_tp_setup(tllm_state *s, uint32_t rank, uint32_t size, tllm_gath
   return TLLM_OK;
 }
 
-/* rows [r0, r1) of w as a tensor of its own (a view: the same bytes) */
-static tllm_tensor rows_of(const tllm_tensor *w, uint32_t r0, uint32_t r1) {
-  tllm_tensor t = *w;
-  if (w->prec == TLLM_FP32) t.data = (const float *)w->data + (size_t)r0 * w->cols;
-  else t.data = (const uint8_t *)w->data + (size_t)r0 * w->row_bytes;
-  if (w->scales) t.scales = w->scales + (size_t)r0 * w->ngroups;
-  if (w->offsets) t.offsets = w->offsets + (size_t)r0 * w->ngroups;
-  t.rows = r1 - r0;
-  return t;
-}
-
 static void bounds_of(uint32_t *b, uint32_t n, uint32_t size, uint32_t unit) {
   for (uint32_t r = 0; r <= size; r++) b[r] = r * (n / unit) / size * unit;
 }
@@ -641,6 +994,7 @@ static void bounds_of(uint32_t *b, uint32_t n, uint32_t size, uint32_t unit) {
 float *tllm_forward_tp(tllm_state *s, uint32_t token, uint32_t pos) {
   if (!s || token >= s->m->vocab_size || pos >= s->max_seq) return 0;
   if (s->m->share_size && s->tp_size != s->m->share_size) return 0; /* tllm_tp_setup checks the rank */
+  s->part_best_n = 0;
   const tllm_model *m = s->m;
   const uint32_t dim = m->dim, kv_dim = m->kv_dim, hs = m->head_size, S = s->max_seq, N = s->tp_size, R = s->tp_rank;
   const uint32_t kv_mul = m->n_heads / m->n_kv_heads;

@@ -99,13 +99,20 @@ void tllm_quantize_act(int8_t *q, float *scale, int32_t *sum, const float *x, ui
 void tllm_quantize_act_nb(int8_t *q, float *scale, int32_t *sum, const float *x, uint32_t n,
                           uint32_t group, uint32_t nb, uint32_t b) {
   if (nb <= 1u) { tllm_quantize_act(q, scale, sum, x, n, group); return; }
+  tllm_quantize_act_groups(q, scale, sum, x, n, group, nb, b, 0u, (n + group - 1u) / group);
+}
+
+void tllm_quantize_act_groups(int8_t *q, float *scale, int32_t *sum, const float *x, uint32_t n,
+                              uint32_t group, uint32_t nb, uint32_t b, uint32_t g0, uint32_t g1) {
+  if (nb < 1u) nb = 1u;
   uint32_t ng = (n + group - 1u) / group;
   scale += (size_t)b * ng;
   sum += (size_t)b * ng;
-  for (uint32_t g = 0; g < ng; g++) {
+  for (uint32_t g = g0; g < g1; g++) {
     uint32_t lo = g * group, hi = lo + group < n ? lo + group : n;
     QUANT_GROUP(QIDX_IL);
   }
+  if (g1 < ng) return;
   uint32_t npad = tllm_round_up(n, TLLM_ROW_ALIGN_ELEMS);
   for (uint32_t j = n; j < npad; j++) q[QIDX_IL(j)] = 0;
 }
@@ -122,6 +129,10 @@ float tllm_quantize_vec(int8_t *q, uint32_t stride, const float *x, uint32_t n) 
 }
 
 void tllm_rmsnorm(float *o, const float *x, const float *w, uint32_t n, float eps) {
+  tllm_rmsnorm_range(o, x, w, n, eps, 0u, n);
+}
+
+void tllm_rmsnorm_range(float *o, const float *x, const float *w, uint32_t n, float eps, uint32_t lo, uint32_t hi) {
   float ss = 0.0f;
 #pragma GCC unroll 4
   for (uint32_t j = 0; j < n; j++) ss += x[j] * x[j];
@@ -129,13 +140,19 @@ void tllm_rmsnorm(float *o, const float *x, const float *w, uint32_t n, float ep
   ss += eps;
   ss = 1.0f / tllm_sqrtf(ss);
 #pragma GCC unroll 4
-  for (uint32_t j = 0; j < n; j++) o[j] = w[j] * (ss * x[j]);
+  for (uint32_t j = lo; j < hi; j++) o[j] = w[j] * (ss * x[j]);
 }
 
 /* One pass per group: normalize (into o, for consumers with another group size or fp32), track the
  * max on the bits, then quantize the group while it is in the cache. */
 void tllm_rmsnorm_quant(float *o, int8_t *q, float *scale, int32_t *sum, const float *x,
                         const float *w, uint32_t n, float eps, uint32_t group, uint32_t nb, uint32_t b) {
+  tllm_rmsnorm_quant_groups(o, q, scale, sum, x, w, n, eps, group, nb, b, 0u, (n + group - 1u) / group);
+}
+
+void tllm_rmsnorm_quant_groups(float *o, int8_t *q, float *scale, int32_t *sum, const float *x, const float *w,
+                               uint32_t n, float eps, uint32_t group, uint32_t nb, uint32_t b, uint32_t g0,
+                               uint32_t g1) {
   float ss = 0.0f;
 #pragma GCC unroll 4
   for (uint32_t j = 0; j < n; j++) ss += x[j] * x[j];
@@ -146,7 +163,7 @@ void tllm_rmsnorm_quant(float *o, int8_t *q, float *scale, int32_t *sum, const f
   uint32_t ng = (n + group - 1u) / group;
   scale += (size_t)b * ng;
   sum += (size_t)b * ng;
-  for (uint32_t g = 0; g < ng; g++) {
+  for (uint32_t g = g0; g < g1; g++) {
     uint32_t lo = g * group, hi = lo + group < n ? lo + group : n;
 #pragma GCC unroll 4
     for (uint32_t j = lo; j < hi; j++) o[j] = w[j] * (ss * x[j]);
@@ -155,6 +172,7 @@ void tllm_rmsnorm_quant(float *o, int8_t *q, float *scale, int32_t *sum, const f
     QUANT_GROUP(QIDX_IL);
     x = xs;
   }
+  if (g1 < ng) return;
   uint32_t npad = tllm_round_up(n, TLLM_ROW_ALIGN_ELEMS);
   for (uint32_t j = n; j < npad; j++) q[QIDX_IL(j)] = 0;
 }
@@ -168,15 +186,17 @@ static inline int32_t qelem(const uint8_t *row, uint32_t prec, uint32_t j) {
   }
 }
 
-void tllm_dequant_row(float *out, const tllm_tensor *w, uint32_t r) {
+void tllm_dequant_row(float *out, const tllm_tensor *w, uint32_t r) { tllm_dequant_row_range(out, w, r, 0u, w->cols); }
+
+void tllm_dequant_row_range(float *out, const tllm_tensor *w, uint32_t r, uint32_t lo, uint32_t hi) {
   if (w->prec == TLLM_FP32) {
-    memcpy(out, (const float *)w->data + (size_t)r * w->cols, w->cols * sizeof(float));
+    memcpy(out + lo, (const float *)w->data + (size_t)r * w->cols + lo, (hi - lo) * sizeof(float));
     return;
   }
   const uint8_t *row = (const uint8_t *)w->data + (size_t)r * w->row_bytes;
   const float *sc = w->scales + (size_t)r * w->ngroups;
   const float *of = w->offsets ? w->offsets + (size_t)r * w->ngroups : 0;
-  for (uint32_t j = 0; j < w->cols; j++) {
+  for (uint32_t j = lo; j < hi; j++) {
     uint32_t g = j / w->group;
     float v = (float)qelem(row, w->prec, j) * sc[g];
     if (of) v = v + of[g];

@@ -437,7 +437,7 @@ tllm_status tllm_plan_memory(tllm_plan *p, const tllm_model *m, const tllm_confi
     p->o_qs = take(&off, m->n_heads * f);
     p->o_awq = take(&off, (uint64_t)m->n_heads * p->s16);
     p->o_aws = take(&off, m->n_heads * f);
-    p->o_idot = take(&off, (uint64_t)(S > m->head_size ? S : m->head_size) * 4u);
+    p->o_idot = take(&off, (uint64_t)(S > m->head_size ? S : m->head_size) * 4u * (cfg->parts ? cfg->parts : 1u)); /* one per part */
   }
   uint64_t act = off;
   uint64_t kv_elems = (uint64_t)m->n_layers * S * m->kv_dim;

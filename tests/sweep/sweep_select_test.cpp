@@ -125,6 +125,19 @@ TEST(SweepSelect, SpecReadsRegionsByName) {
   EXPECT_EQ(s.metrics[0], "agreement");
 }
 
+// Fields that are "null or an object" in the schema (the token statistics) select into the object.
+TEST(SweepSelect, TokenStatisticsAreSelectable) {
+  LoadOptions o;
+  o.firmware_dir = MCUCIM_FIRMWARE_DIR;
+  Spec s = load_spec(spec_with("tokstat", "    - report:tokens.decode.latency_s.p50\n"
+                                          "    - report:tokens.decode.energy_j_per_token.p90\n"),
+                     o);
+  ASSERT_EQ(s.report_metrics.size(), 2u);
+  EXPECT_EQ(s.report_metrics[0].column, "tokens.decode.latency_s.p50");
+  const std::string e = error_of(spec_with("tokstat2", "    - report:tokens.decode.latency_s.p50.x\n"));
+  EXPECT_NE(e.find("is a value, not an object"), std::string::npos) << e;
+}
+
 TEST(SweepSelect, UnknownRegionNameIsAnErrorWithFileAndLine) {
   const std::string p = spec_with("badregion", "    - report:regions[name=int8_xmac_8rw].cycles\n");
   const std::string e = error_of(p);

@@ -179,7 +179,7 @@ struct Attn {
   void init(const std::vector<uint8_t> &img, bool kv_int8, uint32_t max_seq, tllm_backend be) {
     tllm_error err{};
     ASSERT_EQ(lm.open(img, &err), TLLM_OK) << err.msg;
-    tllm_config cfg{max_seq, kv_int8 ? 1 : 0, 1};
+    tllm_config cfg{max_seq, kv_int8 ? 1 : 0, 1, 0, 1};
     ASSERT_EQ(tllm_plan_memory(&plan, &lm.model, &cfg, SIZE_MAX, &err), TLLM_OK) << err.msg;
     arena.assign(plan.total + 16, 0);
     uint8_t *a = arena.data() + (16 - reinterpret_cast<uintptr_t>(arena.data()) % 16) % 16;
@@ -362,7 +362,7 @@ TEST(BatchedPrefill, ForwardChunkLogitsEqualSinglePositions) {
       one.init(img, kv8, 32, TLLM_BACKEND_XMAC);
       tllm_error err{};
       ASSERT_EQ(many.lm.open(img, &err), TLLM_OK);
-      tllm_config cfg{32, kv8 ? 1 : 0, 5};
+      tllm_config cfg{32, kv8 ? 1 : 0, 5, 0, 1};
       ASSERT_EQ(tllm_plan_memory(&many.plan, &many.lm.model, &cfg, SIZE_MAX, &err), TLLM_OK);
       many.arena.assign(many.plan.total + 16, 0);
       uint8_t *ar = many.arena.data() + (16 - reinterpret_cast<uintptr_t>(many.arena.data()) % 16) % 16;

@@ -410,7 +410,7 @@ TEST(TinyllmBadInput, ModelThatDoesNotFitTheRamBudget) {
   tllm_error err{};
   ASSERT_EQ(lm.open(good, &err), TLLM_OK);
   // KV cache alone: 2 layers x 32 positions x 16 kv dims x 2 (k, v) x 4 bytes = 8192 bytes
-  tllm_config cfg{0, 0, 1};
+  tllm_config cfg{0, 0, 1, 0, 1};
   tllm_plan p;
   EXPECT_EQ(tllm_plan_memory(&p, &lm.model, &cfg, 8192, &err), TLLM_E_NOMEM);
   EXPECT_NE(std::string(err.msg).find("budget is 8192 bytes"), std::string::npos) << err.msg;
@@ -473,7 +473,7 @@ TEST(TinyllmMoE, OnlyRoutedExpertsAreRead) {
   ASSERT_EQ(lm.open(small_image(E), &err), TLLM_OK) << err.msg;
   const tllm_model &m = lm.model;
   ASSERT_EQ(m.n_experts, E);
-  tllm_config cfg{0, 0, 1};
+  tllm_config cfg{0, 0, 1, 0, 1};
   tllm_plan p;
   ASSERT_EQ(tllm_plan_memory(&p, &m, &cfg, SIZE_MAX, &err), TLLM_OK);
   std::vector<uint8_t> arena(p.total + 16);

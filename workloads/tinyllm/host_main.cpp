@@ -15,6 +15,7 @@ static void usage(FILE *f) {
                "  --topp P [0.9]  --seed N [1]  --backend scalar|xmac|cim [scalar]\n"
                "  --max-seq N [seq_len]  --kv-int8 (INT8 KV cache, quantized attention)  --ram BYTES (RAM budget) [2 GiB]\n"
                "  --chunk N [8]  batched prefill: prompt positions per forward call (the firmware's -P; 1 = off)\n"
+               "  --harts N, -T N [1]  split the forward pass into N parts like the firmware's -T (computed in turn: the same bits)\n"
                "  --agree IDS_FILE [--positions N (256)]: teacher-forced top-1 agreement with the ids; prints\n"
                "                 'ids:' (argmax per position), 'logits_fnv:' and 'METRIC agreement=... positions=N'\n"
                "                 like the firmware's -a N\n"
@@ -56,6 +57,7 @@ int main(int argc, char **argv) {
       else if (a == "--temperature" || a == "-t") o.temperature = tllm_cli::parse_float(a, v);
       else if (a == "--topp" || a == "-p") o.topp = tllm_cli::parse_float(a, v);
       else if (a == "--seed" || a == "-s") o.seed = tllm_cli::parse_uint(a, v, ~0ull);
+      else if (a == "--harts" || a == "-T") { o.parts = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 64)); if (!o.parts) throw Error("option --harts: must be >= 1"); }
       else if (a == "--chunk" || a == "-P") { o.chunk = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 1u << 20)); if (!o.chunk) throw Error("option --chunk: must be >= 1"); }
       else if (a == "--max-seq") o.max_seq = static_cast<uint32_t>(tllm_cli::parse_uint(a, v, 1u << 20));
       else if (a == "--ram") o.ram_budget = tllm_cli::parse_uint(a, v, ~0ull);

@@ -23,6 +23,10 @@
  *             stream_prefetched=... dma_waits=...". Not with CIM.
  *   -E K      MoE: keep the K most recently used routed experts in SRAM (LRU), DMA on a miss.
  *   -r        MoE: print "routes: L:E ..." (layer:expert of every routed use, in order).
+ *   -T N      split the forward pass across N harts of the cluster (docs/CLUSTER.md, tllm_cluster.h; 1..8,
+ *             at most the cluster's harts; not with CIM or -S/-E): matrix rows, attention heads, FFN
+ *             rows and quantization groups per hart, a barrier between steps; the same ids and logits
+ *             as -T 1. (-t is the temperature, so harts are -T.) Worker stacks come off the arena.
  * Output (same format as tinyllm-host): the text, then "ids: ..." and "logits_fnv: 0x........"; MoE
  * images add "experts: <calls of expert 0> <1> ..." and "METRIC expert_uses=U expert_hits=H
  * expert_misses=M expert_bytes_read=B" (B: bytes of routed experts' weights read from the image).
@@ -41,10 +45,12 @@
 #include <string.h>
 
 #include "mcucim/blob.h"
+#include "mcucim/cluster.h"
 #include "mcucim/dma.h"
 #include "mcucim/simctrl.h"
 #include "tinyllm/tinyllm.h"
 #include "tinyllm/tllm_cim.h"
+#include "tinyllm/tllm_cluster.h"
 #include "tinyllm/tllm_stream.h"
 #include "xmac.h"
 
@@ -54,6 +60,63 @@
 static uint8_t arena[TLLM_ARENA_BYTES] __attribute__((aligned(16)));
 
 static char prompt_buf[1024];
+
+/* -T: the cluster's harts run the forward pass's jobs (tllm_cluster.h). Hart 0 publishes a job and
+ * releases the workers at a barrier; every hart then runs each step on its part with a barrier after
+ * it. Workers wait at the release barrier (clock-gated) between jobs. */
+#define FW_MAX_HARTS 8u
+#define FW_WORKER_STACK 2048u /* bytes per worker hart, taken from the end of the arena */
+static tllm_cluster cluster_ctx;
+static volatile tllm_step_fn job_fn;
+static void *volatile job_ctx;
+static volatile uint32_t job_steps;
+/* Greedy decode: hart 1 hashes the logits (logits_fnv) of one forward pass during the next one, a slice
+ * after each of its steps but the last (the classifier, the only step that writes the logits:
+ * tllm_cluster.h), in order: the same hash, off hart 0's path. */
+static volatile uint32_t job_hash, pending_hash;
+static uint32_t worker_hash;           /* hart 1's running hash (hart 0 reads it after hash_flush_step's job) */
+static const float *volatile hash_logits;
+static volatile uint32_t hash_n;
+
+static void worker(uint32_t hart) {
+  for (;;) {
+    cluster_barrier(); /* a job is published */
+    const tllm_step_fn fn = job_fn;
+    void *ctx = job_ctx;
+    const uint32_t n = job_steps, parts = cluster_ctx.parts, do_hash = job_hash && hart == 1u;
+    /* the previous logits in slices after steps 0..n-2 (a forward pass's job has at least 3 steps) */
+    const uint32_t slice = do_hash && n > 1u ? (hash_n + n - 2u) / (n - 1u) : 0u;
+    uint32_t done = 0;
+    for (uint32_t i = 0; i < n; i++) {
+      fn(ctx, i, hart, parts);
+      if (done < hash_n && slice && i + 1u < n) {
+        const uint32_t k = hash_n - done < slice ? hash_n - done : slice;
+        worker_hash = tllm_logits_hash(worker_hash, hash_logits + done, k);
+        done += k;
+      }
+      cluster_barrier();
+    }
+  }
+}
+
+/* a one-step job: hart 1 hashes the last logits (the barrier after the step waits for it) */
+static void hash_flush_step(void *ctx, uint32_t step, uint32_t part, uint32_t parts) {
+  (void)ctx; (void)step; (void)parts;
+  if (part == 1u) worker_hash = tllm_logits_hash(worker_hash, hash_logits, hash_n);
+}
+
+static void cluster_run(const tllm_cluster *c, tllm_step_fn fn, void *ctx, uint32_t nsteps) {
+  job_fn = fn;
+  job_ctx = ctx;
+  job_steps = nsteps;
+  job_hash = pending_hash;
+  pending_hash = 0;
+  cluster_barrier();
+  for (uint32_t i = 0; i < nsteps; i++) {
+    fn(ctx, i, 0, c->parts);
+    cluster_barrier();
+  }
+}
 #define MAX_MACROS 256u
 static cim_macro macros[MAX_MACROS];
 static tllm_cim cim_ctx;
@@ -151,6 +214,7 @@ int main(int argc, char **argv) {
   int cim_windows = 0, cim_gate = 0;
   tllm_stream_config scfg = {0, 0};
   int print_routes = 0, image_in_ram = 0;
+  uint32_t harts = 1;
   sim_name_phases();
   sim_region_begin(SIM_REGION_STARTUP);
   for (int i = 1; i < argc; i++) {
@@ -194,13 +258,14 @@ int main(int argc, char **argv) {
     }
     else if (!strcmp(a, "-E")) { if (!parse_u32(v, &scfg.expert_slots)) return fail(2, "-E expects a number of expert slots, got", v); }
     else if (!strcmp(a, "-P")) { if (!parse_u32(v, &chunk) || !chunk) return fail(2, "-P expects a positive number of prompt positions per chunk, got", v); }
+    else if (!strcmp(a, "-T")) { if (!parse_u32(v, &harts) || !harts || harts > FW_MAX_HARTS) return fail(2, "-T expects a number of harts (1..8), got", v); }
     else if (!strcmp(a, "-a")) { if (!parse_u32(v, &agree_n) || !agree_n) return fail(2, "-a expects a positive number of positions, got", v); }
     else if (!strcmp(a, "-b")) {
       if (!strcmp(v, "scalar")) backend = TLLM_BACKEND_SCALAR;
       else if (!strcmp(v, "xmac")) backend = TLLM_BACKEND_XMAC;
       else if (!strcmp(v, "cim")) backend = TLLM_BACKEND_CIM;
       else return fail(2, "-b expects scalar, xmac or cim, got", v);
-    } else return fail(2, "unknown option (expected -n -i -t -p -s -b -c -m -W -G -a -k -x -P -R -S -E -r)", a);
+    } else return fail(2, "unknown option (expected -n -i -t -p -s -b -c -m -W -G -a -k -x -P -R -S -E -r -T)", a);
   }
 
   uint32_t addr = 0, size = 0;
@@ -224,6 +289,12 @@ int main(int argc, char **argv) {
   }
   tllm_backend fallback = backend == TLLM_BACKEND_CIM ? TLLM_BACKEND_SCALAR : backend;
   if (use_cim && scfg.buffer_bytes) return fail(2, "-S", "weight streaming is not combined with CIM (-b cim / -c): the CIM tensors are programmed once from the image");
+  if (harts > 1u && (use_cim || scfg.buffer_bytes || scfg.expert_slots))
+    return fail(2, "-T", "several harts are not combined with CIM (-b cim / -c) or weight streaming (-S / -E)");
+  if (harts > 1u && cluster_harts() < harts)
+    return fail(2, "-T", "more harts than the cluster has (soc.core.count, the event unit's HARTS register)");
+  /* worker stacks at the very end of the arena; the rest as before */
+  const size_t arena_bytes = sizeof arena - (size_t)(harts - 1u) * FW_WORKER_STACK;
 
   /* reference ids (blob 1) */
   uint32_t ref_addr = 0, ref_size = 0;
@@ -239,8 +310,8 @@ int main(int argc, char **argv) {
   /* reference ids (steps) follow the generated ones */
   size_t tok_bytes = ((plen + 3u + 2u * steps) * sizeof(int32_t) + 15u) & ~(size_t)15u;
   size_t cim_bytes = use_cim ? tllm_cim_mem_bytes(&model, &place) : 0u;
-  if (tok_bytes + cim_bytes >= sizeof arena) return fail(3, "prompt", "too long for the RAM arena");
-  int32_t *tokens = (int32_t *)(void *)(arena + sizeof arena - tok_bytes);
+  if (tok_bytes + cim_bytes >= arena_bytes) return fail(3, "prompt", "too long for the RAM arena");
+  int32_t *tokens = (int32_t *)(void *)(arena + arena_bytes - tok_bytes);
   int32_t *ids = tokens + plen + 3u;
   int32_t *ref = ids + steps;
   int32_t n_ref = 0;
@@ -253,8 +324,8 @@ int main(int argc, char **argv) {
   tok_bytes += cim_bytes;
   uint32_t route_cap = print_routes && model.n_experts ? steps * model.n_layers * model.top_k : 0u;
   tok_bytes += ((size_t)route_cap * 4u + 15u) & ~(size_t)15u;
-  if (tok_bytes >= sizeof arena) return fail(3, "-r", "the routing log does not fit the RAM arena (fewer steps)");
-  uint32_t *route_log = (uint32_t *)(void *)(arena + sizeof arena - tok_bytes);
+  if (tok_bytes >= arena_bytes) return fail(3, "-r", "the routing log does not fit the RAM arena (fewer steps)");
+  uint32_t *route_log = (uint32_t *)(void *)(arena + arena_bytes - tok_bytes);
   /* prefill chunks hold prompt positions 0..n-2 (n prompt tokens with BOS, at most plen + 2): plan for
    * no more than the prompt can use */
   /* default: 8 with the image read in place from flash (a chunk saves the weight reads' wait states);
@@ -262,23 +333,23 @@ int main(int argc, char **argv) {
    * cost more than they save) */
   if (!chunk) chunk = image_in_ram ? 1u : 8u;
   if (agree_n || chunk > plen + 1u) chunk = agree_n ? 1u : (uint32_t)plen + 1u;
-  tllm_config cfg = {steps, kv_int8, chunk};
+  tllm_config cfg = {steps, kv_int8, chunk, 0, harts};
   tllm_plan plan;
-  if (tllm_plan_memory(&plan, &model, &cfg, sizeof arena - tok_bytes, &err) != TLLM_OK)
+  if (tllm_plan_memory(&plan, &model, &cfg, arena_bytes - tok_bytes, &err) != TLLM_OK)
     return fail(3, "memory plan", err.msg);
   /* weight buffers and expert cache: right after the plan's regions */
   size_t stream_bytes = 0;
   int use_stream = scfg.buffer_bytes || scfg.expert_slots;
-  if (use_stream && tllm_stream_size(&model, &scfg, sizeof arena - tok_bytes - plan.total, &stream_bytes, &err) != TLLM_OK)
+  if (use_stream && tllm_stream_size(&model, &scfg, arena_bytes - tok_bytes - plan.total, &stream_bytes, &err) != TLLM_OK)
     return fail(err.code == TLLM_E_NOMEM ? 3 : 2, scfg.buffer_bytes ? "-S" : "-E", err.msg);
   /* -R: the whole image copied into SRAM once, after the plan's regions and the stream buffers, and
    * read there (no flash wait states in the kernels) */
   if (image_in_ram) {
     if (use_stream) return fail(2, "-R", "the image in RAM is not streamed (-S/-E stream from the image in flash)");
     size_t need = ((size_t)size + 15u) & ~(size_t)15u, at = plan.total + stream_bytes;
-    if (at + need + tok_bytes > sizeof arena) {
+    if (at + need + tok_bytes > arena_bytes) {
       tllm_errorf(&err, TLLM_E_NOMEM, "the %u-byte image does not fit in RAM beside the memory plan (%u bytes left)", size,
-                  (unsigned)(sizeof arena - tok_bytes - at));
+                  (unsigned)(arena_bytes - tok_bytes - at));
       return fail(3, "-R", err.msg);
     }
     memcpy(arena + at, (const void *)(uintptr_t)addr, size);
@@ -296,6 +367,13 @@ int main(int argc, char **argv) {
   }
   st.route_log = route_log;
   st.route_cap = route_cap;
+  if (harts > 1u) {
+    cluster_ctx.parts = harts;
+    cluster_ctx.run = cluster_run;
+    cluster_barrier_size(harts);
+    for (uint32_t h = 1; h < harts; h++) cluster_start(h, worker, h, arena + arena_bytes + h * FW_WORKER_STACK);
+    st.cluster = &cluster_ctx;
+  }
   if (use_cim) {
     /* macro 0 gives the geometry; open only the macros the placement needs (capacity checked first) */
     if (!n_macros) return fail(5, "CIM", "no macros (-m 0)");
@@ -308,7 +386,7 @@ int main(int argc, char **argv) {
     for (uint32_t i = 1; i < need; i++)
       if (cim_open(&macros[i], CIM_DEFAULT_BASE + i * CIM_DEFAULT_STRIDE) != CIM_OK) return fail(5, "CIM", "a macro below -m does not answer (wrong -m?)");
     tllm_cim_options co = {macros, need ? need : 1u, place, fallback, cim_windows, cim_gate};
-    tllm_status cs = tllm_cim_attach(&st, &cim_ctx, &co, arena + sizeof arena - tok_bytes, cim_bytes, &err);
+    tllm_status cs = tllm_cim_attach(&st, &cim_ctx, &co, arena + arena_bytes - tok_bytes, cim_bytes, &err);
     if (cs != TLLM_OK) return fail(cs == TLLM_E_CIM_CAPACITY || cs == TLLM_E_BACKEND || cs == TLLM_E_CIM_WINDOWS ? 5 : 3, "CIM", err.msg);
     printf("cim: %lu tensors on %lu of %lu macros (%lux%lu, %lu-bit ADC, step %lu) rows/pass %lu%s%s%s\n", (unsigned long)cim_ctx.n_placed,
            (unsigned long)cim_ctx.used_macros, (unsigned long)n_macros, (unsigned long)macros[0].arr.rows,
@@ -377,20 +455,34 @@ int main(int argc, char **argv) {
     pos += c;
   }
   if (n > 1u) sim_region_end(SIM_REGION_PREFILL);
-  /* decode: from the last prompt position on, each position produces a generated token */
+  /* decode: from the last prompt position on, each position produces a generated token. With -T and
+   * greedy sampling hart 1 hashes the logits (above) and the harts' own argmaxes give the token (the
+   * same ids and hash) */
+  const int greedy_split = harts > 1u && temperature == 0.0f && tllm_forward_splits(&st);
+  uint32_t unhashed = 0; /* the last forward pass's logits are not hashed yet (hart 1 does it in the next) */
+  if (greedy_split) {
+    worker_hash = hash;
+    hash_logits = st.logits;
+    hash_n = model.vocab_size;
+  }
   sim_region_begin(SIM_REGION_DECODE);
   for (; pos < steps; pos++) {
+    pending_hash = unhashed;
     float *logits = tllm_forward(&st, (uint32_t)token, pos);
     if (use_cim && tllm_cim_error(&cim_ctx)) { printf("\ntinyllm: error: CIM: macro error %d at position %lu\n", tllm_cim_error(&cim_ctx), (unsigned long)pos); return 5; }
     if (use_stream && tllm_stream_error(&stream_ctx)) return stream_failed(pos);
-    hash = tllm_logits_hash(hash, logits, model.vocab_size);
-    int32_t next = pos + 1u < n ? tokens[pos + 1u] : (int32_t)tllm_sample(&sp, logits);
+    if (greedy_split) unhashed = 1;
+    else hash = tllm_logits_hash(hash, logits, model.vocab_size);
+    int32_t next = pos + 1u < n ? tokens[pos + 1u]
+                   : greedy_split ? (int32_t)tllm_logits_argmax(&st, logits) : (int32_t)tllm_sample(&sp, logits);
     sim_token((uint32_t)next);
     if (next == (int32_t)model.hdr->bos_id) break;
     ids[produced++] = next;
     fputs(tllm_decode(&model, token, next, bb), stdout);
     token = next;
   }
+  if (unhashed) cluster_run(&cluster_ctx, hash_flush_step, 0, 1);
+  if (greedy_split) hash = worker_hash;
   sim_region_end(SIM_REGION_DECODE);
   printf("\nids:");
   for (uint32_t i = 0; i < produced; i++) printf(" %ld", (long)ids[i]);

@@ -229,7 +229,7 @@ int main(int argc, char **argv) {
   int32_t *tokens = (int32_t *)(void *)(arena + sizeof arena - tok_bytes);
   int32_t *ids = tokens + plen + 3u;
   /* temperature 0: argmax only, no top-p buffer (32000 x 8 bytes for a 32000-token vocabulary) */
-  tllm_config cfg = {steps, kv_int8, 1, temperature == 0.0f};
+  tllm_config cfg = {steps, kv_int8, 1, temperature == 0.0f, 1};
   tllm_plan plan;
   if (tllm_plan_memory(&plan, &model, &cfg, sizeof arena - tok_bytes, &err) != TLLM_OK) return fail(3, "memory plan", err.msg);
   tllm_state st;

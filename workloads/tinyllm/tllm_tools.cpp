@@ -4,6 +4,7 @@
 #include "tinyllm/tllm_cim.h"
 #include "tllm_quant.h"
 #include "tinyllm/tllm_stream.h"
+#include "tinyllm/tllm_cluster.h"
 
 #include <algorithm>
 #include <cmath>
@@ -670,7 +671,7 @@ RunResult generate(const tllm_model &m, const RunOptions &o) {
   tllm_error err{};
   // prefill chunks hold prompt positions 0..n-2: plan for no more than the prompt can use (n <= bytes + 2)
   const uint32_t chunk = std::max<uint32_t>(1u, std::min<uint32_t>(o.chunk, static_cast<uint32_t>(o.prompt.size()) + 1u));
-  tllm_config cfg{o.max_seq, o.kv_int8 ? 1 : 0, chunk};
+  tllm_config cfg{o.max_seq, o.kv_int8 ? 1 : 0, chunk, 0, o.parts};
   tllm_plan plan;
   auto fail = [&](tllm_status st) { r.status = st; r.error = err.msg; return r; };
   if (tllm_plan_memory(&plan, &m, &cfg, o.ram_budget, &err) != TLLM_OK) return fail(err.code);
@@ -684,6 +685,8 @@ RunResult generate(const tllm_model &m, const RunOptions &o) {
     r.cim_line = hc.line;
   }
   if (o.tensor_bytes_read) { o.tensor_bytes_read->assign(m.hdr->n_tensors, 0); s.tensor_bytes_read = o.tensor_bytes_read->data(); }
+  const tllm_cluster cluster{o.parts, tllm_cluster_serial};  // the firmware's -T, parts in turn
+  if (o.parts > 1) s.cluster = &cluster;
   tllm_stream stream{};
   tllm_stream_config scfg{o.stream_bytes, o.expert_slots};
   const bool use_stream = o.stream_bytes || o.expert_slots;
@@ -774,7 +777,7 @@ double agreement(const tllm_model &m, const std::vector<int32_t> &ids, uint32_t 
   tllm_error err{};
   uint32_t n = std::min<uint32_t>(positions, static_cast<uint32_t>(ids.size()));
   n = std::min(n, m.seq_len);
-  tllm_config cfg{n, 0, 1};
+  tllm_config cfg{n, 0, 1, 0, 1};
   tllm_plan plan;
   if (tllm_plan_memory(&plan, &m, &cfg, kHostRamBudget, &err) != TLLM_OK) throw Error(err.msg);
   Arena arena(plan.total);
@@ -796,7 +799,7 @@ AgreeResult agreement_run(const tllm_model &m, const std::vector<int32_t> &ids, 
   uint32_t n = std::min<uint32_t>(positions, static_cast<uint32_t>(ids.size()));
   n = std::min(n, m.seq_len);
   if (!n) throw Error("agreement: no positions (empty reference or --positions 0)");
-  tllm_config cfg{n, o.kv_int8 ? 1 : 0, 1};
+  tllm_config cfg{n, o.kv_int8 ? 1 : 0, 1, 0, 1};
   tllm_plan plan;
   if (tllm_plan_memory(&plan, &m, &cfg, o.ram_budget, &err) != TLLM_OK) throw Error(err.msg);
   Arena arena(plan.total);
@@ -828,7 +831,7 @@ void teacher_forced(const tllm_model &m, const std::vector<std::vector<int32_t>>
   uint32_t longest = 1;
   for (const auto &s : seqs) longest = std::max<uint32_t>(longest, static_cast<uint32_t>(s.size()));
   longest = std::min(longest, m.seq_len);
-  tllm_config cfg{longest, o.kv_int8 ? 1 : 0};
+  tllm_config cfg{longest, o.kv_int8 ? 1 : 0, 1, 0, 1};
   tllm_plan plan;
   if (tllm_plan_memory(&plan, &m, &cfg, o.ram_budget, &err) != TLLM_OK) throw Error(err.msg);
   Arena arena(plan.total);

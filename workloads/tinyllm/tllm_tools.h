@@ -150,6 +150,7 @@ struct RunOptions {
   uint32_t max_seq = 0;
   bool kv_int8 = false;          // INT8 KV cache and quantized attention
   uint32_t chunk = 8;            // batched prefill: prompt positions per forward call (1 = one at a time)
+  uint32_t parts = 1;            // the firmware's -T: the forward pass split into parts (run in turn here)
   size_t ram_budget = kHostRamBudget;
   std::vector<uint64_t> *tensor_bytes_read = nullptr;
   CimOptions cim;             // with cim.enabled, `backend` is the fallback for tensors not on CIM

@@ -101,6 +101,7 @@ typedef struct tllm_config {
   int kv_int8;       /* 1: KV cache as INT8 with a scale per (position, kv head), quantized attention */
   uint32_t chunk;    /* most positions per tllm_forward_chunk call (batched prefill); 0 = 1 */
   int greedy;        /* 1: only temperature 0 (argmax) will be sampled: no top-p buffer (vocab x 8 bytes) */
+  uint32_t parts;    /* harts the forward pass may be split across (tllm_cluster.h): scratch per part; 0 = 1 */
 } tllm_config;
 
 typedef struct tllm_plan {
@@ -180,6 +181,15 @@ void tllm_quantize_act_nb(int8_t *q, float *scale, int32_t *sum, const float *x,
 void tllm_rmsnorm_quant(float *o, int8_t *q, float *scale, int32_t *sum, const float *x,
                         const float *w, uint32_t n, float eps, uint32_t group, uint32_t nb, uint32_t b);
 void tllm_rmsnorm(float *o, const float *x, const float *w, uint32_t n, float eps);
+/* Parts of the three above for a cluster's harts (tllm_cluster.h): only the groups [g0, g1) (elements
+ * [lo, hi)) are written, each with the bits the whole call gives it (the sum of squares is over all of
+ * x, in the same order); the zero padding after the last element comes with the last group. */
+void tllm_quantize_act_groups(int8_t *q, float *scale, int32_t *sum, const float *x, uint32_t n,
+                              uint32_t group, uint32_t nb, uint32_t b, uint32_t g0, uint32_t g1);
+void tllm_rmsnorm_quant_groups(float *o, int8_t *q, float *scale, int32_t *sum, const float *x, const float *w,
+                               uint32_t n, float eps, uint32_t group, uint32_t nb, uint32_t b, uint32_t g0,
+                               uint32_t g1);
+void tllm_rmsnorm_range(float *o, const float *x, const float *w, uint32_t n, float eps, uint32_t lo, uint32_t hi);
 /* One vector quantized with one scale: q[i * stride] = nearest(x[i] * 127/max|x|) for i < n; returns
  * the scale max|x|/127 (q all zero when max|x| is ~0; q all zero and scale 0 when x holds an infinity or
  * a NaN). The INT8 KV cache and q of the quantized attention. */
@@ -190,6 +200,8 @@ void tllm_matmul_f32(float *out, uint32_t out_stride, const tllm_tensor *w, cons
                      uint32_t x_stride, uint32_t nb);
 /* element j of row r of a tensor, dequantized (for embeddings and tests) */
 void tllm_dequant_row(float *out, const tllm_tensor *w, uint32_t r);
+/* Elements [lo, hi) of the same (the bits of the whole call). */
+void tllm_dequant_row_range(float *out, const tllm_tensor *w, uint32_t r, uint32_t lo, uint32_t hi);
 
 /* ---- run state ----------------------------------------------------------------------------- */
 /* Regions (simctrl marks): token (one tllm_forward call) or chunk (one tllm_forward_chunk call of more
@@ -214,6 +226,8 @@ typedef struct tllm_layer_views {
 } tllm_layer_views;
 
 struct tllm_stream;
+struct tllm_cluster;
+#define TLLM_CLUSTER_MAX_PARTS 32u /* harts of a cluster (soc.core.count <= 32) */
 
 typedef struct tllm_state {
   const tllm_model *m;
@@ -258,6 +272,13 @@ typedef struct tllm_state {
   uint32_t head0, head1, tp_rank, tp_size;
   void (*tp_gather)(void *ctx, float *v, const uint32_t *bounds);
   void *tp_ctx;
+  /* the harts of a cluster (tllm_cluster.h, set by the caller; NULL: one hart): at most plan.cfg.parts
+   * parts; idot_stride: int32 elements of one part's idot scratch */
+  const struct tllm_cluster *cluster;
+  uint32_t idot_stride;
+  /* the last split forward's classifier: each part's argmax of its logits rows (tllm_logits_argmax) */
+  uint32_t part_best[TLLM_CLUSTER_MAX_PARTS];
+  uint32_t part_best_n;      /* parts that stored one (0: not available) */
 } tllm_state;
 
 tllm_status tllm_state_init(tllm_state *s, const tllm_model *m, const tllm_plan *p, void *arena,
@@ -330,6 +351,11 @@ float tllm_random_f32(uint64_t *state);
 void tllm_errorf(tllm_error *err, tllm_status code, const char *fmt, ...);
 /* FNV-1a (32-bit prime) over the logits' float bit patterns, one step per 32-bit word */
 uint32_t tllm_logits_hash(uint32_t h, const float *logits, uint32_t n);
+/* tllm_argmax(logits, vocab) of the last forward call: from the parts' own argmaxes when a cluster split
+ * it (one position; the same index: first maximum, NaNs as tllm_argmax treats them), else computed. */
+uint32_t tllm_logits_argmax(const tllm_state *s, const float *logits);
+/* 1 if tllm_forward runs as one job split across s->cluster's parts (tllm_cluster.h), 0 if serially. */
+int tllm_forward_splits(const tllm_state *s);
 
 #ifdef __cplusplus
 }
