@@ -14,23 +14,24 @@
 //   `monitor` commands (qRcmd), `k` (ends the run), `D` (detaches; the run continues at full speed).
 // - A client that disconnects is treated as a detach. Malformed packets get a NAK ('-'), unknown
 //   ones the empty reply, oversized ones (> kMaxPacket bytes) are dropped with an error reply.
+// The framing and the commands are in sim/gdb_protocol.h (no I/O: fuzzed by fuzz/gdb_packet_fuzz.cpp);
+// this class owns the socket and the run control.
 #pragma once
 #include <cstdint>
-#include <functional>
-#include <map>
 #include <string>
 
 #include "isa/cpu.h"
 #include "models/core.h"
+#include "sim/gdb_protocol.h"
 
 namespace mcucim::sim {
 
 class GdbServer : public models::CoreObserver {
  public:
-  static constexpr size_t kMaxPacket = 16384;      // payload bytes accepted in one packet
+  static constexpr size_t kMaxPacket = gdb::kMaxPacket;  // payload bytes accepted in one packet
   static constexpr uint64_t kPollCycles = 1u << 20;  // running: look for Ctrl-C this often
   // `monitor` commands: given the command line, return the text to print (empty: unknown command).
-  using Monitor = std::function<std::string(const std::string& cmd)>;
+  using Monitor = gdb::Target::Monitor;
 
   // Listens on 127.0.0.1:port (0: a free port, see port()). Throws ConfigError if it cannot.
   GdbServer(models::Core& core, uint16_t port, Monitor monitor);
@@ -44,43 +45,23 @@ class GdbServer : public models::CoreObserver {
 
  private:
   struct Disconnected {};
-  enum class Resume { Step, Continue, Kill, Detach };
-  Resume serve(isa::Cpu& cpu);  // halted: answer packets until GDB resumes
-  std::string handle(isa::Cpu& cpu, const std::string& pkt, bool& resume, Resume& how);
+  gdb::Resume serve(isa::Cpu& cpu);  // halted: answer packets until GDB resumes
   // I/O (throw Disconnected when the client is gone).
   int get_byte();
-  std::string get_packet();  // "" with ok=false for a NAKed packet
+  std::string get_packet();  // the next packet with a good checksum (acked; bad ones are NAKed)
   void send_packet(const std::string& payload);
   void put_raw(const std::string& s);
   bool interrupt_pending();  // running: a Ctrl-C arrived (non-blocking)
   void drop_client();        // detach: remove breakpoints/triggers, close the connection
 
-  std::string target_xml(const isa::Cpu& cpu) const;
-  bool read_reg(isa::Cpu& cpu, unsigned n, uint32_t& v);
-  bool write_reg(isa::Cpu& cpu, unsigned n, uint32_t v);
-  bool mem_read(isa::Cpu& cpu, uint32_t addr, uint32_t len, std::string& hex);
-  bool mem_write(isa::Cpu& cpu, uint32_t addr, const std::string& bytes);
-  std::string insert_point(isa::Cpu& cpu, int type, uint32_t addr, uint32_t kind);
-  std::string remove_point(isa::Cpu& cpu, int type, uint32_t addr, uint32_t kind);
-  std::string stop_reply(const isa::Cpu& cpu) const;
-
   models::Core& core_;
-  Monitor monitor_;
+  gdb::Target target_;
+  gdb::PacketReader reader_;
   int listen_fd_ = -1, fd_ = -1;
   uint16_t port_ = 0;
   bool attached_ = false, detached_ = false, halted_ = false, stepping_ = false;
   bool stop_pending_ = false;  // a stop reply is owed to GDB
-  int stop_signal_ = 5;        // SIGTRAP, or 2 (SIGINT) after Ctrl-C
-  bool debug_stop_ = false;    // the last stop was a trigger/ebreak (isa::Cpu::debug_event())
   std::string rx_;             // bytes received but not consumed
-  // Software breakpoints: address -> original bytes (2 or 4).
-  std::map<uint32_t, std::string> sw_breaks_;
-  // Triggers the debugger armed: index -> (type Z1..Z4, address, size).
-  struct HwPoint {
-    int type;
-    uint32_t addr, size;
-  };
-  std::map<unsigned, HwPoint> hw_points_;
 };
 
 }  // namespace mcucim::sim

@@ -465,6 +465,36 @@ TEST(TinyllmBadInput, PackRejectsTruncatedCheckpoint) {
   EXPECT_THROW(load_checkpoint(bad), Error);
 }
 
+// Issue 18, found by fuzz/llama2_checkpoint_fuzz.cpp (corpus regress_*): a header whose tensors
+// total 2^62 floats made the byte count 28 + 4 * 2^62 wrap to 28, so the bare header was taken for a
+// whole checkpoint and its tensors were read from beyond it; vocab_size = INT32_MIN was negated
+// (signed overflow). Both must be clear errors.
+TEST(TinyllmBadInput, CheckpointHeaderArithmeticCannotWrap) {
+  auto header = [](std::vector<int32_t> h) {
+    std::vector<uint8_t> b(28);
+    std::memcpy(b.data(), h.data(), 28);
+    return b;
+  };
+  // dim 2^20, 1 head: floats = 2^20 * (V + 2L + 4L*2^20 + 3L*hidden + 1 + seq_len) = 2^20 * 2^42 with
+  // hidden 2^20, 599186 layers, vocab 898778, seq_len 1 (worked by hand from llama2.c's layout).
+  const std::vector<uint8_t> wraps = header({1 << 20, 1 << 20, 599186, 1, 1, 898778, 1});
+  try {
+    parse_checkpoint(wraps, "wrap.bin");
+    ADD_FAILURE() << "accepted";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("wrap.bin: 28 bytes"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("truncated"), std::string::npos) << e.what();
+  }
+  std::vector<uint8_t> int_min = header({8, 16, 1, 2, 2, INT32_MIN, 4});
+  int_min.resize(28 + 64);
+  try {
+    parse_checkpoint(int_min, "min.bin");
+    ADD_FAILURE() << "accepted";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("vocab_size -2147483648 out of range"), std::string::npos) << e.what();
+  }
+}
+
 // ---- MoE ---------------------------------------------------------------------------------------------
 TEST(TinyllmMoE, OnlyRoutedExpertsAreRead) {
   const uint32_t E = 8;

@@ -53,8 +53,9 @@ std::vector<int32_t> read_ids(const std::string &path) {
 }
 
 // ---- checkpoint -------------------------------------------------------------------------------
-Checkpoint load_checkpoint(const std::string &path) {
-  std::vector<uint8_t> b = read_file(path);
+Checkpoint load_checkpoint(const std::string &path) { return parse_checkpoint(read_file(path), path); }
+
+Checkpoint parse_checkpoint(const std::vector<uint8_t> &b, const std::string &path) {
   if (b.size() < 28) throw Error(path + ": " + std::to_string(b.size()) + " bytes, too short for the 28-byte llama2.c header");
   int32_t h[7];
   std::memcpy(h, b.data(), 28);
@@ -67,7 +68,7 @@ Checkpoint load_checkpoint(const std::string &path) {
   Dims &d = ck.d;
   d.dim = h[0]; d.hidden_dim = h[1]; d.n_layers = h[2]; d.n_heads = h[3]; d.n_kv_heads = h[4];
   d.shared_classifier = h[5] > 0;
-  d.vocab_size = static_cast<uint32_t>(h[5] > 0 ? h[5] : -h[5]);
+  d.vocab_size = static_cast<uint32_t>(h[5] > 0 ? int64_t(h[5]) : -int64_t(h[5]));  // INT32_MIN: out of range below
   d.seq_len = h[6];
   if (d.vocab_size == 0 || d.vocab_size > (1u << 20)) throw Error(path + ": vocab_size " + std::to_string(h[5]) + " out of range");
   if (d.dim % d.n_heads) throw Error(path + ": dim " + std::to_string(d.dim) + " is not a multiple of n_heads " + std::to_string(d.n_heads));
@@ -76,7 +77,13 @@ Checkpoint load_checkpoint(const std::string &path) {
   uint64_t hs = dim / d.n_heads;
   uint64_t floats = V * dim + L * dim + L * dim * dim + 2 * L * kv * dim + L * dim * dim + L * dim +
                     3 * L * hid * dim + dim + 2 * (uint64_t)d.seq_len * hs / 2 + (d.shared_classifier ? 0 : V * dim);
-  uint64_t need = 28 + floats * 4;
+  // floats < 2^63 (no term exceeds 3 * 2^60 with every field <= 2^20), but the byte count floats * 4
+  // can wrap around 2^64 and match a small file: refuse it first.
+  if (floats > (b.size() - 28) / 4)
+    throw Error(path + ": " + std::to_string(b.size()) + " bytes, but a checkpoint with dim " + std::to_string(dim) + ", hidden " + std::to_string(hid) + ", " +
+                std::to_string(L) + " layers, vocab " + std::to_string(V) + ", seq_len " + std::to_string(d.seq_len) + " has " + std::to_string(floats) +
+                " floats (truncated)");
+  const uint64_t need = 28 + floats * 4;
   if (b.size() != need)
     throw Error(path + ": " + std::to_string(b.size()) + " bytes, but a checkpoint with dim " + std::to_string(dim) + ", hidden " + std::to_string(hid) + ", " +
                 std::to_string(L) + " layers, vocab " + std::to_string(V) + ", seq_len " + std::to_string(d.seq_len) + " has " + std::to_string(need) +
@@ -101,8 +108,9 @@ Checkpoint load_checkpoint(const std::string &path) {
   return ck;
 }
 
-Tokenizer load_tokenizer(const std::string &path, uint32_t vocab_size) {
-  std::vector<uint8_t> b = read_file(path);
+Tokenizer load_tokenizer(const std::string &path, uint32_t vocab_size) { return parse_tokenizer(read_file(path), vocab_size, path); }
+
+Tokenizer parse_tokenizer(const std::vector<uint8_t> &b, uint32_t vocab_size, const std::string &path) {
   Tokenizer t;
   size_t off = 0;
   auto need = [&](size_t n, const std::string &what) {

@@ -40,6 +40,9 @@ struct Checkpoint {
 };
 Checkpoint load_checkpoint(const std::string &path);
 Tokenizer load_tokenizer(const std::string &path, uint32_t vocab_size);
+// The same from bytes in memory (`path` names them in errors; fuzz/llama2_checkpoint_fuzz.cpp).
+Checkpoint parse_checkpoint(const std::vector<uint8_t> &bytes, const std::string &path);
+Tokenizer parse_tokenizer(const std::vector<uint8_t> &bytes, uint32_t vocab_size, const std::string &path);
 
 enum class QMode { Sym, Affine };
 struct QSpec {
