@@ -345,6 +345,10 @@ std::string Target::insert_point(isa::Cpu& cpu, int type, uint32_t addr, uint32_
   if (type == 0) {
     if (kind != 2 && kind != 4) return "E01";
     if (sw_breaks_.count(addr)) return "OK";
+    // One overlapping another (e.g. a 4-byte one at A and a 2-byte one at A+2) would save the other's
+    // ebreak as its original bytes and leave it in memory after the removal: refused.
+    for (const auto& [bp, orig] : sw_breaks_)
+      if (uint64_t(bp) < uint64_t(addr) + kind && uint64_t(addr) < uint64_t(bp) + orig.size()) return "E01";
     std::string orig(kind, '\0');
     if (!cpu.find_region(addr, kind) || !cpu.debug_read(addr, orig.data(), kind)) return "E14";
     const uint32_t ebreak = kind == 2 ? 0x9002u : 0x00100073u;  // c.ebreak / ebreak
