@@ -30,12 +30,15 @@ run:
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
 
-# The same suite on an ASan + UBSan build of the simulator and host tools (its own folder; README, Security).
+# The same suite on an ASan + UBSan build of the simulator and host tools (its own folder; README,
+# Security), except the tests listed in tests/sanitize_skip.txt. Prints the build and suite times.
+SANITIZE_SKIP := $(shell grep -v '^\#' tests/sanitize_skip.txt | paste -sd'|')
 test-sanitize: deps
 	@cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=Release -DMCUCIM_SANITIZE=ON > $(SANITIZE_BUILD).configure.log 2>&1 || (cat $(SANITIZE_BUILD).configure.log; exit 1)
-	@cmake --build $(SANITIZE_BUILD) -j$(JOBS)
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --test-dir $(SANITIZE_BUILD) --output-on-failure -j$(JOBS)
+	@t0=$$(date +%s); cmake --build $(SANITIZE_BUILD) -j$(JOBS) && echo "test-sanitize: build $$(( $$(date +%s) - t0 )) s"
+	@t0=$$(date +%s); ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(SANITIZE_BUILD) --output-on-failure -j$(JOBS) -E '$(SANITIZE_SKIP)'; rc=$$?; \
+	  echo "test-sanitize: suite $$(( $$(date +%s) - t0 )) s"; exit $$rc
 
 # libFuzzer campaign: every target of fuzz/ for FUZZ_SECONDS seconds (fuzz/README.md).
 fuzz:
