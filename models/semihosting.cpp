@@ -122,20 +122,23 @@ bool Semihosting::file_access(const std::string& name, bool writing, const char*
   return true;
 }
 
+void Semihosting::open_failed(int e, const std::string& name, const char* what) {
+  if (e == EXDEV || e == ELOOP) {  // open_in refused the path (RESOLVE_BENEATH or its fallback)
+    errno_ = EACCES;
+    note(std::string("refused to ") + what + " '" + name + "': it leads outside the folder " + sandbox_.root +
+         " (absolute path, '..' or a symlink)");
+  } else {
+    errno_ = e;
+  }
+}
+
 int Semihosting::open_beneath(const std::string& name, int flags, const char* what) {
   const bool writing = (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND)) != 0;
   if (!file_access(name, writing, what)) return -1;
   // Non-blocking so that opening a FIFO cannot hang the simulator; cleared again below.
   int fd = open_in(root_fd_, name, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
   if (fd < 0) {
-    const int e = errno;
-    if (e == EXDEV || e == ELOOP) {
-      errno_ = EACCES;
-      note(std::string("refused to ") + what + " '" + name + "': it leads outside the folder " + sandbox_.root +
-           " (absolute path, '..' or a symlink)");
-    } else {
-      errno_ = e;
-    }
+    open_failed(errno, name, what);
     return -1;
   }
   struct stat st;
@@ -161,16 +164,7 @@ int Semihosting::open_parent(const std::string& name, std::string& leaf, const c
     return -1;
   }
   int fd = open_in(root_fd_, dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
-  if (fd < 0) {
-    const int e = errno;
-    if (e == EXDEV || e == ELOOP) {
-      errno_ = EACCES;
-      note(std::string("refused to ") + what + " '" + name + "': it leads outside the folder " + sandbox_.root +
-           " (absolute path, '..' or a symlink)");
-    } else {
-      errno_ = e;
-    }
-  }
+  if (fd < 0) open_failed(errno, name, what);
   return fd;
 }
 

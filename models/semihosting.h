@@ -59,6 +59,9 @@ class Semihosting {
   bool rd32(uint32_t addr, uint32_t& v) { return rd_(addr, &v, 4); }
   // Open `name` (relative to the root) with open(2) `flags`; -1 with errno_ set (and a note) if refused.
   int open_beneath(const std::string& name, int flags, const char* what);
+  // After an open below the root failed with errno `e`: a path leaving the folder is refused (EACCES and
+  // a note naming it), any other error is passed to the program as it is.
+  void open_failed(int e, const std::string& name, const char* what);
   // The folder holding `name`'s last component, opened beneath the root, and that component.
   int open_parent(const std::string& name, std::string& leaf, const char* what);
   bool file_access(const std::string& name, bool writing, const char* what);

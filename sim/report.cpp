@@ -82,16 +82,6 @@ TokenGroup summarize_tokens(const Stats& st, bool all, TokenPhase phase) {
   return g;
 }
 
-std::string si(double v, const char* unit) {
-  const double a = std::fabs(v);
-  if (a == 0) return fmt::format("0 {}", unit);
-  struct P { double f; const char* p; };
-  static const P ps[] = {{1, ""}, {1e-3, "m"}, {1e-6, "u"}, {1e-9, "n"}, {1e-12, "p"}, {1e-15, "f"}};
-  for (const auto& p : ps)
-    if (a >= p.f) return fmt::format("{:.3f} {}{}", v / p.f, p.p, unit);
-  return fmt::format("{:.3e} {}", v, unit);
-}
-
 // Per CIM macro: its counters, busy time and utilization, and dynamic energy by part.
 std::string cim_table(const RunSummary& run) {
   std::string s;
@@ -132,6 +122,16 @@ std::string cim_table(const RunSummary& run) {
 }
 
 }  // namespace
+
+std::string si(double v, const char* unit) {
+  const double a = std::fabs(v);
+  if (a == 0) return fmt::format("0 {}", unit);
+  struct P { double f; const char* p; };
+  static const P ps[] = {{1, ""}, {1e-3, "m"}, {1e-6, "u"}, {1e-9, "n"}, {1e-12, "p"}, {1e-15, "f"}};
+  for (const auto& p : ps)
+    if (a >= p.f) return fmt::format("{:.3f} {}{}", v / p.f, p.p, unit);
+  return fmt::format("{:.3e} {}", v, unit);
+}
 
 json report_json(const RunSummary& run, const Stats& st) {
   json j;

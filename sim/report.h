@@ -28,6 +28,9 @@ double tops_per_w(uint64_t macs, double energy_j);
 nlohmann::json report_json(const RunSummary& run, const Stats& stats);
 // The readable table (energy by component, regions, tokens, efficiency), for stderr.
 std::string report_table(const RunSummary& run, const Stats& stats);
+
+// `v` in `unit` with an SI prefix (f .. none) and three decimals: si(3.2e-6, "J") == "3.200 uJ".
+std::string si(double v, const char* unit);
 // Chrome trace-event JSON: regions and tokens as complete ("X") events, per-component power as
 // counter ("C") tracks; timestamps in microseconds of simulated time.
 nlohmann::json trace_json(const RunSummary& run, const Stats& stats);

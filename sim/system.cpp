@@ -326,16 +326,6 @@ Outcome outcome(const models::Core& core, bool stopped) {
   }
 }
 
-std::string si(double v, const char* unit) {
-  const double a = std::fabs(v);
-  if (a == 0) return fmt::format("0 {}", unit);
-  struct P { double f; const char* p; };
-  static const P ps[] = {{1, ""}, {1e-3, "m"}, {1e-6, "u"}, {1e-9, "n"}, {1e-12, "p"}, {1e-15, "f"}};
-  for (const auto& p : ps)
-    if (a >= p.f) return fmt::format("{:.3f} {}{}", v / p.f, p.p, unit);
-  return fmt::format("{:.3e} {}", v, unit);
-}
-
 }  // namespace
 
 int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std::ostream& err) {

@@ -31,18 +31,32 @@ inline std::string tmpdir() {
   return dir;
 }
 
-// Run `mcucim <args>` (args are passed to /bin/sh, quote as needed).
-inline Result mcucim(const std::string& args) {
+// Run a shell command (/bin/sh), capturing stdout and stderr (each in its own file of tmpdir()).
+inline Result sh(const std::string& cmd) {
   static int n = 0;
-  const std::string base = tmpdir() + "/run" + std::to_string(n++);
-  const std::string cmd = std::string(MCUCIM_BINARY_DIR) + "/mcucim " + args + " > " + base + ".out 2> " + base +
-                          ".err < /dev/null";
-  int st = std::system(cmd.c_str());
+  const std::string base = tmpdir() + "/sh" + std::to_string(n++);
+  int st = std::system((cmd + " > " + base + ".out 2> " + base + ".err < /dev/null").c_str());
   Result r;
   r.code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
   r.out = slurp(base + ".out");
   r.err = slurp(base + ".err");
   return r;
+}
+
+// Run `mcucim <args>` (args are passed to /bin/sh, quote as needed).
+inline Result mcucim(const std::string& args) { return sh(std::string(MCUCIM_BINARY_DIR) + "/mcucim " + args); }
+
+// The first line of `out` that starts with `key` (without its newline), or "missing 'key' in:" + out.
+inline std::string line_of(const std::string& out, const std::string& key) {
+  size_t p = out.rfind(key, 0) == 0 ? 0 : out.find("\n" + key);
+  if (p == std::string::npos) return "missing '" + key + "' in:\n" + out;
+  if (out[p] == '\n') ++p;
+  return out.substr(p, out.find('\n', p) - p);
+}
+
+// The "ids: ..." and "logits_fnv: ..." lines of a tinyllm run (host or simulator), for comparing runs.
+inline std::string result_lines(const std::string& out) {
+  return line_of(out, "ids:") + "\n" + line_of(out, "logits_fnv:") + "\n";
 }
 
 inline std::string fw(const std::string& name) { return std::string(MCUCIM_FIRMWARE_DIR) + "/" + name + ".elf"; }

@@ -20,33 +20,16 @@ using testing::HasSubstr;
 
 namespace {
 
+using e2e::sh;
+using e2e::line_of;
+using e2e::result_lines;
+
 const std::string kTools = std::string(MCUCIM_BINARY_DIR) + "/workloads/tinyllm/";
 const std::string kModels = std::string(MCUCIM_SHARED_DIR) + "/models/";
 const std::string kOracle = std::string(MCUCIM_SHARED_DIR) + "/oracles/stories260K_fp32_greedy_noprompt_256.ids";
 
 bool have_models() {
   return std::filesystem::exists(kModels + "stories260K.bin") && std::filesystem::exists(kModels + "tok512.bin");
-}
-
-e2e::Result sh(const std::string& cmd) {
-  const std::string base = e2e::tmpdir() + "/cimsh" + std::to_string(std::hash<std::string>{}(cmd));
-  int st = std::system((cmd + " > " + base + ".out 2> " + base + ".err < /dev/null").c_str());
-  e2e::Result r;
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  r.out = e2e::slurp(base + ".out");
-  r.err = e2e::slurp(base + ".err");
-  return r;
-}
-
-// The line starting with `key` (without the newline), or "missing ..." naming it.
-std::string line_of(const std::string& out, const std::string& key) {
-  size_t p = out.rfind(key, 0) == 0 ? 0 : out.find("\n" + key);
-  if (p == std::string::npos) return "missing '" + key + "' in:\n" + out;
-  if (out[p] == '\n') ++p;
-  return out.substr(p, out.find('\n', p) - p);
-}
-std::string result_lines(const std::string& out) {
-  return line_of(out, "ids:") + "\n" + line_of(out, "logits_fnv:") + "\n";
 }
 
 std::string pack(const std::string& name, const std::string& opts) {

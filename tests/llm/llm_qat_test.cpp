@@ -15,33 +15,13 @@ using testing::HasSubstr;
 
 namespace {
 
+using e2e::sh;
+using e2e::result_lines;
+
 const std::string kTools = std::string(MCUCIM_BINARY_DIR) + "/workloads/tinyllm/";
 const std::string kModels = std::string(MCUCIM_SHARED_DIR) + "/models/";
 
-e2e::Result sh(const std::string& cmd) {
-  static int n = 0;
-  const std::string base = e2e::tmpdir() + "/qat" + std::to_string(n++);
-  int st = std::system((cmd + " > " + base + ".out 2> " + base + ".err < /dev/null").c_str());
-  e2e::Result r;
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  r.out = e2e::slurp(base + ".out");
-  r.err = e2e::slurp(base + ".err");
-  return r;
-}
-
 std::string python() { return std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3"; }
-
-std::string result_lines(const std::string& out) {
-  std::string r;
-  for (const char* key : {"ids:", "logits_fnv:"}) {
-    auto p = out.find(std::string("\n") + key);
-    if (p == std::string::npos) p = out.rfind(key, 0) == 0 ? 0 : std::string::npos;
-    else ++p;
-    if (p == std::string::npos) return "missing '" + std::string(key) + "' in:\n" + out;
-    r += out.substr(p, out.find('\n', p) - p) + "\n";
-  }
-  return r;
-}
 
 // value of KEY=... on the QAT_RESULT line
 double result_value(const std::string& out, const std::string& key) {

@@ -13,34 +13,14 @@ using testing::HasSubstr;
 
 namespace {
 
+using e2e::sh;
+using e2e::result_lines;
+
 const std::string kTools = std::string(MCUCIM_BINARY_DIR) + "/workloads/tinyllm/";
 const std::string kModels = std::string(MCUCIM_SHARED_DIR) + "/models/";
 
 bool have_models() {
   return std::filesystem::exists(kModels + "stories260K.bin") && std::filesystem::exists(kModels + "tok512.bin");
-}
-
-e2e::Result sh(const std::string& cmd) {
-  const std::string base = e2e::tmpdir() + "/sh" + std::to_string(std::hash<std::string>{}(cmd));
-  int st = std::system((cmd + " > " + base + ".out 2> " + base + ".err < /dev/null").c_str());
-  e2e::Result r;
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  r.out = e2e::slurp(base + ".out");
-  r.err = e2e::slurp(base + ".err");
-  return r;
-}
-
-// The "ids: ..." and "logits_fnv: ..." lines of a run's output.
-std::string result_lines(const std::string& out) {
-  std::string r;
-  for (const char* key : {"ids:", "logits_fnv:"}) {
-    auto p = out.find(std::string("\n") + key);
-    if (p == std::string::npos) p = out.rfind(key, 0) == 0 ? 0 : std::string::npos;
-    else ++p;
-    if (p == std::string::npos) return "missing '" + std::string(key) + "' in:\n" + out;
-    r += out.substr(p, out.find('\n', p) - p) + "\n";
-  }
-  return r;
 }
 
 std::string pack(const std::string& name, const std::string& weights) {

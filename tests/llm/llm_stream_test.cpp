@@ -21,18 +21,11 @@ using testing::HasSubstr;
 
 namespace {
 
+using e2e::sh;
+using e2e::result_lines;
+
 const std::string kTools = std::string(MCUCIM_BINARY_DIR) + "/workloads/tinyllm/";
 const std::string kXflash = "0x90000000";
-
-e2e::Result sh(const std::string& cmd) {
-  const std::string base = e2e::tmpdir() + "/st" + std::to_string(std::hash<std::string>{}(cmd));
-  int st = std::system((cmd + " > " + base + ".out 2> " + base + ".err < /dev/null").c_str());
-  e2e::Result r;
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  r.out = e2e::slurp(base + ".out");
-  r.err = e2e::slurp(base + ".err");
-  return r;
-}
 
 // The value of the first line starting with `key` (without the key), or "" if absent.
 std::string line_of(const std::string& out, const std::string& key) {
@@ -40,9 +33,6 @@ std::string line_of(const std::string& out, const std::string& key) {
   for (std::string l; std::getline(in, l);)
     if (l.rfind(key, 0) == 0) return l.substr(key.size());
   return "";
-}
-std::string result_lines(const std::string& out) {
-  return "ids:" + line_of(out, "ids:") + "\nlogits_fnv:" + line_of(out, "logits_fnv:") + "\n";
 }
 // "name=value" from the METRIC lines
 uint64_t metric(const std::string& out, const std::string& name) {

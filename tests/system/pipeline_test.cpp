@@ -15,18 +15,9 @@ using nlohmann::json;
 
 namespace {
 
-const std::string kTools = std::string(MCUCIM_BINARY_DIR) + "/workloads/tinyllm/";
+using e2e::sh;
 
-e2e::Result sh(const std::string& cmd) {
-  static int n = 0;
-  const std::string base = e2e::tmpdir() + "/psh" + std::to_string(n++);
-  int st = std::system((cmd + " > " + base + ".out 2> " + base + ".err < /dev/null").c_str());
-  e2e::Result r;
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  r.out = e2e::slurp(base + ".out");
-  r.err = e2e::slurp(base + ".err");
-  return r;
-}
+const std::string kTools = std::string(MCUCIM_BINARY_DIR) + "/workloads/tinyllm/";
 
 // A synthetic model of `layers` layers (dim 64, 8 heads), made once per test process.
 std::string synth(int layers) {

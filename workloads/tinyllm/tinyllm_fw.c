@@ -53,6 +53,7 @@
 #include "tinyllm/tllm_cluster.h"
 #include "tinyllm/tllm_stream.h"
 #include "xmac.h"
+#include "fw_args.h"
 
 #ifndef TLLM_ARENA_BYTES
 #define TLLM_ARENA_BYTES (472u * 1024u)
@@ -140,38 +141,6 @@ static int32_t parse_ids(const char *p, uint32_t size, int32_t *ids, uint32_t ca
     ids[n++] = v;
   }
   return (int32_t)n;
-}
-
-static int fail(int code, const char *what, const char *msg) {
-  printf("\ntinyllm: error: %s%s%s\n", what, (what[0] && msg[0]) ? ": " : "", msg);
-  return code;
-}
-
-static int parse_u32(const char *s, uint32_t *out) {
-  if (!s || !*s) return 0;
-  uint32_t v = 0;
-  for (; *s; s++) {
-    if (*s < '0' || *s > '9' || v > 429496728u) return 0;
-    v = v * 10u + (uint32_t)(*s - '0');
-  }
-  *out = v;
-  return 1;
-}
-
-/* non-negative decimal "12", "0.8", ".9" */
-static int parse_float(const char *s, float *out) {
-  if (!s || !*s) return 0;
-  float v = 0.0f, scale = 1.0f;
-  int frac = 0, digits = 0;
-  for (; *s; s++) {
-    if (*s == '.' && !frac) { frac = 1; continue; }
-    if (*s < '0' || *s > '9') return 0;
-    digits++;
-    if (frac) { scale /= 10.0f; v += (float)(*s - '0') * scale; }
-    else v = v * 10.0f + (float)(*s - '0');
-  }
-  *out = v;
-  return digits > 0;
 }
 
 static int stream_failed(uint32_t pos) {

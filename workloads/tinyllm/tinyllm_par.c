@@ -30,6 +30,7 @@
 #include "mcucim/simctrl.h"
 #include "tinyllm/tinyllm.h"
 #include "xmac.h"
+#include "fw_args.h"
 
 #define LINK_OUT 0x13000000u
 #define LINK_IN 0x13001000u
@@ -43,37 +44,6 @@ static uint8_t arena[TLLM_ARENA_BYTES] __attribute__((aligned(16)));
 static char prompt_buf[1024];
 static uint32_t msg[2 + 4096] __attribute__((aligned(16))); /* pos, flags, then dim floats */
 static uint64_t sent_bytes, sent_messages;
-
-static int fail(int code, const char *what, const char *msg_) {
-  printf("\ntinyllm: error: %s%s%s\n", what, (what[0] && msg_[0]) ? ": " : "", msg_);
-  return code;
-}
-
-static int parse_u32(const char *s, uint32_t *out) {
-  if (!s || !*s) return 0;
-  uint32_t v = 0;
-  for (; *s; s++) {
-    if (*s < '0' || *s > '9' || v > 429496728u) return 0;
-    v = v * 10u + (uint32_t)(*s - '0');
-  }
-  *out = v;
-  return 1;
-}
-
-static int parse_float(const char *s, float *out) {
-  if (!s || !*s) return 0;
-  float v = 0.0f, scale = 1.0f;
-  int frac = 0, digits = 0;
-  for (; *s; s++) {
-    if (*s == '.' && !frac) { frac = 1; continue; }
-    if (*s < '0' || *s > '9') return 0;
-    digits++;
-    if (frac) { scale /= 10.0f; v += (float)(*s - '0') * scale; }
-    else v = v * 10.0f + (float)(*s - '0');
-  }
-  *out = v;
-  return digits > 0;
-}
 
 /* n bytes to the next rank, in pieces of at most the link's MTU */
 static int send_all(const void *p, uint32_t n) {

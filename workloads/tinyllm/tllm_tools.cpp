@@ -664,6 +664,32 @@ struct HostCim {
     return TLLM_OK;
   }
 };
+
+// A runtime state on the host as the tools use it: the memory plan for `cfg` within o.ram_budget, its
+// arena, the state on o.backend (optionally with other kernels) and, with o.cim.enabled, host CIM
+// macros attached (the backend of what stays off CIM is then scalar for a CIM backend).
+struct HostSession {
+  tllm_plan plan{};
+  std::unique_ptr<Arena> arena;
+  tllm_state s{};
+  HostCim hc;
+  bool cim_failed = false;  // open() failed attaching the CIM macros (not planning or initialising)
+  // TLLM_OK, or the failing call's status with err filled.
+  tllm_status open(const tllm_model &m, const tllm_config &cfg, const RunOptions &o, tllm_error *err,
+                   const tllm_kernels *kernels = nullptr) {
+    if (tllm_plan_memory(&plan, &m, &cfg, o.ram_budget, err) != TLLM_OK) return err->code;
+    arena = std::make_unique<Arena>(plan.total);
+    const tllm_backend kb = o.cim.enabled && o.backend == TLLM_BACKEND_CIM ? TLLM_BACKEND_SCALAR : o.backend;
+    if (tllm_state_init(&s, &m, &plan, arena->p, plan.total, o.cim.enabled ? kb : o.backend, err) != TLLM_OK) return err->code;
+    if (kernels) s.kern = kernels;
+    if (o.cim.enabled) {
+      const tllm_status st = hc.attach(&s, m, o.cim, kb, err);
+      cim_failed = st != TLLM_OK;
+      if (cim_failed) return st;
+    }
+    return TLLM_OK;
+  }
+};
 }  // namespace
 
 std::string fraction6(uint32_t agree, uint32_t n) {
@@ -680,18 +706,13 @@ RunResult generate(const tllm_model &m, const RunOptions &o) {
   // prefill chunks hold prompt positions 0..n-2: plan for no more than the prompt can use (n <= bytes + 2)
   const uint32_t chunk = std::max<uint32_t>(1u, std::min<uint32_t>(o.chunk, static_cast<uint32_t>(o.prompt.size()) + 1u));
   tllm_config cfg{o.max_seq, o.kv_int8 ? 1 : 0, chunk, 0, o.parts};
-  tllm_plan plan;
   auto fail = [&](tllm_status st) { r.status = st; r.error = err.msg; return r; };
-  if (tllm_plan_memory(&plan, &m, &cfg, o.ram_budget, &err) != TLLM_OK) return fail(err.code);
-  Arena arena(plan.total);
-  tllm_state s;
-  const tllm_backend kb = o.cim.enabled && o.backend == TLLM_BACKEND_CIM ? TLLM_BACKEND_SCALAR : o.backend;
-  if (tllm_state_init(&s, &m, &plan, arena.p, plan.total, o.cim.enabled ? kb : o.backend, &err) != TLLM_OK) return fail(err.code);
-  HostCim hc;
-  if (o.cim.enabled) {
-    if (hc.attach(&s, m, o.cim, kb, &err) != TLLM_OK) return fail(err.code);
-    r.cim_line = hc.line;
-  }
+  HostSession hs;
+  if (hs.open(m, cfg, o, &err) != TLLM_OK) return fail(err.code);
+  tllm_state &s = hs.s;
+  const tllm_plan &plan = hs.plan;
+  HostCim &hc = hs.hc;
+  r.cim_line = hc.line;
   if (o.tensor_bytes_read) { o.tensor_bytes_read->assign(m.hdr->n_tensors, 0); s.tensor_bytes_read = o.tensor_bytes_read->data(); }
   const tllm_cluster cluster{o.parts, tllm_cluster_serial};  // the firmware's -T, parts in turn
   if (o.parts > 1) s.cluster = &cluster;
@@ -808,17 +829,11 @@ AgreeResult agreement_run(const tllm_model &m, const std::vector<int32_t> &ids, 
   n = std::min(n, m.seq_len);
   if (!n) throw Error("agreement: no positions (empty reference or --positions 0)");
   tllm_config cfg{n, o.kv_int8 ? 1 : 0, 1, 0, 1};
-  tllm_plan plan;
-  if (tllm_plan_memory(&plan, &m, &cfg, o.ram_budget, &err) != TLLM_OK) throw Error(err.msg);
-  Arena arena(plan.total);
-  tllm_state s;
-  const tllm_backend kb = o.cim.enabled && o.backend == TLLM_BACKEND_CIM ? TLLM_BACKEND_SCALAR : o.backend;
-  if (tllm_state_init(&s, &m, &plan, arena.p, plan.total, o.cim.enabled ? kb : o.backend, &err) != TLLM_OK) throw Error(err.msg);
-  HostCim hc;
-  if (o.cim.enabled) {
-    if (hc.attach(&s, m, o.cim, kb, &err) != TLLM_OK) throw Error(std::string("CIM: ") + err.msg);
-    r.cim_line = hc.line;
-  }
+  HostSession hs;
+  if (hs.open(m, cfg, o, &err) != TLLM_OK) throw Error(hs.cim_failed ? std::string("CIM: ") + err.msg : std::string(err.msg));
+  tllm_state &s = hs.s;
+  HostCim &hc = hs.hc;
+  r.cim_line = hc.line;
   int32_t token = static_cast<int32_t>(m.hdr->bos_id);
   for (uint32_t pos = 0; pos < n; pos++) {
     float *logits = tllm_forward(&s, static_cast<uint32_t>(token), pos);
@@ -840,15 +855,10 @@ void teacher_forced(const tllm_model &m, const std::vector<std::vector<int32_t>>
   for (const auto &s : seqs) longest = std::max<uint32_t>(longest, static_cast<uint32_t>(s.size()));
   longest = std::min(longest, m.seq_len);
   tllm_config cfg{longest, o.kv_int8 ? 1 : 0, 1, 0, 1};
-  tllm_plan plan;
-  if (tllm_plan_memory(&plan, &m, &cfg, o.ram_budget, &err) != TLLM_OK) throw Error(err.msg);
-  Arena arena(plan.total);
-  tllm_state s;
-  const tllm_backend kb = o.cim.enabled && o.backend == TLLM_BACKEND_CIM ? TLLM_BACKEND_SCALAR : o.backend;
-  if (tllm_state_init(&s, &m, &plan, arena.p, plan.total, o.cim.enabled ? kb : o.backend, &err) != TLLM_OK) throw Error(err.msg);
-  if (kernels) s.kern = kernels;
-  HostCim hc;
-  if (o.cim.enabled && hc.attach(&s, m, o.cim, kb, &err) != TLLM_OK) throw Error(std::string("CIM: ") + err.msg);
+  HostSession hs;
+  if (hs.open(m, cfg, o, &err, kernels) != TLLM_OK) throw Error(hs.cim_failed ? std::string("CIM: ") + err.msg : std::string(err.msg));
+  tllm_state &s = hs.s;
+  HostCim &hc = hs.hc;
   uint32_t done = 0;
   for (const auto &seq : seqs) {
     int32_t token = static_cast<int32_t>(m.hdr->bos_id);
