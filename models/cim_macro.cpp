@@ -104,6 +104,7 @@ void CimMacro::command(uint32_t cmd, const sc_core::sc_time& now) {
   macro_.end_command(done_ps);
   busy_ = true;
   done_time_ = sc_core::sc_time(static_cast<double>(done_ps), sc_core::SC_PS);
+  if (on_busy) on_busy(now, done_time_);
 }
 
 bool CimMacro::read(uint64_t off, unsigned len, uint32_t& v, const sc_core::sc_time& now) {

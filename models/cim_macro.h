@@ -16,6 +16,7 @@ namespace mcucim::models {
 
 class CimMacro : public Device, public IrqSource {
  public:
+  bool reports_busy() const override { return true; }
   using MemReader = std::function<bool(uint32_t addr, void* data, uint32_t len)>;
   CimMacro(sc_core::sc_module_name name, const cim::MacroConfig& cfg, sc_core::sc_time latency);
   void set_mem_reader(MemReader r) { mem_reader_ = std::move(r); }

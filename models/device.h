@@ -3,6 +3,7 @@
 // delay), so devices compute time-dependent values exactly under temporal decoupling.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include <systemc>
@@ -18,6 +19,10 @@ class Device : public sc_core::sc_module {
   Device(sc_core::sc_module_name name, uint64_t size, sc_core::sc_time access_latency);
   uint64_t size() const { return size_; }
   uint64_t reads = 0, writes = 0;  // register accesses (peripheral events for the energy model)
+  // Devices that work on their own after a command (DMA, CIM macros) report each command's busy
+  // interval [begin, end) here when it starts, if set (waveforms, sim/vcd.h). Unset: nothing is done.
+  virtual bool reports_busy() const { return false; }
+  std::function<void(const sc_core::sc_time& begin, const sc_core::sc_time& end)> on_busy;
 
  protected:
   // Return false to signal an access error (unknown register). `len` is 1, 2 or 4; `offset` is aligned.

@@ -67,6 +67,7 @@ uint32_t Dma::start(const sc_core::sc_time& now) {
       bus->b_transport(tr, d);
       if (!tr.is_response_ok()) {
         done_ = now + t;
+        if (on_busy) on_busy(now, done_);
         return DMA_ERR_BUS;
       }
       t += d;
@@ -78,6 +79,7 @@ uint32_t Dma::start(const sc_core::sc_time& now) {
   }
   busy_cycles += static_cast<uint64_t>(t / p_.cycle);
   done_ = now + t;
+  if (on_busy) on_busy(now, done_);
   return DMA_ERR_NONE;
 }
 

@@ -21,6 +21,7 @@ struct DmaParams {
 
 class Dma : public Device, public IrqSource {
  public:
+  bool reports_busy() const override { return true; }
   tlm_utils::simple_initiator_socket<Dma> bus;
 
   Dma(sc_core::sc_module_name name, const DmaParams& p, sc_core::sc_time latency);

@@ -43,24 +43,25 @@ bool is_csr(Op op) { return op >= Op::CSRRW && op <= Op::CSRRCI; }
 bool is_ldot(Op op) { return op == Op::XMAC_LDOT8 || op == Op::XMAC_LDOT4 || op == Op::XMAC_LDOT2; }
 }  // namespace
 
-CommitLog::CommitLog(std::FILE* out, LogBound from, LogBound to) : out_(out), from_(from), to_(to) {}
-
-bool CommitLog::poll(isa::Cpu& cpu, uint64_t& until) {
-  if (state_ == State::Before) {
-    if (from_.kind == LogBound::Kind::Cycle && cpu.cycle() < from_.value) {
-      until = from_.value;  // run at full speed up to the window
-      return false;
-    }
-    if (from_.kind != LogBound::Kind::Pc) state_ = State::In;
+bool data_access(const isa::Insn& in, uint32_t rs1_value, DataAccess& a) {
+  if (const unsigned n = load_size(in.op)) {
+    a = {is_ldot(in.op) ? rs1_value : rs1_value + uint32_t(in.imm), n, false};
+    return true;
   }
-  if (state_ == State::In && to_.kind == LogBound::Kind::Cycle && cpu.cycle() >= to_.value) state_ = State::Done;
-  return state_ != State::Done;
+  if (const unsigned n = store_size(in.op)) {
+    a = {rs1_value + uint32_t(in.imm), n, true};
+    return true;
+  }
+  return false;
 }
+
+CommitLog::CommitLog(std::FILE* out, LogBound from, LogBound to) : out_(out), window_(std::move(from), std::move(to)) {}
+
+bool CommitLog::poll(isa::Cpu& cpu, uint64_t& until) { return window_.poll(cpu, until); }
 
 void CommitLog::before_step(isa::Cpu& cpu) {
   armed_ = false;
-  if (state_ == State::Before && from_.kind == LogBound::Kind::Pc && cpu.pc() == from_.value) state_ = State::In;
-  if (state_ != State::In) return;
+  if (!window_.enter(cpu.pc())) return;
   armed_ = true;
   pc_ = cpu.pc();
   cycle_ = cpu.cycle();
@@ -110,46 +111,9 @@ void CommitLog::after_step(isa::Cpu& cpu, isa::Stop) {
   line_ += '\n';
   std::fwrite(line_.data(), 1, line_.size(), out_);
   ++lines_;
-  if (to_.kind == LogBound::Kind::Pc && pc_ == to_.value) state_ = State::Done;
+  window_.retired(pc_);
 }
 
 void CommitLog::finish(isa::Cpu&) { std::fflush(out_); }
-
-LogBound parse_log_bound(const std::string& option, const std::string& text,
-                         const std::function<std::optional<uint32_t>(const std::string&)>& symbol) {
-  const auto colon = text.find(':');
-  const std::string kind = colon == std::string::npos ? "" : text.substr(0, colon);
-  const std::string value = colon == std::string::npos ? "" : text.substr(colon + 1);
-  auto number = [&](uint64_t max) -> std::optional<uint64_t> {
-    try {
-      size_t used = 0;
-      const unsigned long long v = std::stoull(value, &used, 0);
-      if (used == value.size() && v <= max && !value.empty() && value[0] != '-') return v;
-    } catch (const std::exception&) {
-    }
-    return std::nullopt;
-  };
-  LogBound b;
-  if (kind == "cycle") {
-    const auto v = number(UINT64_MAX);
-    if (!v) throw ConfigError(fmt::format("{} {}: expected a cycle count after 'cycle:', found '{}'", option, text, value));
-    b.kind = LogBound::Kind::Cycle;
-    b.value = *v;
-    return b;
-  }
-  if (kind == "pc") {
-    std::optional<uint64_t> v = number(0xffffffffu);
-    if (!v && !value.empty() && symbol) {
-      if (auto s = symbol(value)) v = *s;
-    }
-    if (!v)
-      throw ConfigError(fmt::format("{} {}: expected an address or a symbol of the program after 'pc:', found '{}'",
-                                    option, text, value));
-    b.kind = LogBound::Kind::Pc;
-    b.value = *v & ~uint64_t(1);
-    return b;
-  }
-  throw ConfigError(fmt::format("{} {}: expected cycle:N or pc:ADDRESS (or pc:SYMBOL)", option, text));
-}
 
 }  // namespace mcucim::sim

@@ -19,35 +19,28 @@
 
 #include "isa/cpu.h"
 #include "models/core.h"
+#include "sim/window.h"
 
 namespace mcucim::sim {
 
-// Where a window starts or ends: at a cycle, or at the first execution of an address.
-struct LogBound {
-  enum class Kind : uint8_t { None, Cycle, Pc };
-  Kind kind = Kind::None;
-  uint64_t value = 0;
-};
-
 class CommitLog : public models::CoreObserver {
  public:
-  // Logs the instructions from the first one that starts at cycle >= from (or the first execution of
-  // pc == from) up to the last one that starts before cycle `to` (or the first execution of pc == to,
-  // included). `out` is not owned (flushed by finish()).
+  // Logs the instructions inside the window [from, to] (sim/window.h). `out` is not owned (flushed by
+  // finish()).
   CommitLog(std::FILE* out, LogBound from = {}, LogBound to = {});
 
   bool poll(isa::Cpu& cpu, uint64_t& until) override;
   void before_step(isa::Cpu& cpu) override;
   void after_step(isa::Cpu& cpu, isa::Stop stop) override;
   void finish(isa::Cpu& cpu) override;
+  // A sim-control region mark (for region:NAME windows).
+  void region_mark(bool begin, const std::string& name) { window_.region_mark(begin, name); }
 
   uint64_t lines() const { return lines_; }
 
  private:
-  enum class State : uint8_t { Before, In, Done };
   std::FILE* out_;
-  LogBound from_, to_;
-  State state_ = State::Before;
+  ObserveWindow window_;
   bool armed_ = false;  // before_step() captured an instruction to log
   // The instruction being stepped and its operands before it executed.
   uint32_t pc_ = 0;
@@ -59,9 +52,13 @@ class CommitLog : public models::CoreObserver {
   std::string line_;
 };
 
-// "cycle:N" or "pc:ADDR" (ADDR: a number, or a symbol of the program resolved by `symbol`); throws
-// ConfigError naming `option` otherwise.
-LogBound parse_log_bound(const std::string& option, const std::string& text,
-                         const std::function<std::optional<uint32_t>(const std::string&)>& symbol);
+// The data access of a load or store (Xmac xmac.ldot* included) decoded as `in`, given the value of
+// rs1 before it executes: false if `in` accesses no data.
+struct DataAccess {
+  uint32_t addr = 0;
+  unsigned size = 0;
+  bool store = false;
+};
+bool data_access(const isa::Insn& in, uint32_t rs1_value, DataAccess& a);
 
 }  // namespace mcucim::sim

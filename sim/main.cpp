@@ -31,7 +31,7 @@ const char* kUsage =
     "commands:\n"
     "  run     simulate a program:  mcucim run -c CONFIG --elf FILE [--set k=v]... [--max-cycles N]\n"
     "                               [--report out.json] [--trace trace.json] [--profile] [--quiet]\n"
-    "                               [--log-commits FILE] [--stats-interval N --stats-file FILE] [--gdb PORT]\n"
+    "                               [--log-commits FILE] [--vcd FILE] [--stats-interval N --stats-file FILE] [--gdb PORT]\n"
     "  memmap  print linker flags for a config's memory map:  mcucim memmap -c CONFIG\n"
     "  sweep   run a design-space sweep:  mcucim sweep SPEC [-j N] [--out DIR] [--list] (docs/SWEEPS.md)\n"
     "  plot    charts and index.html for a sweep's results:  mcucim plot DIR\n"
@@ -95,8 +95,12 @@ int cmd_run(int argc, char** argv) {
       "semihost-root", po::value<std::string>(), "the folder the program may read files in through semihosting (default: no host files)")(
       "semihost-write", "allow the program to create, write, remove and rename files below --semihost-root")(
       "log-commits", po::value<std::string>(), "write a commit log (Spike --log-commits format plus a cycle column) to FILE (docs/DEBUGGING.md)")(
-      "log-from", po::value<std::string>(), "start the commit log at cycle:N or pc:ADDR|SYMBOL")(
-      "log-to", po::value<std::string>(), "end the commit log at cycle:N (excluded) or pc:ADDR|SYMBOL (included)")(
+      "log-from", po::value<std::string>(), "start the commit log at cycle:N, pc:ADDR|SYMBOL or region:NAME")(
+      "log-to", po::value<std::string>(), "end the commit log at cycle:N (excluded), pc:ADDR|SYMBOL or region:NAME (included)")(
+      "vcd", po::value<std::string>(), "write waveforms (VCD: pc, core state, bus, interrupts, DMA/CIM busy, power) to FILE (docs/DEBUGGING.md)")(
+      "vcd-from", po::value<std::string>(), "start the waveforms at cycle:N, pc:ADDR|SYMBOL or region:NAME")(
+      "vcd-to", po::value<std::string>(), "end the waveforms at cycle:N (excluded), pc:ADDR|SYMBOL or region:NAME (included)")(
+      "vcd-power-interval", po::value<uint64_t>()->default_value(10000), "cycles per power value in the waveforms (1..1000000)")(
       "stats-interval", po::value<uint64_t>()->default_value(0), "write a CSV row every N cycles to --stats-file (instructions, cycles, energy by component, region)")(
       "stats-file", po::value<std::string>(), "the CSV file of --stats-interval")(
       "gdb", po::value<int>(), "serve GDB on 127.0.0.1:PORT, halted at reset (0: any free port; docs/DEBUGGING.md)")(
@@ -129,6 +133,10 @@ int cmd_run(int argc, char** argv) {
   if (vm.count("log-from")) ro.log_from = vm["log-from"].as<std::string>();
   if (vm.count("log-to")) ro.log_to = vm["log-to"].as<std::string>();
   ro.stats_interval = vm["stats-interval"].as<uint64_t>();
+  if (vm.count("vcd")) ro.vcd_path = vm["vcd"].as<std::string>();
+  if (vm.count("vcd-from")) ro.vcd_from = vm["vcd-from"].as<std::string>();
+  if (vm.count("vcd-to")) ro.vcd_to = vm["vcd-to"].as<std::string>();
+  ro.vcd_power_interval = vm["vcd-power-interval"].as<uint64_t>();
   if (vm.count("gdb")) {
     ro.gdb_port = vm["gdb"].as<int>();
     if (ro.gdb_port < 0 || ro.gdb_port > 65535)

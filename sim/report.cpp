@@ -369,7 +369,15 @@ json trace_json(const RunSummary& run, const Stats& st) {
       if (r.id == id) return r.name;
     return fmt::format("region{}", id);
   };
-  for (const auto& i : st.instances())
+  // Region slices carry their call's energy (total and by component, as the report's regions).
+  const auto& comps = run.energy.parts;
+  for (const auto& i : st.instances()) {
+    double total = 0;
+    json by = json::object();
+    for (size_t k = 0; k < i.energy_j.size(); ++k) {
+      total += i.energy_j[k];
+      if (k < comps.size()) by[comps[k].name] = i.energy_j[k] * 1e6;
+    }
     ev.push_back({{"name", name_of(i.id)},
                   {"cat", "region"},
                   {"ph", "X"},
@@ -377,7 +385,12 @@ json trace_json(const RunSummary& run, const Stats& st) {
                   {"tid", 1},
                   {"ts", i.begin_cycle * us_per_cycle},
                   {"dur", (i.end_cycle - i.begin_cycle) * us_per_cycle},
-                  {"args", {{"id", i.id}, {"cycles", i.end_cycle - i.begin_cycle}}}});
+                  {"args", {{"id", i.id},
+                            {"cycles", i.end_cycle - i.begin_cycle},
+                            {"instret", i.instret},
+                            {"energy_uj", total * 1e6},
+                            {"energy_uj_by_component", by}}}});
+  }
   for (const auto& t : st.tokens())
     ev.push_back({{"name", fmt::format("token {}", t.id)},
                   {"cat", "token"},

@@ -19,6 +19,8 @@
 #include "sim/commit_log.h"
 #include "sim/gdb_server.h"
 #include "sim/stats_interval.h"
+#include "sim/vcd.h"
+#include "sim/build_info.h"
 #include "sim/energy.h"
 #include "sim/provenance.h"
 #include "sim/report.h"
@@ -144,19 +146,6 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
         return it == soc.simctrl()->names().end() ? std::string() : it->second;
       });
   const sc_core::sc_time period = soc.core().cycle_time();
-  if (opt.energy) soc.set_mark_listener([&stats, period](const models::SimCtrl::Event& e) {
-    using K = models::SimCtrl::EventKind;
-    const uint64_t cycle = static_cast<uint64_t>(std::llround(e.time / period));
-    switch (e.kind) {
-      case K::RegionBegin: stats.mark(MarkKind::RegionBegin, e.value, cycle); break;
-      case K::RegionEnd: stats.mark(MarkKind::RegionEnd, e.value, cycle); break;
-      case K::Token: stats.mark(MarkKind::Token, e.value, cycle); break;
-      case K::WorkMacs: stats.mark(MarkKind::WorkMacs, e.value, cycle); break;
-      case K::TokenCount: stats.mark(MarkKind::TokenCount, e.value, cycle); break;
-      default: break;
-    }
-  });
-
   // Observers of the core (docs/DEBUGGING.md): files are opened before the run, so a bad path fails
   // before any simulation time is spent.
   struct FileCloser {
@@ -193,6 +182,70 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
         [&stats] { return stats.open_region(); });
     soc.core().add_observer(stats_interval.get());
   }
+
+  std::unique_ptr<std::FILE, FileCloser> vcd_file;
+  std::unique_ptr<VcdWriter> vcd;
+  if (opt.vcd_path.empty() && (!opt.vcd_from.empty() || !opt.vcd_to.empty()))
+    throw ConfigError("--vcd-from/--vcd-to need --vcd FILE");
+  if (!opt.vcd_path.empty()) {
+    if (opt.vcd_power_interval == 0 || opt.vcd_power_interval > VcdWriter::kMaxPowerInterval)
+      throw ConfigError(fmt::format("--vcd-power-interval {}: expected 1..{} cycles", opt.vcd_power_interval,
+                                    VcdWriter::kMaxPowerInterval));
+    auto sym = [&elf](const std::string& name) { return elf.symbol(name); };
+    VcdWriter::Options vo;
+    vo.freq_hz = spec.freq_hz;
+    vo.from = opt.vcd_from.empty() ? LogBound{} : parse_log_bound("--vcd-from", opt.vcd_from, sym);
+    vo.to = opt.vcd_to.empty() ? LogBound{} : parse_log_bound("--vcd-to", opt.vcd_to, sym);
+    vo.power_interval = opt.vcd_power_interval;
+    vo.version = version_line();
+    if (opt.energy) {
+      vo.model = &model;
+      vo.sampler = [&soc] { return soc.sample_counters(); };
+    }
+    std::vector<models::Device*> busy;
+    for (models::Device* d : soc.devices())
+      if (d->reports_busy()) {
+        busy.push_back(d);
+        vo.busy_devices.push_back(d->basename());
+      }
+    vcd_file = open_out("--vcd", opt.vcd_path);
+    std::setvbuf(vcd_file.get(), nullptr, _IOFBF, 1 << 16);
+    vcd = std::make_unique<VcdWriter>(vcd_file.get(), std::move(vo));
+    for (size_t i = 0; i < busy.size(); ++i)
+      busy[i]->on_busy = [w = vcd.get(), i](const sc_core::sc_time& b, const sc_core::sc_time& e) {
+        w->device_busy(i, b, e);
+      };
+    soc.core().add_observer(vcd.get());
+  }
+
+  // Sim-control marks: region/token statistics, and region:NAME windows of the observers.
+  auto region_name = [&soc](uint32_t id) {
+    if (!soc.simctrl()) return std::string();
+    auto it = soc.simctrl()->names().find(id);
+    return it == soc.simctrl()->names().end() ? std::string() : it->second;
+  };
+  if (opt.energy || commit_log || vcd)
+    soc.set_mark_listener([&stats, &opt, period, region_name, cl = commit_log.get(), vw = vcd.get()](
+                              const models::SimCtrl::Event& e) {
+      using K = models::SimCtrl::EventKind;
+      if (e.kind == K::RegionBegin || e.kind == K::RegionEnd) {
+        if (cl || vw) {
+          const std::string name = region_name(static_cast<uint32_t>(e.value));
+          if (cl) cl->region_mark(e.kind == K::RegionBegin, name);
+          if (vw) vw->region_mark(e.kind == K::RegionBegin, name);
+        }
+      }
+      if (!opt.energy) return;
+      const uint64_t cycle = static_cast<uint64_t>(std::llround(e.time / period));
+      switch (e.kind) {
+        case K::RegionBegin: stats.mark(MarkKind::RegionBegin, e.value, cycle); break;
+        case K::RegionEnd: stats.mark(MarkKind::RegionEnd, e.value, cycle); break;
+        case K::Token: stats.mark(MarkKind::Token, e.value, cycle); break;
+        case K::WorkMacs: stats.mark(MarkKind::WorkMacs, e.value, cycle); break;
+        case K::TokenCount: stats.mark(MarkKind::TokenCount, e.value, cycle); break;
+        default: break;
+      }
+    });
 
   std::unique_ptr<GdbServer> gdb;
   if (opt.gdb_port >= 0) {

@@ -28,7 +28,10 @@ struct RunOptions {
   bool quiet = false;       // no summary
   // Debugging and observing (docs/DEBUGGING.md).
   std::string log_commits_path;  // --log-commits: Spike-format commit log ("" = none)
-  std::string log_from, log_to;  // --log-from / --log-to: cycle:N or pc:ADDR|SYMBOL ("" = run start / end)
+  std::string log_from, log_to;  // --log-from / --log-to: cycle:N, pc:ADDR|SYMBOL or region:NAME ("" = run start / end)
+  std::string vcd_path;          // --vcd: waveforms ("" = none)
+  std::string vcd_from, vcd_to;  // --vcd-from / --vcd-to: the waveforms' window (as --log-from / --log-to)
+  uint64_t vcd_power_interval = 10000;  // --vcd-power-interval: cycles per power value
   uint64_t stats_interval = 0;   // --stats-interval N: a CSV row every N cycles (0 = none)
   std::string stats_path;        // --stats-file: where the rows go
   int gdb_port = -1;             // --gdb PORT: GDB remote serial protocol on 127.0.0.1 (-1 = none, 0 = any free port)

@@ -81,8 +81,11 @@ void Stats::close_top(const Counters& now) {
       r.energy.parts[i].leakage_j += e.parts[i].leakage_j;
     }
   if (!stack_.empty()) stack_.back().declared += o.declared;
-  if (instances_.size() < kMaxInstances)
-    instances_.push_back({o.id, static_cast<uint32_t>(stack_.size()), o.at.cycles, now.cycles});
+  if (instances_.size() < kMaxInstances) {
+    RegionInstance in{o.id, static_cast<uint32_t>(stack_.size()), o.at.cycles, now.cycles, d.instret, {}};
+    for (const auto& p : e.parts) in.energy_j.push_back(p.total_j());
+    instances_.push_back(std::move(in));
+  }
 }
 
 void Stats::tick(uint64_t cycle) { power_interval(sample(cycle)); }

@@ -56,6 +56,8 @@ struct RegionStat {
 struct RegionInstance {  // one call, for the trace timeline
   uint32_t id = 0, depth = 0;
   uint64_t begin_cycle = 0, end_cycle = 0;
+  uint64_t instret = 0;
+  std::vector<double> energy_j;  // by component (EnergyBreakdown::parts order), this call only
 };
 
 struct TokenStat {

@@ -2,7 +2,9 @@
 // run must not change it, windows cut the full log exactly, interval rows add up to the report.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -10,6 +12,7 @@
 
 #include "sim/elf.h"
 #include "tests/e2e/e2e_util.h"
+#include "tests/sim/vcd_reader.h"
 
 namespace {
 using e2e::mcucim;
@@ -97,7 +100,8 @@ TEST(CommitLog, BadOptionsAreUsageErrors) {
   const std::string d = e2e::tmpdir();
   auto r = mcucim(run_args("exit3", "--log-commits " + d + "/x.log --log-from 1000"));
   EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("--log-from 1000: expected cycle:N or pc:ADDRESS"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--log-from 1000: expected cycle:N, pc:ADDRESS (or pc:SYMBOL) or region:NAME"), std::string::npos)
+      << r.err;
   r = mcucim(run_args("exit3", "--log-commits " + d + "/x.log --log-to pc:no_such_symbol"));
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("no_such_symbol"), std::string::npos) << r.err;
@@ -110,6 +114,169 @@ TEST(CommitLog, BadOptionsAreUsageErrors) {
   r = mcucim(run_args("exit3", "--stats-interval 100"));
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("--stats-file"), std::string::npos) << r.err;
+}
+
+// MCUCIM_SIMCTRL_BASE of runtime/include/mcucim/simctrl.h (mcu-base places sim-control there);
+// SIMCTRL_REGION_BEGIN is at offset 0x04, SIMCTRL_REGION_END at 0x08.
+constexpr uint32_t kSimctrlBase = 0x11000000u;
+std::string store_of(uint32_t addr, uint32_t value) {
+  return fmt::format("mem 0x{:08x} 0x{:08x}", addr, value);
+}
+
+// workloads/regions: region "layer" (id 3) is called 4 times; region:layer .. region:layer is its first
+// call: from the instruction after the store that begins it up to the store that ends it.
+TEST(CommitLog, RegionWindowIsTheRegionsFirstCall) {
+  const Logged full = logged_run("regions");
+  const Logged win = logged_run("regions", "--log-from region:layer --log-to region:layer");
+  const std::string begin = store_of(kSimctrlBase + 0x04, 3), end = store_of(kSimctrlBase + 0x08, 3);
+  size_t b = 0;
+  while (b < full.lines.size() && full.lines[b].find(begin) == std::string::npos) ++b;
+  ASSERT_LT(b, full.lines.size()) << "no store beginning region 3 in the full log";
+  size_t e = b + 1;
+  while (e < full.lines.size() && full.lines[e].find(end) == std::string::npos) ++e;
+  ASSERT_LT(e, full.lines.size());
+  const std::vector<std::string> expect(full.lines.begin() + b + 1, full.lines.begin() + e + 1);
+  ASSERT_GT(expect.size(), 100u);
+  EXPECT_EQ(win.lines, expect);
+  // A region that never begins logs nothing; a bad bound is a usage error.
+  EXPECT_TRUE(logged_run("regions", "--log-from region:no_such_region").lines.empty());
+  auto r = mcucim(run_args("regions", "--log-commits " + e2e::tmpdir() + "/x.log --log-from region:"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("expected a region name"), std::string::npos) << r.err;
+}
+
+// --vcd on a program with a DMA copy, its completion interrupt and wfi (workloads/basic/dma_irq.c).
+TEST(Vcd, WaveformsOfADmaRun) {
+  const std::string base = e2e::tmpdir() + "/vcd_dma";
+  auto plain = mcucim(run_args("dma_irq", "-q --report " + base + "_plain.json"));
+  ASSERT_EQ(plain.code, 0) << plain.err;
+  auto r = mcucim(run_args("dma_irq", "-q --report " + base + ".json --vcd " + base + ".vcd --vcd-power-interval 2000"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = report(base + ".json");
+  EXPECT_EQ(j["cycles"], report(base + "_plain.json")["cycles"]) << "--vcd changed the timing";
+  const vcdtest::Vcd v = vcdtest::read_vcd(e2e::slurp(base + ".vcd"));
+  ASSERT_EQ(v.error, "");
+  EXPECT_EQ(v.timescale, "1ps");
+  const uint64_t ps = 5000;  // mcu-base: 200 MHz
+  const uint64_t cycles = j["cycles"].get<uint64_t>();
+  EXPECT_EQ(v.times.back(), cycles * ps);
+  // Every retired instruction changes the pc, except a jump to itself; the first is the entry.
+  const auto& pc = v.signals.at("soc.core.pc").changes;
+  EXPECT_EQ(vcdtest::bits(pc.front().value), mcucim::sim::load_elf(e2e::fw("dma_irq")).entry);
+  EXPECT_LE(pc.size(), j["instret"].get<uint64_t>());
+  EXPECT_GT(pc.size(), j["instret"].get<uint64_t>() / 2);
+  // The DMA is busy for its modelled time: the report counts it in DMA cycles (5 ns; floored per copy).
+  uint64_t busy_ps = 0, busy_on = 0, copies = 0;
+  for (const auto& c : v.signals.at("soc.dma0.busy").changes) {
+    if (c.value == "1") busy_on = c.time, ++copies;
+    else if (busy_on) busy_ps += c.time - busy_on, busy_on = 0;
+  }
+  uint64_t dma_busy_cycles = 0;
+  for (const auto& d : j["events"]["devices"])
+    if (d["name"] == "dma0") dma_busy_cycles = d["stats"]["busy_cycles"].get<uint64_t>();
+  ASSERT_GT(copies, 0u);
+  EXPECT_GE(busy_ps, dma_busy_cycles * 5000);
+  EXPECT_LT(busy_ps, (dma_busy_cycles + copies) * 5000);
+  // The completion interrupt (mip.MEIP) rises while the DMA's line is high, and the core sleeps in wfi.
+  bool meip = false, slept = false;
+  for (const auto& c : v.signals.at("soc.irq.meip").changes) meip = meip || c.value == "1";
+  for (const auto& c : v.signals.at("soc.core.state").changes) slept = slept || vcdtest::bits(c.value) == 2;
+  EXPECT_TRUE(meip);
+  EXPECT_TRUE(slept);
+  // Power: each value holds until the next; power x time over the run is the report's energy.
+  const auto& comps = j["energy_j"]["components"];
+  for (const auto& comp : comps) {
+    const std::string name = "soc.power." + comp["name"].get<std::string>() + "_mW";
+    ASSERT_EQ(v.signals.count(name), 1u) << name;
+    EXPECT_EQ(v.signals.at(name).type, "real");
+  }
+  auto energy_of = [&](const std::string& name) {
+    const auto& ch = v.signals.at(name).changes;
+    double e = 0;
+    for (size_t k = 0; k < ch.size(); ++k) {
+      const uint64_t until = k + 1 < ch.size() ? ch[k + 1].time : cycles * ps;
+      e += std::stod(ch[k].value) * 1e-3 * (until - ch[k].time) * 1e-12;
+    }
+    return e;
+  };
+  const double total = j["energy_j"]["total"].get<double>();
+  EXPECT_NEAR(energy_of("soc.power.total_mW"), total, 1e-6 * total);
+  for (const auto& comp : comps)
+    EXPECT_NEAR(energy_of("soc.power." + comp["name"].get<std::string>() + "_mW"), comp["total_j"].get<double>(),
+                1e-6 * total)
+        << comp["name"];
+}
+
+// A region window gives the same instructions to the waveforms as to the commit log.
+TEST(Vcd, RegionWindowMatchesTheCommitLog) {
+  const std::string base = e2e::tmpdir() + "/vcd_region";
+  auto r = mcucim(run_args("regions", "-q --vcd " + base + ".vcd --vcd-from region:matmul --vcd-to region:matmul"
+                                      " --log-commits " + base + ".log --log-from region:matmul --log-to region:matmul"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const vcdtest::Vcd v = vcdtest::read_vcd(e2e::slurp(base + ".vcd"));
+  ASSERT_EQ(v.error, "");
+  const auto lines = split_lines(e2e::slurp(base + ".log"));
+  ASSERT_GT(lines.size(), 100u);
+  const auto& pc = v.signals.at("soc.core.pc").changes;
+  ASSERT_FALSE(pc.empty());
+  // The recording starts at the region's first instruction, with its pc; each later pc change is the
+  // next logged instruction that moved the pc (cycle x 5000 ps).
+  EXPECT_EQ(pc.front().time, cycle_of(lines.front()) * 5000);
+  std::vector<std::pair<uint64_t, uint32_t>> from_log, from_vcd;
+  for (const auto& l : lines)
+    if (from_log.empty() || from_log.back().second != pc_of(l)) from_log.push_back({cycle_of(l) * 5000, pc_of(l)});
+  for (const auto& c : pc) from_vcd.push_back({c.time, static_cast<uint32_t>(vcdtest::bits(c.value))});
+  EXPECT_EQ(from_vcd, from_log);
+  auto bad = mcucim(run_args("exit3", "--vcd-from cycle:5"));
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("need --vcd"), std::string::npos) << bad.err;
+  bad = mcucim(run_args("exit3", "--vcd " + base + "_x.vcd --vcd-power-interval 0"));
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("--vcd-power-interval 0: expected 1..1000000"), std::string::npos) << bad.err;
+}
+
+// The Perfetto/Chrome trace's region slices carry their call's energy: per region, the slices add up to
+// the report's region energy; a slice's components add up to its total; an enclosing call costs at
+// least what the calls inside it cost.
+TEST(Trace, RegionSlicesCarryTheirEnergy) {
+  const std::string base = e2e::tmpdir() + "/trace_energy";
+  auto r = mcucim(run_args("regions", "-q --report " + base + ".json --trace " + base + ".trace.json"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = report(base + ".json");
+  const auto t = nlohmann::json::parse(e2e::slurp(base + ".trace.json"));
+  std::map<std::string, double> by_name;
+  struct Slice {
+    double ts, end, uj;
+  };
+  std::map<std::string, std::vector<Slice>> slices;
+  for (const auto& e : t["traceEvents"]) {
+    if (e["ph"] != "X" || e["cat"] != "region") continue;
+    const auto& a = e["args"];
+    ASSERT_TRUE(a.contains("energy_uj")) << e.dump();
+    const double uj = a["energy_uj"].get<double>();
+    EXPECT_GT(uj, 0);
+    double parts = 0;
+    for (const auto& [k, v] : a["energy_uj_by_component"].items()) parts += v.get<double>();
+    EXPECT_NEAR(parts, uj, 1e-9 * uj);
+    EXPECT_GT(a["instret"].get<uint64_t>(), 0u);
+    by_name[e["name"]] += uj;
+    const double ts = e["ts"].get<double>();
+    slices[e["name"]].push_back({ts, ts + e["dur"].get<double>(), uj});
+  }
+  ASSERT_EQ(by_name.size(), 4u);
+  for (const auto& reg : j["regions"]) {
+    const std::string name = reg["name"];
+    const double total_uj = reg["energy_j"]["total"].get<double>() * 1e6;
+    EXPECT_NEAR(by_name[name], total_uj, 1e-9 * total_uj) << name;
+  }
+  // generate holds the 4 layer calls, each layer one matmul call.
+  ASSERT_EQ(slices["generate"].size(), 1u);
+  ASSERT_EQ(slices["layer"].size(), 4u);
+  ASSERT_EQ(slices["matmul"].size(), 4u);
+  double layers = 0;
+  for (const auto& l : slices["layer"]) layers += l.uj;
+  EXPECT_GT(slices["generate"][0].uj, layers);
+  for (size_t k = 0; k < 4; ++k) EXPECT_GT(slices["layer"][k].uj, slices["matmul"][k].uj);
 }
 
 std::vector<std::string> split_csv(const std::string& line) {

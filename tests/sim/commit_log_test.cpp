@@ -117,7 +117,10 @@ TEST(CommitLog, ParsesBounds) {
   EXPECT_EQ(b.value, 0x80000010u);
   b = mcucim::sim::parse_log_bound("--log-to", "pc:main", sym);
   EXPECT_EQ(b.value, 0x100u);
-  for (const char* bad : {"1000", "cycle:", "cycle:-1", "cycle:12x", "pc:nosuch", "pc:0x100000000", "time:5"})
+  b = mcucim::sim::parse_log_bound("--log-to", "region:decode", sym);
+  EXPECT_EQ(b.kind, K::Region);
+  EXPECT_EQ(b.name, "decode");
+  for (const char* bad : {"1000", "cycle:", "cycle:-1", "cycle:12x", "pc:nosuch", "pc:0x100000000", "time:5", "region:"})
     EXPECT_THROW(mcucim::sim::parse_log_bound("--log-from", bad, sym), mcucim::sim::ConfigError) << bad;
 }
 
