@@ -346,6 +346,7 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
     refuse("--log-commits/--log-from/--log-to");
   if (opt.stats_interval || !opt.stats_path.empty()) refuse("--stats-interval/--stats-file");
   if (opt.gdb_port >= 0) refuse("--gdb");
+  if (!opt.vcd_path.empty() || !opt.vcd_from.empty() || !opt.vcd_to.empty()) refuse("--vcd/--vcd-from/--vcd-to");
   if (!opt.energy && !opt.trace_path.empty())
     throw ConfigError("--trace needs the energy model (its tracks are regions, tokens and power): drop --no-energy");
 

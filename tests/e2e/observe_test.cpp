@@ -230,6 +230,10 @@ TEST(Vcd, RegionWindowMatchesTheCommitLog) {
   auto bad = mcucim(run_args("exit3", "--vcd-from cycle:5"));
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.err.find("need --vcd"), std::string::npos) << bad.err;
+  // A system of several MCUs: refused, not ignored.
+  bad = mcucim("run -c " + e2e::cfg("system-ping-uart") + " --elf " + e2e::fw("exit3") + " --vcd " + base + "_s.vcd");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("--vcd/--vcd-from/--vcd-to: not available for a system run"), std::string::npos) << bad.err;
   bad = mcucim(run_args("exit3", "--vcd " + base + "_x.vcd --vcd-power-interval 0"));
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.err.find("--vcd-power-interval 0: expected 1..1000000"), std::string::npos) << bad.err;
