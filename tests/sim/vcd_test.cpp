@@ -7,7 +7,7 @@
 #include <string>
 
 #include "sim/vcd.h"
-#include "tests/isa/harness.h"
+#include "tests/sim/golden_program.h"
 #include "tests/sim/vcd_reader.h"
 
 namespace {
@@ -18,52 +18,14 @@ using vcdtest::bits;
 
 constexpr uint64_t kPs = 10000;  // ps per cycle at 100 MHz
 
-// The program of tests/sim/golden/commit_log.txt (see commit_log_test.cpp for the encodings).
-void load_golden_program(Machine& m) {
-  Asm a(kRamBase);
-  a.word(0x800082b7);  // 0x00 lui   x5, 0x80008
-  a.word(0x02a00313);  // 0x04 addi  x6, x0, 42
-  a.word(0x0062a223);  // 0x08 sw    x6, 4(x5)
-  a.word(0x0042a383);  // 0x0c lw    x7, 4(x5)
-  a.word(0x00628023);  // 0x10 sb    x6, 0(x5)
-  a(C16{0x0385});      // 0x14 c.addi x7, 1
-  a.word(0x34039473);  // 0x16 csrrw x8, mscratch, x7
-  a.word(0x00000463);  // 0x1a beq   x0, x0, +8  (to 0x22)
-  a.word(0x00100493);  // 0x1e addi  x9, x0, 1   (skipped)
-  a.word(0x004000ef);  // 0x22 jal   x1, +4
-  a.word(0x00000013);  // 0x26 addi  x0, x0, 0
-  a.halt();            // 0x2a slli x0,x0,31; 0x2e ebreak; 0x32 srai x0,x0,7
-  m.load(a);
-}
-
-std::string read_all(std::FILE* f) {
-  std::string s;
-  std::rewind(f);
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
-  return s;
-}
-
-// What models::Core does with an observer; `at_cycle` runs after each step (to inject device activity).
+// The waveform of the program in `m`; `at_cycle` runs after each run() (to inject device activity).
 template <class F>
 std::string vcd_of(Machine& m, VcdWriter::Options o, F at_cycle) {
   std::FILE* f = std::tmpfile();
   o.freq_hz = 100e6;
   o.version = "test";
   VcdWriter w(f, o);
-  isa::Cpu& cpu = m.cpu();
-  for (int i = 0; i < 1000; ++i) {
-    uint64_t until = 10000;
-    const bool step = w.poll(cpu, until);
-    cpu.set_single_step(step);
-    if (step) w.before_step(cpu);
-    const Stop s = cpu.run(step ? 10000 : until);
-    if (step) w.after_step(cpu, s);
-    at_cycle(w, cpu.cycle());
-    if (s == Stop::Semihost || s == Stop::Fatal) break;
-  }
-  w.finish(cpu);
+  drive_observer(m, w, at_cycle);
   std::string s = read_all(f);
   std::fclose(f);
   return s;
