@@ -161,4 +161,32 @@ TEST(LlmSim, MissingImageAndTooLongPromptAreClearErrors) {
   EXPECT_THAT(longp.out, HasSubstr("tinyllm: error"));
 }
 
+// The options both firmware programs share (workloads/tinyllm/fw_args.h): one message each and exit 2,
+// before the model image is looked at; -b cim only where the program has the CIM backend.
+TEST(LlmSim, SharedFirmwareOptionErrorsAreClear) {
+  struct Case {
+    const char* elf;
+    const char* args;
+    const char* error;
+  };
+  const Case cases[] = {
+      {"tinyllm", "-k -n", "option needs a value: -n"},
+      {"tinyllm_par", "-k -n", "option needs a value: -n"},
+      {"tinyllm", "-x -n 0", "-n expects a positive integer, got: 0"},
+      {"tinyllm_par", "-x -n 0", "-n expects a positive integer, got: 0"},
+      {"tinyllm", "-i once upon -t hot", "-t expects a number >= 0, got: hot"},
+      {"tinyllm_par", "-i once upon -t hot", "-t expects a number >= 0, got: hot"},
+      {"tinyllm", "-q 3", "unknown option (expected -n -i -t -p -s -b -c"},
+      {"tinyllm_par", "-q 3", "unknown option (expected -R -N -M -n -i"},
+      {"tinyllm", "-b tpu", "-b expects scalar, xmac or cim, got: tpu"},
+      {"tinyllm_par", "-b cim", "-b expects scalar or xmac, got: cim"},
+  };
+  for (const Case& c : cases) {
+    auto r = e2e::mcucim("run -c " + e2e::cfg() + " --elf " + e2e::fw(c.elf) + " -q --set soc.core.isa=rv32imfc --args '" +
+                         c.args + "'");
+    EXPECT_EQ(r.code, 2) << c.elf << " " << c.args << "\n" << r.out;
+    EXPECT_THAT(r.out, HasSubstr(std::string("tinyllm: error: ") + c.error)) << c.elf << " " << c.args;
+  }
+}
+
 }  // namespace

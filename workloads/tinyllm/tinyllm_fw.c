@@ -60,8 +60,6 @@
 #endif
 static uint8_t arena[TLLM_ARENA_BYTES] __attribute__((aligned(16)));
 
-static char prompt_buf[1024];
-
 /* -T: the cluster's harts run the forward pass's jobs (tllm_cluster.h). Hart 0 publishes a job and
  * releases the workers at a barrier; every hart then runs each step on its part with a barrier after
  * it. Workers wait at the release barrier (clock-gated) between jobs. */
@@ -172,12 +170,7 @@ static void print_stats(const tllm_state *st, int use_stream) {
 }
 
 int main(int argc, char **argv) {
-  uint32_t steps = 256, seed = 1;
-  float temperature = 0.0f, topp = 0.9f;
-  const char *prompt = "";
-  tllm_backend backend = TLLM_BACKEND_SCALAR;
-  int kv_int8 = 0;
-  unsigned open_flags = 0;
+  fw_opts o = fw_opts_default(1);
   const char *place_spec = 0;
   uint32_t n_macros = 6, agree_n = 0, chunk = 0; /* chunk 0: the default below */
   int cim_windows = 0, cim_gate = 0;
@@ -187,33 +180,14 @@ int main(int argc, char **argv) {
   sim_name_phases();
   sim_region_begin(SIM_REGION_STARTUP);
   for (int i = 1; i < argc; i++) {
+    int rc = fw_common_option(&o, argc, argv, &i);
+    if (rc != FW_OPT_OTHER) { if (rc) return rc; continue; }
     const char *a = argv[i];
-    if (!strcmp(a, "-k")) { kv_int8 = 1; continue; }
     if (!strcmp(a, "-r")) { print_routes = 1; continue; }
-    if (!strcmp(a, "-x")) { open_flags |= TLLM_OPEN_SKIP_CHECKSUM; continue; }
     if (!strcmp(a, "-R")) { image_in_ram = 1; continue; }
     if (i + 1 >= argc) return fail(2, "option needs a value", a);
     const char *v = argv[++i];
-    if (!strcmp(a, "-n")) { if (!parse_u32(v, &steps) || !steps) return fail(2, "-n expects a positive integer, got", v); }
-    else if (!strcmp(a, "-i")) {
-      /* the semihosting command line is split at spaces (no quoting): the prompt is every word up
-       * to the next option */
-      size_t used = 0;
-      for (;;) {
-        size_t L = strlen(v);
-        if (used + L + 2u > sizeof prompt_buf) return fail(2, "-i", "prompt longer than 1023 bytes");
-        if (used) prompt_buf[used++] = ' ';
-        memcpy(prompt_buf + used, v, L + 1u);
-        used += L;
-        if (i + 1 >= argc || argv[i + 1][0] == '-') break;
-        v = argv[++i];
-      }
-      prompt = prompt_buf;
-    }
-    else if (!strcmp(a, "-t")) { if (!parse_float(v, &temperature)) return fail(2, "-t expects a number >= 0, got", v); }
-    else if (!strcmp(a, "-p")) { if (!parse_float(v, &topp)) return fail(2, "-p expects a number, got", v); }
-    else if (!strcmp(a, "-s")) { if (!parse_u32(v, &seed)) return fail(2, "-s expects an integer, got", v); }
-    else if (!strcmp(a, "-c")) place_spec = v;
+    if (!strcmp(a, "-c")) place_spec = v;
     else if (!strcmp(a, "-W") || !strcmp(a, "-G")) {
       int on = !strcmp(v, "on");
       if (!on && strcmp(v, "off")) return fail(2, a[1] == 'W' ? "-W expects on or off, got" : "-G expects on or off, got", v);
@@ -229,12 +203,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "-P")) { if (!parse_u32(v, &chunk) || !chunk) return fail(2, "-P expects a positive number of prompt positions per chunk, got", v); }
     else if (!strcmp(a, "-T")) { if (!parse_u32(v, &harts) || !harts || harts > FW_MAX_HARTS) return fail(2, "-T expects a number of harts (1..8), got", v); }
     else if (!strcmp(a, "-a")) { if (!parse_u32(v, &agree_n) || !agree_n) return fail(2, "-a expects a positive number of positions, got", v); }
-    else if (!strcmp(a, "-b")) {
-      if (!strcmp(v, "scalar")) backend = TLLM_BACKEND_SCALAR;
-      else if (!strcmp(v, "xmac")) backend = TLLM_BACKEND_XMAC;
-      else if (!strcmp(v, "cim")) backend = TLLM_BACKEND_CIM;
-      else return fail(2, "-b expects scalar, xmac or cim, got", v);
-    } else return fail(2, "unknown option (expected -n -i -t -p -s -b -c -m -W -G -a -k -x -P -R -S -E -r -T)", a);
+    else return fail(2, "unknown option (expected -n -i -t -p -s -b -c -m -W -G -a -k -x -P -R -S -E -r -T)", a);
   }
 
   uint32_t addr = 0, size = 0;
@@ -242,21 +211,21 @@ int main(int argc, char **argv) {
     return fail(2, "no model image", "run with `mcucim run --load model.img@ADDR` (blob 0 is empty)");
   tllm_error err;
   tllm_model model;
-  if (tllm_model_open(&model, (const void *)(uintptr_t)addr, size, open_flags, &err) != TLLM_OK)
+  if (tllm_model_open(&model, (const void *)(uintptr_t)addr, size, o.open_flags, &err) != TLLM_OK)
     return fail(2, "", err.msg);
-  if (backend == TLLM_BACKEND_XMAC && !xmac_present())
+  if (o.backend == TLLM_BACKEND_XMAC && !xmac_present())
     return fail(4, "backend xmac", "this core does not implement Xmac (use a config with core.isa ..._xmac or -b scalar)");
   /* CIM placement: -c, or -b cim (image flags, else everything); -b gives the kernels of the rest */
   tllm_cim_place place;
-  int use_cim = place_spec != 0 || backend == TLLM_BACKEND_CIM;
+  int use_cim = place_spec != 0 || o.backend == TLLM_BACKEND_CIM;
   if (place_spec) {
     if (tllm_cim_parse_place(place_spec, &place, &err) != TLLM_OK) return fail(2, "-c", err.msg);
-  } else if (backend == TLLM_BACKEND_CIM) {
+  } else if (o.backend == TLLM_BACKEND_CIM) {
     int flagged = 0;
     for (uint32_t i = 0; i < model.hdr->n_tensors; i++) flagged |= (model.table[i].flags & TLLM_TFLAG_CIM) != 0;
     tllm_cim_parse_place(flagged ? "image" : "all", &place, &err);
   }
-  tllm_backend fallback = backend == TLLM_BACKEND_CIM ? TLLM_BACKEND_SCALAR : backend;
+  tllm_backend fallback = o.backend == TLLM_BACKEND_CIM ? TLLM_BACKEND_SCALAR : o.backend;
   if (use_cim && scfg.buffer_bytes) return fail(2, "-S", "weight streaming is not combined with CIM (-b cim / -c): the CIM tensors are programmed once from the image");
   if (harts > 1u && (use_cim || scfg.buffer_bytes || scfg.expert_slots))
     return fail(2, "-T", "several harts are not combined with CIM (-b cim / -c) or weight streaming (-S / -E)");
@@ -270,28 +239,28 @@ int main(int argc, char **argv) {
   int have_ref = sim_blob(1, &ref_addr, &ref_size);
   if (agree_n && !have_ref)
     return fail(2, "-a", "no reference ids: load them as the second blob (`--load model@A --load ref.ids@B`)");
-  if (agree_n) steps = agree_n;
+  if (agree_n) o.steps = agree_n;
 
   /* prompt tokens live at the end of the arena; the plan gets the rest */
-  size_t plen = strlen(prompt);
-  if (steps > model.seq_len) steps = model.seq_len;
+  size_t plen = strlen(o.prompt);
+  if (o.steps > model.seq_len) o.steps = model.seq_len;
   /* prompt tokens (plen + 3) and generated ids (steps) are kept at the end of the arena */
   /* reference ids (steps) follow the generated ones */
-  size_t tok_bytes = ((plen + 3u + 2u * steps) * sizeof(int32_t) + 15u) & ~(size_t)15u;
+  size_t tok_bytes = ((plen + 3u + 2u * o.steps) * sizeof(int32_t) + 15u) & ~(size_t)15u;
   size_t cim_bytes = use_cim ? tllm_cim_mem_bytes(&model, &place) : 0u;
   if (tok_bytes + cim_bytes >= arena_bytes) return fail(3, "prompt", "too long for the RAM arena");
   int32_t *tokens = (int32_t *)(void *)(arena + arena_bytes - tok_bytes);
   int32_t *ids = tokens + plen + 3u;
-  int32_t *ref = ids + steps;
+  int32_t *ref = ids + o.steps;
   int32_t n_ref = 0;
   if (have_ref) {
-    n_ref = parse_ids((const char *)(uintptr_t)ref_addr, ref_size, ref, steps);
+    n_ref = parse_ids((const char *)(uintptr_t)ref_addr, ref_size, ref, o.steps);
     if (n_ref < 0) return fail(2, "reference ids (blob 1)", "expected decimal token ids separated by white space");
-    if (agree_n && (uint32_t)n_ref < steps) steps = (uint32_t)n_ref;
-    if (!steps) return fail(2, "reference ids (blob 1)", "no ids");
+    if (agree_n && (uint32_t)n_ref < o.steps) o.steps = (uint32_t)n_ref;
+    if (!o.steps) return fail(2, "reference ids (blob 1)", "no ids");
   }
   tok_bytes += cim_bytes;
-  uint32_t route_cap = print_routes && model.n_experts ? steps * model.n_layers * model.top_k : 0u;
+  uint32_t route_cap = print_routes && model.n_experts ? o.steps * model.n_layers * model.top_k : 0u;
   tok_bytes += ((size_t)route_cap * 4u + 15u) & ~(size_t)15u;
   if (tok_bytes >= arena_bytes) return fail(3, "-r", "the routing log does not fit the RAM arena (fewer steps)");
   uint32_t *route_log = (uint32_t *)(void *)(arena + arena_bytes - tok_bytes);
@@ -302,7 +271,7 @@ int main(int argc, char **argv) {
    * cost more than they save) */
   if (!chunk) chunk = image_in_ram ? 1u : 8u;
   if (agree_n || chunk > plen + 1u) chunk = agree_n ? 1u : (uint32_t)plen + 1u;
-  tllm_config cfg = {steps, kv_int8, chunk, 0, harts};
+  tllm_config cfg = {o.steps, o.kv_int8, chunk, 0, harts};
   tllm_plan plan;
   if (tllm_plan_memory(&plan, &model, &cfg, arena_bytes - tok_bytes, &err) != TLLM_OK)
     return fail(3, "memory plan", err.msg);
@@ -325,7 +294,7 @@ int main(int argc, char **argv) {
     if (tllm_model_open(&model, arena + at, size, TLLM_OPEN_SKIP_CHECKSUM, &err) != TLLM_OK) return fail(2, "-R", err.msg);
   }
   tllm_state st;
-  if (tllm_state_init(&st, &model, &plan, arena, plan.total, use_cim ? fallback : backend, &err) != TLLM_OK)
+  if (tllm_state_init(&st, &model, &plan, arena, plan.total, use_cim ? fallback : o.backend, &err) != TLLM_OK)
     return fail(err.code == TLLM_E_BACKEND ? 4 : 3, "state", err.msg);
   if (use_stream) {
     if (tllm_stream_attach(&st, &stream_ctx, &scfg, arena + plan.total, stream_bytes, &err) != TLLM_OK)
@@ -363,15 +332,10 @@ int main(int argc, char **argv) {
            (unsigned long)macros[0].arr.rows_per_pass, macros[0].arr.type == CIM_TYPE_DIGITAL ? ", digital" : "",
            cim_windows ? ", windows" : "", macros[0].arr.zero_skip ? ", zero skipping" : "");
   }
-  uint32_t n = 0;
-  if (tllm_encode(&model, prompt, 1, 0, tokens, (uint32_t)(plen + 3u), &n, &err) != TLLM_OK)
-    return fail(2, "prompt", err.msg);
-  if (n > steps) {
-    tllm_errorf(&err, TLLM_E_PROMPT_TOO_LONG, "prompt is %u tokens (with BOS), more than the %u positions (-n, seq_len %u)", n, steps, model.seq_len);
-    return fail(3, "prompt", err.msg);
-  }
+  uint32_t n;
   tllm_sampler sp;
-  tllm_sampler_init(&sp, model.vocab_size, temperature, topp, seed, st.probidx);
+  int rc = fw_encode_prompt(&o, &model, &st, tokens, &n, &sp);
+  if (rc) return rc;
   tllm_regions_name_model(&model);
 
   uint32_t hash = TLLM_FNV_OFFSET, produced = 0;
@@ -381,7 +345,7 @@ int main(int argc, char **argv) {
   if (agree_n) { /* teacher forcing against the reference: every position's input is known (prefill) */
     uint32_t agree = 0;
     sim_region_begin(SIM_REGION_PREFILL);
-    for (uint32_t pos = 0; pos < steps; pos++) {
+    for (uint32_t pos = 0; pos < o.steps; pos++) {
       float *logits = tllm_forward(&st, (uint32_t)token, pos);
       if (use_cim && tllm_cim_error(&cim_ctx)) { printf("\ntinyllm: error: CIM: macro error %d at position %lu\n", tllm_cim_error(&cim_ctx), (unsigned long)pos); return 5; }
       if (use_stream && tllm_stream_error(&stream_ctx)) return stream_failed(pos);
@@ -396,8 +360,8 @@ int main(int argc, char **argv) {
     printf("ids:");
     for (uint32_t i = 0; i < produced; i++) printf(" %ld", (long)ids[i]);
     printf("\nlogits_fnv: 0x%08lx\nMETRIC agreement=", (unsigned long)hash);
-    print_fraction(agree, steps);
-    printf(" positions=%lu\nagree: %lu of %lu\n", (unsigned long)steps, (unsigned long)agree, (unsigned long)steps);
+    print_fraction(agree, o.steps);
+    printf(" positions=%lu\nagree: %lu of %lu\n", (unsigned long)o.steps, (unsigned long)agree, (unsigned long)o.steps);
     print_stats(&st, use_stream);
     return 0;
   }
@@ -406,10 +370,10 @@ int main(int argc, char **argv) {
    * same bits as one position at a time; one token mark stands for the chunk's positions) */
   uint32_t pos = 0;
   if (n > 1u) sim_region_begin(SIM_REGION_PREFILL);
-  while (pos + 1u < n && pos < steps) {
+  while (pos + 1u < n && pos < o.steps) {
     uint32_t c = n - 1u - pos;
     if (c > chunk) c = chunk;
-    if (c > steps - pos) c = steps - pos;
+    if (c > o.steps - pos) c = o.steps - pos;
     float *logits = c > 1u ? tllm_forward_chunk(&st, tokens + pos, c, pos) : tllm_forward(&st, (uint32_t)tokens[pos], pos);
     if (use_cim && tllm_cim_error(&cim_ctx)) { printf("\ntinyllm: error: CIM: macro error %d at position %lu\n", tllm_cim_error(&cim_ctx), (unsigned long)pos); return 5; }
     if (use_stream && tllm_stream_error(&stream_ctx)) return stream_failed(pos);
@@ -427,7 +391,7 @@ int main(int argc, char **argv) {
   /* decode: from the last prompt position on, each position produces a generated token. With -T and
    * greedy sampling hart 1 hashes the logits (above) and the harts' own argmaxes give the token (the
    * same ids and hash) */
-  const int greedy_split = harts > 1u && temperature == 0.0f && tllm_forward_splits(&st);
+  const int greedy_split = harts > 1u && o.temperature == 0.0f && tllm_forward_splits(&st);
   uint32_t unhashed = 0; /* the last forward pass's logits are not hashed yet (hart 1 does it in the next) */
   if (greedy_split) {
     worker_hash = hash;
@@ -435,7 +399,7 @@ int main(int argc, char **argv) {
     hash_n = model.vocab_size;
   }
   sim_region_begin(SIM_REGION_DECODE);
-  for (; pos < steps; pos++) {
+  for (; pos < o.steps; pos++) {
     pending_hash = unhashed;
     float *logits = tllm_forward(&st, (uint32_t)token, pos);
     if (use_cim && tllm_cim_error(&cim_ctx)) { printf("\ntinyllm: error: CIM: macro error %d at position %lu\n", tllm_cim_error(&cim_ctx), (unsigned long)pos); return 5; }

@@ -41,7 +41,6 @@
 #define TLLM_ARENA_BYTES (440u * 1024u)
 #endif
 static uint8_t arena[TLLM_ARENA_BYTES] __attribute__((aligned(16)));
-static char prompt_buf[1024];
 static uint32_t msg[2 + 4096] __attribute__((aligned(16))); /* pos, flags, then dim floats */
 static uint64_t sent_bytes, sent_messages;
 
@@ -129,45 +128,21 @@ static int run_tp(tllm_state *st, const tllm_model *model, tllm_sampler *sp, con
 }
 
 int main(int argc, char **argv) {
-  uint32_t steps = 256, seed = 1, rank = 0, size = 1;
-  float temperature = 0.0f, topp = 0.9f;
-  const char *prompt = "", *mode = "pp";
-  tllm_backend backend = TLLM_BACKEND_SCALAR;
-  int kv_int8 = 0;
-  unsigned open_flags = 0;
+  fw_opts o = fw_opts_default(0);
+  uint32_t rank = 0, size = 1;
+  const char *mode = "pp";
   sim_name_phases();
   sim_region_begin(SIM_REGION_STARTUP);
   for (int i = 1; i < argc; i++) {
+    int rc = fw_common_option(&o, argc, argv, &i);
+    if (rc != FW_OPT_OTHER) { if (rc) return rc; continue; }
     const char *a = argv[i];
-    if (!strcmp(a, "-k")) { kv_int8 = 1; continue; }
-    if (!strcmp(a, "-x")) { open_flags |= TLLM_OPEN_SKIP_CHECKSUM; continue; }
     if (i + 1 >= argc) return fail(2, "option needs a value", a);
     const char *v = argv[++i];
-    if (!strcmp(a, "-n")) { if (!parse_u32(v, &steps) || !steps) return fail(2, "-n expects a positive integer, got", v); }
-    else if (!strcmp(a, "-R")) { if (!parse_u32(v, &rank)) return fail(2, "-R expects a rank, got", v); }
+    if (!strcmp(a, "-R")) { if (!parse_u32(v, &rank)) return fail(2, "-R expects a rank, got", v); }
     else if (!strcmp(a, "-N")) { if (!parse_u32(v, &size) || !size) return fail(2, "-N expects the number of MCUs, got", v); }
     else if (!strcmp(a, "-M")) mode = v;
-    else if (!strcmp(a, "-i")) {
-      size_t used = 0;
-      for (;;) {
-        size_t L = strlen(v);
-        if (used + L + 2u > sizeof prompt_buf) return fail(2, "-i", "prompt longer than 1023 bytes");
-        if (used) prompt_buf[used++] = ' ';
-        memcpy(prompt_buf + used, v, L + 1u);
-        used += L;
-        if (i + 1 >= argc || argv[i + 1][0] == '-') break;
-        v = argv[++i];
-      }
-      prompt = prompt_buf;
-    }
-    else if (!strcmp(a, "-t")) { if (!parse_float(v, &temperature)) return fail(2, "-t expects a number >= 0, got", v); }
-    else if (!strcmp(a, "-p")) { if (!parse_float(v, &topp)) return fail(2, "-p expects a number, got", v); }
-    else if (!strcmp(a, "-s")) { if (!parse_u32(v, &seed)) return fail(2, "-s expects an integer, got", v); }
-    else if (!strcmp(a, "-b")) {
-      if (!strcmp(v, "scalar")) backend = TLLM_BACKEND_SCALAR;
-      else if (!strcmp(v, "xmac")) backend = TLLM_BACKEND_XMAC;
-      else return fail(2, "-b expects scalar or xmac, got", v);
-    } else return fail(2, "unknown option (expected -R -N -M -n -i -t -p -s -b -k -x)", a);
+    else return fail(2, "unknown option (expected -R -N -M -n -i -t -p -s -b -k -x)", a);
   }
   if (rank >= size) return fail(2, "-R", "the rank must be below -N");
   int tp = !strcmp(mode, "tp");
@@ -181,8 +156,8 @@ int main(int argc, char **argv) {
   if (!sim_blob(0, &addr, &bytes)) return fail(2, "no model image", "run with --load model.img@ADDR (blob 0 is empty)");
   tllm_error err;
   tllm_model model;
-  if (tllm_model_open(&model, (const void *)(uintptr_t)addr, bytes, open_flags, &err) != TLLM_OK) return fail(2, "", err.msg);
-  if (backend == TLLM_BACKEND_XMAC && !xmac_present()) return fail(4, "backend xmac", "this core does not implement Xmac");
+  if (tllm_model_open(&model, (const void *)(uintptr_t)addr, bytes, o.open_flags, &err) != TLLM_OK) return fail(2, "", err.msg);
+  if (o.backend == TLLM_BACKEND_XMAC && !xmac_present()) return fail(4, "backend xmac", "this core does not implement Xmac");
   if (model.n_experts) return fail(2, "-M", "MoE models are not supported split across MCUs");
   if (!tp && size > model.n_layers) {
     tllm_errorf(&err, TLLM_E_ARG, "%u MCUs for %u layers: pipeline parallelism needs at least one layer per MCU", size, model.n_layers);
@@ -192,27 +167,23 @@ int main(int argc, char **argv) {
   const uint32_t l0 = rank * model.n_layers / size, l1 = (rank + 1u) * model.n_layers / size;
   const int first = rank == 0, last = rank + 1u == size;
 
-  size_t plen = strlen(prompt);
-  if (steps > model.seq_len) steps = model.seq_len;
-  size_t tok_bytes = ((plen + 3u + steps) * sizeof(int32_t) + 15u) & ~(size_t)15u;
+  size_t plen = strlen(o.prompt);
+  if (o.steps > model.seq_len) o.steps = model.seq_len;
+  size_t tok_bytes = ((plen + 3u + o.steps) * sizeof(int32_t) + 15u) & ~(size_t)15u;
   if (tok_bytes >= sizeof arena) return fail(3, "prompt", "too long for the RAM arena");
   int32_t *tokens = (int32_t *)(void *)(arena + sizeof arena - tok_bytes);
   int32_t *ids = tokens + plen + 3u;
   /* temperature 0: argmax only, no top-p buffer (32000 x 8 bytes for a 32000-token vocabulary) */
-  tllm_config cfg = {steps, kv_int8, 1, temperature == 0.0f, 1};
+  tllm_config cfg = {o.steps, o.kv_int8, 1, o.temperature == 0.0f, 1};
   tllm_plan plan;
   if (tllm_plan_memory(&plan, &model, &cfg, sizeof arena - tok_bytes, &err) != TLLM_OK) return fail(3, "memory plan", err.msg);
   tllm_state st;
-  if (tllm_state_init(&st, &model, &plan, arena, plan.total, backend, &err) != TLLM_OK)
+  if (tllm_state_init(&st, &model, &plan, arena, plan.total, o.backend, &err) != TLLM_OK)
     return fail(err.code == TLLM_E_BACKEND ? 4 : 3, "state", err.msg);
-  uint32_t n = 0;
-  if (tllm_encode(&model, prompt, 1, 0, tokens, (uint32_t)(plen + 3u), &n, &err) != TLLM_OK) return fail(2, "prompt", err.msg);
-  if (n > steps) {
-    tllm_errorf(&err, TLLM_E_PROMPT_TOO_LONG, "prompt is %u tokens (with BOS), more than the %u positions (-n, seq_len %u)", n, steps, model.seq_len);
-    return fail(3, "prompt", err.msg);
-  }
+  uint32_t n;
   tllm_sampler sp;
-  tllm_sampler_init(&sp, model.vocab_size, temperature, topp, seed, st.probidx);
+  int rc = fw_encode_prompt(&o, &model, &st, tokens, &n, &sp);
+  if (rc) return rc;
   tllm_regions_name_model(&model);
   sim_region_name(0x7fff0010u, "allgather");
   if (tp) {
@@ -221,7 +192,7 @@ int main(int argc, char **argv) {
     if (tllm_tp_setup(&st, rank, size, ring_gather, 0, &err) != TLLM_OK) return fail(2, "-M tp", err.msg);
     printf("rank %lu of %lu: heads %lu..%lu, row slices of every matrix\n", (unsigned long)rank, (unsigned long)size,
            (unsigned long)st.head0, (unsigned long)(st.head1 - 1u));
-    return run_tp(&st, &model, &sp, tokens, ids, n, steps);
+    return run_tp(&st, &model, &sp, tokens, ids, n, o.steps);
   }
   printf("rank %lu of %lu: layers %lu..%lu%s%s\n", (unsigned long)rank, (unsigned long)size, (unsigned long)l0,
          (unsigned long)(l1 - 1u), first ? ", embedding" : "", last ? ", classifier" : "");
@@ -235,7 +206,7 @@ int main(int argc, char **argv) {
     uint32_t flags;
     float *x;
     if (first) {
-      if (pos >= steps) flags = MSG_STOP;
+      if (pos >= o.steps) flags = MSG_STOP;
       else flags = pos + 1u < n ? MSG_PREFILL : 0u;
     } else {
       if (recv_all(msg, msg_bytes)) return link_failed("receive", pos);
@@ -279,7 +250,7 @@ int main(int argc, char **argv) {
         next = (int32_t)reply;
       }
       sim_token((uint32_t)next);
-      if (next == (int32_t)model.hdr->bos_id) { steps = pos + 1u; continue; } /* stop: the next pass sends STOP */
+      if (next == (int32_t)model.hdr->bos_id) { o.steps = pos + 1u; continue; } /* stop: the next pass sends STOP */
       ids[produced++] = next;
       fputs(tllm_decode(&model, token, next, bb), stdout);
       token = next;
