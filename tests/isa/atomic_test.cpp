@@ -243,12 +243,7 @@ class Harts {
     if (banked) arbiter_ = std::make_unique<isa::BankArbiter>(kRamBase, 8, 1024);
     for (uint32_t h = 0; h < n; ++h) {
       cpus_.push_back(std::make_unique<isa::Cpu>(a_config(h), &bus_));
-      isa::MemRegion r;
-      r.name = "ram";
-      r.base = kRamBase;
-      r.size = kRamSize;
-      r.host = ram_.data();
-      r.executable = true;
+      isa::MemRegion r = host_region("ram", kRamBase, ram_, true, true);
       r.banks = arbiter_.get();
       cpus_.back()->add_region(r);
       cpus_.back()->set_reservations(&resv_);

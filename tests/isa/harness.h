@@ -87,40 +87,33 @@ inline isa::CpuConfig default_config() {
   return c;
 }
 
+// A region over host bytes (all of `bytes`), for isa::Cpu::add_region.
+inline isa::MemRegion host_region(const std::string& name, uint32_t base, std::vector<uint8_t>& bytes, bool writable,
+                                  bool executable) {
+  isa::MemRegion r;
+  r.name = name;
+  r.base = base;
+  r.size = uint32_t(bytes.size());
+  r.host = bytes.data();
+  r.writable = writable;
+  r.executable = executable;
+  return r;
+}
+
 // One core with RAM at kRamBase and ROM at kRomBase, plus any extra regions the test adds.
 class Machine {
  public:
   explicit Machine(const isa::CpuConfig& cfg = default_config())
       : ram_(kRamSize, 0), rom_(kRomSize, 0), cpu_(std::make_unique<isa::Cpu>(cfg, &bus)) {
-    isa::MemRegion r;
-    r.name = "ram";
-    r.base = kRamBase;
-    r.size = kRamSize;
-    r.host = ram_.data();
-    r.writable = true;
-    r.executable = true;
-    ram_index = cpu_->add_region(r);
-    isa::MemRegion f;
-    f.name = "rom";
-    f.base = kRomBase;
-    f.size = kRomSize;
-    f.host = rom_.data();
-    f.writable = false;
-    f.executable = true;
-    rom_index = cpu_->add_region(f);
+    ram_index = cpu_->add_region(host_region("ram", kRamBase, ram_, true, true));
+    rom_index = cpu_->add_region(host_region("rom", kRomBase, rom_, false, true));
   }
 
   // Add another region backed by host memory owned by the machine; returns its region index.
   size_t add_region(const std::string& name, uint32_t base, uint32_t size, bool writable, bool executable,
                     uint32_t read_wait = 0, uint32_t write_wait = 0) {
     extra_.emplace_back(size, 0);
-    isa::MemRegion r;
-    r.name = name;
-    r.base = base;
-    r.size = size;
-    r.host = extra_.back().data();
-    r.writable = writable;
-    r.executable = executable;
+    isa::MemRegion r = host_region(name, base, extra_.back(), writable, executable);
     r.read_wait = read_wait;
     r.write_wait = write_wait;
     return cpu_->add_region(r);
