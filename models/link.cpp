@@ -47,6 +47,7 @@ void LinkEndpoint::update(const sc_core::sc_time& now) {
   if (!rx_armed_ || queue_.empty() || rx_ready(queue_.front()) > now) return;
   Message& m = queue_.front();
   const sc_core::sc_time ready = rx_ready(m);
+  listen_until(m.start);
   rx_armed_ = false;
   rx_done_pending_ = true;
   rx_done_ = ready;
@@ -71,10 +72,25 @@ void LinkEndpoint::update(const sc_core::sc_time& now) {
   queue_.pop_front();
 }
 
-void LinkEndpoint::deliver(std::vector<uint8_t> data, const sc_core::sc_time& arrival) {
+void LinkEndpoint::listen_until(const sc_core::sc_time& until) {
+  if (!link_ || until <= armed_at_) return;
+  const double w = listen_power_w(link_->params());
+  if (w <= 0) return;
+  const uint64_t ps = to_ps(until - armed_at_);
+  listen_ps += ps;
+  listen_pj += w * static_cast<double>(ps);  // W x ps = pJ
+}
+
+void LinkEndpoint::finish(const sc_core::sc_time& end) {
+  if (!rx_armed_) return;
+  listen_until(queue_.empty() ? end : std::min(end, queue_.front().start));
+  rx_armed_ = false;
+}
+
+void LinkEndpoint::deliver(std::vector<uint8_t> data, const sc_core::sc_time& start, const sc_core::sc_time& arrival) {
   queue_bytes_ += data.size();
   max_queue_bytes = std::max(max_queue_bytes, queue_bytes_);
-  queue_.push_back({std::move(data), arrival});
+  queue_.push_back({std::move(data), start, arrival});
   // Wake this endpoint's core if it sleeps waiting for a message (at the arrival time).
   arrival_event_.notify(arrival > sc_core::sc_time_stamp() ? arrival - sc_core::sc_time_stamp() : sc_core::SC_ZERO_TIME);
 }
@@ -202,7 +218,7 @@ sc_core::sc_time Link::send(int from, std::vector<uint8_t> data, const sc_core::
   src->tx_busy_ps += t.end_ps - t.start_ps;
   dst->rx_pj += rx_energy_pj(channel_.params(), n);
   const sc_core::sc_time end = from_ps(t.end_ps);
-  dst->deliver(std::move(data), end);
+  dst->deliver(std::move(data), from_ps(t.start_ps), end);
   return end;
 }
 

@@ -13,6 +13,10 @@
 // synchronised).
 // A core sleeping in wfi with nothing scheduled waits on the endpoint's event (IrqSource::irq_event),
 // notified at the arrival time of each message sent to it.
+// Listening (LoRa with `listen`, models/link_model.h listen_power_w): a receiver armed before the
+// transfer of the message it then receives starts is listening from the time it was armed until that
+// start (the packet's own time on air is charged as rx energy by the Link); one still armed when its
+// MCU ends listens until then (finish()).
 #pragma once
 #include <cstdint>
 #include <deque>
@@ -38,8 +42,11 @@ class LinkEndpoint : public Device, public IrqSource {
   // Called by the system when it connects this endpoint (side 0 or 1 of `link`).
   void connect(Link* link, int side) { link_ = link; side_ = side; }
   bool connected() const { return link_ != nullptr; }
-  // A message from the other side, arriving at `arrival`.
-  void deliver(std::vector<uint8_t> data, const sc_core::sc_time& arrival);
+  // A message from the other side, on the wire from `start`, arriving at `arrival`.
+  void deliver(std::vector<uint8_t> data, const sc_core::sc_time& start, const sc_core::sc_time& arrival);
+  // The MCU ended at `end` (its local time): a receiver still armed has listened until then (or until
+  // the start of the message at the head of its queue). Call once, before reading the energy.
+  void finish(const sc_core::sc_time& end);
 
   bool irq_level(const sc_core::sc_time& now) const override;
   bool irq_next(const sc_core::sc_time& now, sc_core::sc_time& when) const override;
@@ -48,6 +55,8 @@ class LinkEndpoint : public Device, public IrqSource {
   // Counters (report): messages and bytes each way, energy charged to this MCU (pJ), syncs, queue depth.
   uint64_t tx_messages = 0, tx_bytes = 0, rx_messages = 0, rx_bytes = 0, errors = 0;
   double tx_pj = 0, rx_pj = 0;
+  double listen_pj = 0;         // an armed receiver waiting for a packet (LoRa): listen_power_w x listen_ps
+  uint64_t listen_ps = 0;
   uint64_t tx_busy_ps = 0;      // time this side's messages were on the wire
   uint64_t syncs = 0;           // reads that synchronised with the kernel
   uint64_t max_queue_bytes = 0;  // deepest the receive queue got (bytes waiting, not yet received)
@@ -60,8 +69,11 @@ class LinkEndpoint : public Device, public IrqSource {
  private:
   struct Message {
     std::vector<uint8_t> data;
-    sc_core::sc_time arrival;
+    sc_core::sc_time start;    // its transfer starts (first bit on the wire)
+    sc_core::sc_time arrival;  // its last bit has arrived
   };
+  // Charges listening from the arming time to `until` (nothing if `until` is not later).
+  void listen_until(const sc_core::sc_time& until);
   // Completes a reception whose message has arrived by `now` (writes it to memory).
   void update(const sc_core::sc_time& now);
   sc_core::sc_time rx_ready(const Message& m) const;  // when the armed receiver has the head message in memory

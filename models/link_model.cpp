@@ -53,14 +53,37 @@ double transfer_s(const LinkParams& p, uint32_t bytes) {
   return 0;
 }
 
+double switching_cycles(const LinkParams& p, uint32_t bytes) {
+  switch (p.kind) {
+    case LinkKind::Uart: {
+      const double k = p.data_bits + (p.parity ? 1.0 : 0.0);  // random bits between start and stop
+      return double(bytes) * (1.0 + (k - 1.0) / 4.0);
+    }
+    case LinkKind::Spi: return double(bytes) * (8.0 + 8.0 / 4.0);
+    case LinkKind::Lora: return 0;
+  }
+  return 0;
+}
+
+double line_capacitance_pf(const LinkParams& p) { return p.driver_pin_pf + p.receiver_pin_pf + p.board_pf; }
+
+double pj_per_wire_bit(const LinkParams& p) {
+  if (p.kind == LinkKind::Lora) return 0;
+  return switching_cycles(p, 1) / wire_bits(p, 1) * line_capacitance_pf(p) * p.io_v * p.io_v;
+}
+
+double listen_power_w(const LinkParams& p) {
+  return p.kind == LinkKind::Lora && p.lora.listen ? p.lora.supply_v * p.lora.rx_current_a : 0.0;
+}
+
 double tx_energy_pj(const LinkParams& p, uint32_t bytes) {
   if (p.kind == LinkKind::Lora) return p.lora.supply_v * p.lora.tx_current_a * transfer_s(p, bytes) * 1e12;
-  return wire_bits(p, bytes) * p.tx_pj_per_bit;
+  return switching_cycles(p, bytes) * line_capacitance_pf(p) * p.io_v * p.io_v;
 }
 
 double rx_energy_pj(const LinkParams& p, uint32_t bytes) {
   if (p.kind == LinkKind::Lora) return p.lora.supply_v * p.lora.rx_current_a * transfer_s(p, bytes) * 1e12;
-  return wire_bits(p, bytes) * p.rx_pj_per_bit;
+  return 0;  // a CMOS input: its pin capacitance is charged by the sender's driver (tx_energy_pj)
 }
 
 Channel::Transfer Channel::send(int from, uint64_t ready_ps, uint32_t bytes) {

@@ -12,9 +12,20 @@
 //          optimisation, which `ldro: auto` turns on when Tsym >= 16.38 ms as the datasheet advises);
 //          half duplex (one channel for both directions); at most `max_payload` bytes per packet;
 //          optional duty-cycle limit (after a packet of time T the sender waits T (1/dc - 1)).
-// Energy: UART/SPI charge pJ per bit on the wire to the sender (tx) and the receiver (rx); LoRa charges
-// supply voltage x TX current x time on air to the sender, x RX current to the receiver (the receiver's
-// radio is taken to listen only while a packet is on air: an approximation, docs/SYSTEM.md).
+// Energy:
+//   UART/SPI  the sender's output drivers charge the line capacitance C (driver pin + receiving pin +
+//          board trace) from the I/O supply V: C V^2 of supply energy per full switching cycle of a
+//          line (one rising and one falling edge; STM32 datasheets' I/O dynamic current
+//          I_SW = V_DD f_SW C). Full cycles of a message, for random data (each data bit 0 or 1 with
+//          probability 1/2, independently; a rising edge wherever a 0 is followed by a 1):
+//            UART  per frame: start (0) -> first bit 1/2, (k - 1) bit pairs 1/4 each, last bit -> stop (1)
+//                  1/2: 1 + (k - 1)/4 cycles, k = data bits + parity bit (8N1: 2.75 per 10-bit frame);
+//            SPI   per byte: SCK 8 cycles (one per bit) + the data line 8 x 1/4: 10 cycles (1.25 per bit);
+//          all charged to the sender (SPI: the clock with the data it carries, whichever side sends);
+//          the receiver's CMOS input draws no supply current of its own (its pin capacitance is in C).
+//   LoRa   supply voltage x TX current x time on air to the sender, x RX current to the receiver; with
+//          `listen`, also x RX current for the time a receiver is armed before a packet's transfer
+//          starts (listening; charged by the endpoint, models/link.h).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -33,6 +44,7 @@ struct LoraParams {
   bool crc = true;
   int ldro = -1;                // low-data-rate optimisation: 1 on, 0 off, -1 auto (Tsym >= 16.38 ms)
   double tx_current_a = 0, rx_current_a = 0, supply_v = 3.3;
+  bool listen = true;           // charge RX current while an armed receiver waits for a packet
   double duty_cycle = 0;        // 0: no limit; else the fraction of time a sender may be on air
 };
 
@@ -42,7 +54,8 @@ struct LinkParams {
   uint32_t data_bits = 8, stop_bits = 1;
   bool parity = false;
   double clock_hz = 1e6;        // spi
-  double tx_pj_per_bit = 0, rx_pj_per_bit = 0;  // uart, spi
+  double io_v = 3.3;            // uart, spi: I/O supply voltage
+  double driver_pin_pf = 0, receiver_pin_pf = 0, board_pf = 0;  // uart, spi: line capacitance parts
   LoraParams lora;
   uint32_t max_message = 65536; // bytes per message (LoRa: the packet payload limit, at most 255)
 };
@@ -56,6 +69,13 @@ double lora_time_on_air_s(const LoraParams& p, uint32_t payload);
 
 // Bits on the wire for `bytes` (UART framing, SPI 8 per byte, LoRa: the packet's symbols x SF).
 double wire_bits(const LinkParams& p, uint32_t bytes);
+// Full switching cycles (rising edges) of the lines for one message of `bytes` of random data (UART,
+// SPI; 0 for LoRa), the line capacitance (pF) and the resulting energy per bit on the wire (pJ).
+double switching_cycles(const LinkParams& p, uint32_t bytes);
+double line_capacitance_pf(const LinkParams& p);
+double pj_per_wire_bit(const LinkParams& p);
+// Power drawn by an armed receiver listening for a packet (W): LoRa with `listen`; 0 for UART/SPI.
+double listen_power_w(const LinkParams& p);
 // Time on the wire of one message of `bytes`.
 double transfer_s(const LinkParams& p, uint32_t bytes);
 // Energy of one message of `bytes` for the sender and the receiver, in pJ.

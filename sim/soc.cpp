@@ -592,11 +592,12 @@ Counters Soc::sample_counters() const {
       d.stats = {{"bytes_copied", dm->bytes_copied}, {"bus_transactions", dm->transfers}, {"busy_cycles", dm->busy_cycles}};
     if (auto* l = dynamic_cast<const models::LinkEndpoint*>(devs_[i].get())) {
       // Link energy (models/link_model.h) charged to this MCU: what it sent and what it received.
-      d.part_names = {"link_tx", "link_rx"};
-      d.part_pj = {l->tx_pj, l->rx_pj};
+      d.part_names = {"link_tx", "link_rx", "link_listen"};
+      d.part_pj = {l->tx_pj, l->rx_pj, l->listen_pj};
       d.stats = {{"tx_messages", l->tx_messages}, {"tx_bytes", l->tx_bytes},     {"rx_messages", l->rx_messages},
                  {"rx_bytes", l->rx_bytes},       {"tx_busy_ps", l->tx_busy_ps}, {"errors", l->errors},
-                 {"syncs", l->syncs},             {"max_queue_bytes", l->max_queue_bytes}};
+                 {"syncs", l->syncs},             {"max_queue_bytes", l->max_queue_bytes},
+                 {"listen_ps", l->listen_ps}};
     }
     if (auto* eu = dynamic_cast<const models::EventUnit*>(devs_[i].get())) {
       d.stats = {{"barriers", eu->barriers()}, {"arrivals", eu->arrivals()}};

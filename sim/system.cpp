@@ -84,8 +84,11 @@ models::LinkParams read_link_params(const Config& c) {
     } else {
       p.clock_hz = positive("link.clock_hz", 1, 1e9, "Hz");
     }
-    p.tx_pj_per_bit = positive("link.tx_pj_per_bit", 0, 1e9, "pJ");
-    p.rx_pj_per_bit = positive("link.rx_pj_per_bit", 0, 1e9, "pJ");
+    // Energy from the line capacitance and the I/O supply (models/link_model.h).
+    p.io_v = positive("link.io_v", 0.1, 10, "V");
+    p.driver_pin_pf = positive("link.driver_pin_pf", 0, 1e6, "pF");
+    p.receiver_pin_pf = positive("link.receiver_pin_pf", 0, 1e6, "pF");
+    p.board_pf = positive("link.board_pf", 0, 1e6, "pF");
     p.max_message = u32("link.max_message", 1, 16u << 20, 65536);
   } else {
     p.kind = models::LinkKind::Lora;
@@ -101,6 +104,7 @@ models::LinkParams read_link_params(const Config& c) {
     l.tx_current_a = positive("link.tx_current_ma", 0, 1000, "mA") * 1e-3;
     l.rx_current_a = positive("link.rx_current_ma", 0, 1000, "mA") * 1e-3;
     l.supply_v = positive("link.supply_v", 0.1, 10, "V");
+    l.listen = c.get<bool>("link.listen", true);
     l.duty_cycle = c.get<double>("link.duty_cycle", 0);
     if (!(l.duty_cycle >= 0) || l.duty_cycle > 1)
       c.fail("link.duty_cycle", fmt::format("expected a fraction in [0, 1] (0: no limit), found {}", l.duty_cycle));
@@ -485,12 +489,12 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
   if (timed_out)
     err << fmt::format("mcucim: wall-clock limit of {} s reached (--timeout) at simulated time {}: every MCU still "
                        "running stopped (status time_limit)\n", opt.timeout_s, si(sim_s, "s"));
-  double total_j = 0, link_j = 0, token_j = 0, dynamic_j = 0, leakage_j = 0;
+  double total_j = 0, link_j = 0, listen_j = 0, token_j = 0, dynamic_j = 0, leakage_j = 0;
   uint64_t main_positions = 0;
   uint64_t instret_all = 0;
   std::string table = fmt::format("\n--- mcucim system ({}): {} MCUs, {} links ---\n", sys.name, sys.mcus.size(), sys.links.size());
-  table += fmt::format("{:<10} {:<14} {:>13} {:>12} {:>10} {:>13} {:>13} {:>7} {:>13}\n", "mcu", "status", "cycles",
-                       "time", "MHz", "energy", "link energy", "tokens", "uJ/token");
+  table += fmt::format("{:<10} {:<14} {:>13} {:>12} {:>10} {:>13} {:>13} {:>13} {:>7} {:>13}\n", "mcu", "status",
+                       "cycles", "time", "MHz", "energy", "link energy", "listening", "tokens", "uJ/token");
   for (size_t i = 0; i < nodes.size(); ++i) {
     Node& n = nodes[i];
     const SystemMcuSpec& m = sys.mcus[i];
@@ -525,11 +529,21 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
     sum.mips = 0;
     sum.config = m.config_json;
     instret_all += sum.instret;
+    // Receivers still armed at the end listened until then (models/link.h): until this MCU's own end if
+    // it ended (exit, fault, limits), else until the run's end (stopped when the system ended).
+    uint64_t listen_ps = 0;
+    const sc_core::sc_time listen_end = n.ended ? sc_core::sc_time(sum.time_s, sc_core::SC_SEC) : sc_core::sc_time_stamp();
+    for (models::Device* d : n.soc->devices())
+      if (auto* ep = dynamic_cast<models::LinkEndpoint*>(d)) {
+        ep->finish(listen_end);
+        listen_ps += ep->listen_ps;
+      }
+    const double listen_s = listen_ps * 1e-12;
     if (!opt.energy) {
       // --no-energy: the basic counts only (as a one-SoC run's report without the energy model).
-      table += fmt::format("{:<10} {:<14} {:>13} {:>12} {:>10.1f} {:>13} {:>13} {:>7} {:>13}\n", m.name,
+      table += fmt::format("{:<10} {:<14} {:>13} {:>12} {:>10.1f} {:>13} {:>13} {:>13} {:>7} {:>13}\n", m.name,
                            oc.status == "exit" ? fmt::format("exit ({})", core.exit_code()) : oc.status, sum.cycles,
-                           si(sum.time_s, "s"), m.soc.freq_hz / 1e6, "-", "-", "-", "-");
+                           si(sum.time_s, "s"), m.soc.freq_hz / 1e6, "-", "-", "-", "-", "-");
       mcus.push_back({{"name", m.name},
                       {"config_file", m.config},
                       {"elf", m.elf},
@@ -539,6 +553,8 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
                       {"decode_tokens_per_s", nullptr},
                       {"decode_energy_per_token_j", nullptr},
                       {"link_energy_j", nullptr},
+                      {"link_listen_energy_j", nullptr},
+                      {"link_listen_s", listen_s},
                       {"report", {{"config", sum.config}, {"status", sum.status}, {"exit_code", sum.exit_code},
                                   {"cycles", sum.cycles}, {"instret", sum.instret}, {"time_s", sum.time_s},
                                   {"energy_j", nullptr}, {"sim", {{"host_s", host_s}, {"mips", 0.0}}}}}});
@@ -549,14 +565,17 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
     n.stats->finish(sum.counters);
     sum.energy = n.model->compute(sum.counters);
     n.summary = sum;
-    double lj = 0;
+    double lj = 0, lsj = 0;  // link energy (listening included), listening
     for (const auto& p : sum.energy.parts)
-      for (const auto& [name, j] : p.parts_j)
-        if (name == "link_tx" || name == "link_rx") lj += j;
+      for (const auto& [name, j] : p.parts_j) {
+        if (name == "link_tx" || name == "link_rx" || name == "link_listen") lj += j;
+        if (name == "link_listen") lsj += j;
+      }
     total_j += sum.energy.total_j();
     dynamic_j += sum.energy.dynamic_j();
     leakage_j += sum.energy.leakage_j();
     link_j += lj;
+    listen_j += lsj;
     if (i == sys.main) main_positions = n.stats->tokens().size();
     // Decode tokens of this MCU: its mean energy per token (each MCU marks one token per position it
     // takes part in; the system's energy per token is the sum over MCUs).
@@ -569,10 +588,10 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
         dec_n++;
       }
     if (dec_n) token_j += dec_j / dec_n;
-    table += fmt::format("{:<10} {:<14} {:>13} {:>12} {:>10.1f} {:>13} {:>13} {:>7} {:>13}\n", m.name,
+    table += fmt::format("{:<10} {:<14} {:>13} {:>12} {:>10.1f} {:>13} {:>13} {:>13} {:>7} {:>13}\n", m.name,
                          oc.status == "exit" ? fmt::format("exit ({})", core.exit_code()) : oc.status, sum.cycles,
-                         si(sum.time_s, "s"), m.soc.freq_hz / 1e6, si(sum.energy.total_j(), "J"), si(lj, "J"), dec_n,
-                         dec_n ? fmt::format("{:.3f}", dec_j / dec_n * 1e6) : "-");
+                         si(sum.time_s, "s"), m.soc.freq_hz / 1e6, si(sum.energy.total_j(), "J"), si(lj, "J"),
+                         si(lsj, "J"), dec_n, dec_n ? fmt::format("{:.3f}", dec_j / dec_n * 1e6) : "-");
     json r = report_json(sum, *n.stats);
     r.erase("provenance");  // one for the whole system (top level)
     mcus.push_back({{"name", m.name},
@@ -584,6 +603,8 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
                     {"decode_tokens_per_s", dec_s > 0 ? dec_n / dec_s : 0.0},
                     {"decode_energy_per_token_j", dec_n ? dec_j / dec_n : 0.0},
                     {"link_energy_j", lj},
+                    {"link_listen_energy_j", lsj},
+                    {"link_listen_s", listen_s},
                     {"report", r}});
   }
   // The most telling code: a fault; the main MCU's own error; a deadlock; the cycle limit; else the
@@ -601,11 +622,17 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
   for (size_t i = 0; i < links.size(); ++i) {
     const models::Link& l = *links[i];
     const double busy_s = l.channel().busy_ps * 1e-12;
-    const double e = (l.end(0)->tx_pj + l.end(0)->rx_pj + l.end(1)->tx_pj + l.end(1)->rx_pj) * 1e-12;
+    const double le = (l.end(0)->listen_pj + l.end(1)->listen_pj) * 1e-12;
+    const double ls = (l.end(0)->listen_ps + l.end(1)->listen_ps) * 1e-12;
+    const double e = (l.end(0)->tx_pj + l.end(0)->rx_pj + l.end(1)->tx_pj + l.end(1)->rx_pj) * 1e-12 + le;
     table += fmt::format("{:<28} {:<5} {:>9} {:>11} {:>12} {:>7.2f}% {:>13}\n", l.name(),
                          models::link_kind_name(l.params().kind), l.messages, l.bytes, si(busy_s, "s"),
                          sim_s > 0 ? 100 * busy_s / sim_s : 0.0, opt.energy ? si(e, "J") : "-");
     json params = {{"kind", models::link_kind_name(l.params().kind)}, {"max_message", l.params().max_message}};
+    if (l.params().kind != models::LinkKind::Lora)
+      params.update({{"io_v", l.params().io_v},
+                     {"capacitance_pf", models::line_capacitance_pf(l.params())},
+                     {"pj_per_bit", models::pj_per_wire_bit(l.params())}});
     if (l.params().kind == models::LinkKind::Uart)
       params.update({{"baud", l.params().baud}, {"bits_per_byte", models::wire_bits(l.params(), 1)}});
     else if (l.params().kind == models::LinkKind::Spi)
@@ -615,7 +642,8 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
       params.update({{"sf", lo.sf}, {"bw_hz", lo.bw_hz}, {"cr", lo.cr}, {"preamble", lo.preamble},
                      {"ldro", models::lora_ldro(lo)}, {"symbol_s", models::lora_symbol_s(lo)},
                      {"time_on_air_max_payload_s", models::lora_time_on_air_s(lo, l.params().max_message)},
-                     {"duty_cycle", lo.duty_cycle}});
+                     {"duty_cycle", lo.duty_cycle}, {"tx_current_a", lo.tx_current_a},
+                     {"rx_current_a", lo.rx_current_a}, {"supply_v", lo.supply_v}, {"listen", lo.listen}});
     }
     jl.push_back({{"name", l.name()},
                   {"a", sys.links[i].mcu[0] + "." + sys.links[i].dev[0]},
@@ -626,7 +654,9 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
                   {"bytes", l.bytes},
                   {"busy_s", busy_s},
                   {"utilization", sim_s > 0 ? busy_s / sim_s : 0.0},
-                  {"energy_j", e}});
+                  {"energy_j", e},
+                  {"listen_j", le},
+                  {"listen_s", ls}});
   }
   uint64_t link_bytes = 0;
   for (const auto& l : links) link_bytes += l->bytes;
@@ -637,8 +667,8 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
                        sys.mcus.size(), code == 0 ? "ok" : fmt::format("exit {}", code), si(sim_s, "s"), instret_all,
                        host_s);
   if (opt.energy)
-    table += fmt::format("energy         {} (compute {}, links {})\n", si(total_j, "J"), si(total_j - link_j, "J"),
-                         si(link_j, "J"));
+    table += fmt::format("energy         {} (compute {}, links {} of which listening {})\n", si(total_j, "J"),
+                         si(total_j - link_j, "J"), si(link_j, "J"), si(listen_j, "J"));
   else
     table += "energy         - (--no-energy)\n";
   if (main_decode)
@@ -709,10 +739,10 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
                 {"tokens_per_s", tps},
                 {"latency_s", {{"mean", tps > 0 ? 1.0 / tps : 0.0}}},
                 {"energy_j_per_token", {{"mean", token_j}}}};
-      sys_energy = {{"total", total_j}, {"links", link_j}, {"compute", total_j - link_j}};
+      sys_energy = {{"total", total_j}, {"links", link_j}, {"compute", total_j - link_j}, {"listen", listen_j}};
       decode = {{"tokens_per_s", tps}, {"energy_per_token_j", token_j}};
     } else {
-      for (auto& l : jl) l["energy_j"] = nullptr;
+      for (auto& l : jl) l["energy_j"] = l["listen_j"] = nullptr;
     }
     json j = {{"status", status},
               {"exit_code", code},

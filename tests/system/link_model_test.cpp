@@ -1,6 +1,8 @@
 // Link timing and energy (models/link_model.h) against hand-computed values: UART frames, SPI bits,
 // LoRa time on air by Semtech's formula (SX1261/2 datasheet 6.1.4; for SF7..12 the same as AN1200.13's
 // 8 + max(ceil((8PL - 4SF + 28 + 16CRC - 20IH) / (4(SF - 2DE))) (CR + 4), 0) payload symbols).
+// UART/SPI energy: C V^2 per full switching cycle (rising edge) of a line, expected cycles for random
+// data counted by hand below (configs/links/uart.yaml: C = 5 + 5 + 5 pF, V = 3.3 V: C V^2 = 163.35 pJ).
 #include <gtest/gtest.h>
 
 #include "models/link_model.h"
@@ -12,8 +14,10 @@ LinkParams uart(double baud) {
   LinkParams p;
   p.kind = LinkKind::Uart;
   p.baud = baud;
-  p.tx_pj_per_bit = 54.5;
-  p.rx_pj_per_bit = 1.5;
+  p.io_v = 3.3;
+  p.driver_pin_pf = 5;
+  p.receiver_pin_pf = 5;
+  p.board_pf = 5;
   return p;
 }
 LoraParams lora(uint32_t sf, double bw, uint32_t cr, uint32_t pre = 8, bool hdr = true, bool crc = true) {
@@ -24,7 +28,7 @@ LoraParams lora(uint32_t sf, double bw, uint32_t cr, uint32_t pre = 8, bool hdr 
   l.preamble = pre;
   l.explicit_header = hdr;
   l.crc = crc;
-  l.tx_current_a = 0.118;
+  l.tx_current_a = 0.1179;
   l.rx_current_a = 0.0046;
   l.supply_v = 3.3;
   return l;
@@ -35,21 +39,43 @@ TEST(LinkModel, Uart8N1FramesTenBitsPerByte) {
   const LinkParams p = uart(460800);
   EXPECT_DOUBLE_EQ(wire_bits(p, 100), 1000.0);
   EXPECT_NEAR(transfer_s(p, 100), 1000.0 / 460800, 1e-15);  // 2.170139 ms
-  EXPECT_NEAR(tx_energy_pj(p, 100), 54500.0, 1e-9);
-  EXPECT_NEAR(rx_energy_pj(p, 100), 1500.0, 1e-9);
+  // One 8N1 frame of random data: 0 (start) -> d0 is a rising edge with probability 1/2, each of the
+  // 7 pairs d(i) -> d(i+1) with 1/4, d7 -> 1 (stop) with 1/2: 2.75 full cycles. 100 frames: 275 cycles
+  // x 15 pF x 3.3 V^2 (10.89) = 275 x 163.35 = 44921.25 pJ, all charged to the sender.
+  EXPECT_DOUBLE_EQ(switching_cycles(p, 100), 275.0);
+  EXPECT_NEAR(line_capacitance_pf(p), 15.0, 1e-12);
+  EXPECT_NEAR(tx_energy_pj(p, 100), 44921.25, 1e-6);
+  EXPECT_NEAR(pj_per_wire_bit(p), 44.92125, 1e-9);  // 2.75 / 10 x 163.35
+  EXPECT_EQ(rx_energy_pj(p, 100), 0.0);
+  EXPECT_EQ(listen_power_w(p), 0.0);  // an idle UART receiver draws nothing here
   LinkParams e2 = uart(115200);  // 8 data bits, even parity, 2 stop bits: 12 bits per byte
   e2.parity = true;
   e2.stop_bits = 2;
   EXPECT_NEAR(transfer_s(e2, 10), 120.0 / 115200, 1e-15);
+  // 9 random bits (data + parity) between start and stop: 1/2 + 8/4 + 1/2 = 3 cycles per frame;
+  // the second stop bit adds none. Other parts: 4 + 6 + 2 = 12 pF at 1.8 V: 12 x 3.24 = 38.88 pJ.
+  e2.driver_pin_pf = 4;
+  e2.receiver_pin_pf = 6;
+  e2.board_pf = 2;
+  e2.io_v = 1.8;
+  EXPECT_DOUBLE_EQ(switching_cycles(e2, 10), 30.0);
+  EXPECT_NEAR(tx_energy_pj(e2, 10), 30 * 38.88, 1e-9);
 }
 
 TEST(LinkModel, SpiEightClocksPerByte) {
   LinkParams p;
   p.kind = LinkKind::Spi;
   p.clock_hz = 20e6;
-  p.tx_pj_per_bit = 163.4;
+  p.io_v = 3.3;
+  p.driver_pin_pf = p.receiver_pin_pf = p.board_pf = 5;
   EXPECT_NEAR(transfer_s(p, 256), 102.4e-6, 1e-15);
-  EXPECT_NEAR(tx_energy_pj(p, 256), 2048 * 163.4, 1e-6);
+  // Per byte: SCK 8 full cycles + the data line 8 bits x 1/4 = 10 cycles; 256 bytes: 2560 x 163.35 pJ
+  // = 418176 pJ (1.25 x 163.35 = 204.1875 pJ per bit).
+  EXPECT_DOUBLE_EQ(switching_cycles(p, 256), 2560.0);
+  EXPECT_NEAR(tx_energy_pj(p, 256), 418176.0, 1e-6);
+  EXPECT_NEAR(pj_per_wire_bit(p), 204.1875, 1e-9);
+  EXPECT_EQ(rx_energy_pj(p, 256), 0.0);
+  EXPECT_EQ(listen_power_w(p), 0.0);
 }
 
 TEST(LinkModel, LoraTimeOnAirBySemtechFormula) {
@@ -86,8 +112,12 @@ TEST(LinkModel, LoraTimeOnAirBySemtechFormula) {
   LinkParams p;
   p.kind = LinkKind::Lora;
   p.lora = a;
-  EXPECT_NEAR(tx_energy_pj(p, 10), 3.3 * 0.118 * 41.216e-3 * 1e12, 1e-3);
-  EXPECT_NEAR(rx_energy_pj(p, 10), 3.3 * 0.0046 * 41.216e-3 * 1e12, 1e-3);
+  EXPECT_NEAR(tx_energy_pj(p, 10), 3.3 * 0.1179 * 41.216e-3 * 1e12, 1e-3);  // 16.036 mJ
+  EXPECT_NEAR(rx_energy_pj(p, 10), 3.3 * 0.0046 * 41.216e-3 * 1e12, 1e-3);  // 0.626 mJ
+  // Listening: the RX current at the supply voltage, 3.3 V x 4.6 mA = 15.18 mW; none without `listen`.
+  EXPECT_NEAR(listen_power_w(p), 15.18e-3, 1e-15);
+  p.lora.listen = false;
+  EXPECT_EQ(listen_power_w(p), 0.0);
 }
 
 TEST(LinkModel, FullDuplexDirectionsAreIndependentHalfDuplexShares) {

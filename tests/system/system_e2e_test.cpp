@@ -58,7 +58,10 @@ TEST(System, TwoMcusExchangeMessagesOverUartWithWireTimesByHand) {
     EXPECT_EQ(l["messages"], 5);
     EXPECT_EQ(l["bytes"], 629);
     EXPECT_NEAR(l["busy_s"].get<double>(), 6290.0 / 460800, 1e-10);
-    EXPECT_NEAR(l["energy_j"].get<double>(), 6290 * 54.5e-12, 1e-15);  // configs/links/uart.yaml
+    // configs/links/uart.yaml: 2.75 full cycles per 8N1 frame of random data x 15 pF x 3.3 V^2.
+    EXPECT_NEAR(l["energy_j"].get<double>(), 629 * 2.75 * 15e-12 * 3.3 * 3.3, 1e-15);
+    EXPECT_EQ(l["listen_j"].get<double>(), 0.0);  // UART receivers: no listening energy
+    EXPECT_NEAR(l["params"]["pj_per_bit"].get<double>(), 0.275 * 15 * 3.3 * 3.3, 1e-9);
   }
   // A round trip is two wire times plus a little work on both sides; a message seen late (a quantum,
   // 1 ms = 200000 cycles, after it arrived) would add far more than the 1% allowed here.
@@ -70,7 +73,8 @@ TEST(System, TwoMcusExchangeMessagesOverUartWithWireTimesByHand) {
     EXPECT_LE(cycles, wire * 1.01 + 2000) << bytes;
   }
   // Link energy is charged to each MCU's endpoints (component parts link_tx / link_rx).
-  for (const auto& mcu : j["mcus"]) EXPECT_NEAR(mcu["link_energy_j"].get<double>(), 6290 * 54.5e-12, 1e-15);
+  for (const auto& mcu : j["mcus"])
+    EXPECT_NEAR(mcu["link_energy_j"].get<double>(), 629 * 2.75 * 15e-12 * 3.3 * 3.3, 1e-15);
 }
 
 TEST(System, ClocksAndQuantaPerMcuDoNotChangeWireTimes) {
@@ -102,8 +106,16 @@ TEST(System, LoraPacketsAndThePayloadLimit) {
   // SF7/125 kHz/4-5, 255 bytes: 8 + ceil((2040+16-28+8+20)/28)*5 = 378 payload symbols + 12.25.
   const double toa = (8 + 4.25 + 8 + 74 * 5) * 1.024e-3;
   EXPECT_NEAR(j["links"][0]["busy_s"].get<double>(), 2 * toa, 1e-9);
-  // Each MCU sent two packets (TX 118 mA) and received two (RX 4.6 mA), at 3.3 V.
-  EXPECT_NEAR(j["mcus"][0]["link_energy_j"].get<double>(), 2 * toa * 3.3 * (0.118 + 0.0046), 1e-9);
+  // Each MCU sent two packets (TX 117.9 mA) and received two (RX 4.6 mA), at 3.3 V, and listened
+  // (RX 4.6 mA) while armed before each reply started: node1's reply follows node0's packet within
+  // the time node1 takes to check 255 bytes (well under 1 ms).
+  for (const auto& m : j["mcus"]) {
+    const double listen_s = m["link_listen_s"].get<double>();
+    EXPECT_NEAR(m["link_listen_energy_j"].get<double>(), listen_s * 3.3 * 0.0046, 1e-12);
+    EXPECT_NEAR(m["link_energy_j"].get<double>(), 2 * toa * 3.3 * (0.1179 + 0.0046) + listen_s * 3.3 * 0.0046, 1e-9);
+  }
+  EXPECT_GT(j["mcus"][0]["link_listen_s"].get<double>(), 0.0);
+  EXPECT_LT(j["mcus"][0]["link_listen_s"].get<double>(), 1e-3);
   // A message over the 255-byte payload limit: the endpoint refuses it, the program reports it.
   auto bad = e2e::mcucim("run -c " + ping_system("ping_lora_big", "lora-sx1262", "-r {index} -n 1 -b 300") + " --elf " +
                          e2e::fw("link_ping"));
@@ -111,6 +123,47 @@ TEST(System, LoraPacketsAndThePayloadLimit) {
   EXPECT_NE(bad.out.find("send error 1 (message longer than the link's MTU)"), std::string::npos) << bad.out;
   // ... and node1, waiting for a message that never comes, is reported as a deadlock.
   EXPECT_NE(bad.err.find("[node1] mcucim: deadlock: waiting in wfi for a link message"), std::string::npos) << bad.err;
+}
+
+TEST(System, LoraReceiverArmedEarlyListensUntilThePacketStarts) {
+  // a waits 2,000,000 cycles (10 ms at 200 MHz) before its one 20-byte packet; b arms its receiver
+  // right after start-up (both MCUs run the same start-up code), so it listens 10 ms. b answers and
+  // arms again for a second packet that never comes; a, after the reply, waits 2,000,000 cycles more
+  // and exits, which ends the run (end: main): b, still armed, listens until then, 10 ms more. Beyond
+  // the 20 ms: a's check of the reply and its two printfs (~20,000 cycles, 0.1 ms; 0.15 ms allowed).
+  // Listening draws the SX1262's RX current: 3.3 V x 4.6 mA = 15.18 mW, 20 ms: 303.6 uJ. The packets:
+  // SF7/125 kHz, 20 bytes: 8 + ceil((160+16-28+8+20)/28) x 5 = 43 payload symbols, 55.25 in all,
+  // 56.576 ms, one each way.
+  const std::string rep = e2e::tmpdir() + "/listen_lora.json";
+  auto system = [](const std::string& name, const std::string& set) {
+    return write_file(name, "system:\n  end: main\n  mcus:\n    a: {config: " + e2e::cfg("mcu-base-link") +
+        ", args: \"-r 0 -n 1 -b 20 -d 2000000 -w 2000000\"}\n    b: {config: " + e2e::cfg("mcu-base-link") +
+        ", args: \"-r 1 -n 2 -b 20\"}\n  links:\n    - {a: a.link0, b: b.link1, model: lora-sx1262, set: [" + set +
+        "]}\n    - {a: b.link0, b: a.link1, model: lora-sx1262, set: [" + set + "]}\n");
+  };
+  auto r = e2e::mcucim("run -c " + system("listen_lora.yaml", "") + " --elf " + e2e::fw("link_ping") + " --report " + rep);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const json j = report(rep);
+  const double toa = 55.25 * 1.024e-3, p_rx = 3.3 * 0.0046;
+  const json& b = j["mcus"][1];
+  EXPECT_EQ(b["report"]["status"], "stopped");
+  EXPECT_NEAR(b["link_listen_s"].get<double>(), 20e-3 + 0.1e-3, 0.15e-3);
+  EXPECT_NEAR(b["link_listen_energy_j"].get<double>(), b["link_listen_s"].get<double>() * p_rx, 1e-15);
+  EXPECT_NEAR(b["link_listen_energy_j"].get<double>(), 303.6e-6, 0.25e-3 * p_rx);
+  EXPECT_NEAR(b["link_energy_j"].get<double>(), toa * 3.3 * (0.1179 + 0.0046) + b["link_listen_energy_j"].get<double>(),
+              1e-12);
+  // a listens only while b checks and answers (a few thousand cycles).
+  EXPECT_LT(j["mcus"][0]["link_listen_s"].get<double>(), 50e-6);
+  // The system totals: listening is part of the links' energy, and reported on its own.
+  const double listen_all = j["mcus"][0]["link_listen_energy_j"].get<double>() + b["link_listen_energy_j"].get<double>();
+  EXPECT_NEAR(j["system"]["energy_j"]["listen"].get<double>(), listen_all, 1e-15);
+  EXPECT_NEAR(j["links"][0]["listen_j"].get<double>() + j["links"][1]["listen_j"].get<double>(), listen_all, 1e-15);
+  // Without `listen`, none.
+  auto off = e2e::mcucim("run -c " + system("listen_lora_off.yaml", "\"listen=false\"") + " --elf " +
+                         e2e::fw("link_ping") + " --report " + rep);
+  ASSERT_EQ(off.code, 0) << off.err;
+  EXPECT_EQ(report(rep)["system"]["energy_j"]["listen"].get<double>(), 0.0);
+  EXPECT_EQ(report(rep)["mcus"][1]["link_listen_s"].get<double>(), 0.0);
 }
 
 TEST(System, AWaitThatNoMcuCanEndIsADeadlock) {
