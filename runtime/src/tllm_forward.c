@@ -987,6 +987,16 @@ tllm_status tllm_tp_setup(tllm_state *s, uint32_t rank, uint32_t size, tllm_gath
   return TLLM_OK;
 }
 
+tllm_status tllm_tp_argmax(tllm_state *s, int on, tllm_error *err) {
+  if (on && s->tp_size > TLLM_CLUSTER_MAX_PARTS) {
+    tllm_errorf(err, TLLM_E_ARG, "tensor parallelism with the argmax exchange: %u ranks, at most %u", s->tp_size,
+                TLLM_CLUSTER_MAX_PARTS);
+    return TLLM_E_ARG;
+  }
+  s->tp_argmax = on != 0;
+  return TLLM_OK;
+}
+
 static void bounds_of(uint32_t *b, uint32_t n, uint32_t size, uint32_t unit) {
   for (uint32_t r = 0; r <= size; r++) b[r] = r * (n / unit) / size * unit;
 }
@@ -1098,7 +1108,23 @@ float *tllm_forward_tp(tllm_state *s, uint32_t token, uint32_t pos) {
   norm(s, x, x, s->rms_final, 1u, &s->wcls);
   tllm_tensor wc = rows_of(&s->wcls, bv[R], bv[R + 1u]);
   matmul(s, s->logits + bv[R], m->vocab_size, &wc, x, dim, 1u, entry_index(m, TLLM_T_WQ, 0, 0));
-  if (N > 1u) s->tp_gather(s->tp_ctx, s->logits, bv);
+  if (N > 1u && s->tp_argmax) { /* tllm_tp_argmax: one (max, index) pair per rank */
+    uint32_t bp[TLLM_CLUSTER_MAX_PARTS + 1u];
+    for (uint32_t r = 0; r <= N; r++) bp[r] = 2u * r;
+    const uint32_t c = par_argmax(s->logits, bv[R], bv[R + 1u]);
+    s->tp_pair[2u * R] = c == PAR_NONE ? 0.0f : s->logits[c];
+    memcpy(&s->tp_pair[2u * R + 1u], &c, 4);
+    s->tp_gather(s->tp_ctx, s->tp_pair, bp);
+    for (uint32_t r = 0; r < N; r++) {
+      uint32_t cr;
+      memcpy(&cr, &s->tp_pair[2u * r + 1u], 4);
+      if (cr != PAR_NONE && cr < m->vocab_size) s->logits[cr] = s->tp_pair[2u * r];
+      s->part_best[r] = cr < m->vocab_size ? cr : PAR_NONE;
+    }
+    s->part_best_n = N;
+  } else if (N > 1u) {
+    s->tp_gather(s->tp_ctx, s->logits, bv);
+  }
   s->act_valid = 0;
   sim_work_macs(s->macs - macs0);
   sim_region_end(TLLM_REGION_CLASSIFIER);

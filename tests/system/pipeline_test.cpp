@@ -117,6 +117,38 @@ TEST(TensorParallel, IdsAndLogitsEqualTheHost) {
   }
 }
 
+// -A (tllm_tp_argmax): greedy decoding exchanges one (max, index) pair per rank instead of gathering the
+// logits; the ids stay the host's. Bytes per position, by hand: a ring all-gather moves (N - 1) x the
+// whole vector over all links (every rank sends N - 1 slices), so the logits' 512 floats cost
+// (N - 1) x 2048 bytes and the pairs (N - 1) x N x 8: -A saves (N - 1) x (2048 - 8 N) bytes a position
+// (N = 2: 2032; N = 4: 6048).
+TEST(TensorParallel, ArgmaxExchangeKeepsTheHostIdsAndMovesFewerBytes) {
+  const std::string img = synth(2);
+  auto host = sh(kTools + "tinyllm-host " + img + " --steps 10 --backend xmac --prompt 'hello world'");
+  ASSERT_EQ(host.code, 0) << host.err;
+  const std::string ids = line(host.out, "ids:");
+  for (int n : {2, 4}) {
+    double bpp[2] = {0, 0};
+    for (int a = 0; a < 2; ++a) {
+      const std::string name = "tpA" + std::to_string(n) + std::to_string(a), rep = e2e::tmpdir() + "/" + name + ".json";
+      auto r = e2e::mcucim("run -c " + system_yaml(name, n, "spi", std::string(a ? "-A " : "") + "-n 10 -b xmac -i hello world", "tp") +
+                           " --elf " + e2e::fw("tinyllm_par") + " --load " + img + "@0x20100000 -q --report " + rep);
+      ASSERT_EQ(r.code, 0) << n << r.out << r.err;
+      EXPECT_EQ(line(r.out, "node0\\| ids:").substr(7), ids) << n << " -A " << a;
+      EXPECT_EQ(r.out.find("logits_fnv") == std::string::npos, a == 1) << r.out;
+      bpp[a] = json::parse(e2e::slurp(rep))["system"]["link_bytes_per_position"].get<double>();
+    }
+    EXPECT_DOUBLE_EQ(bpp[0] - bpp[1], (n - 1) * (2048.0 - 8 * n)) << n;
+  }
+  // Only with tensor parallelism and greedy decoding.
+  for (const std::string bad : {"-M pp -A", "-M tp -A -t 0.8"}) {
+    auto r = e2e::mcucim("run -c " + system_yaml("tpAbad", 2, "spi", "-n 4 " + bad.substr(6), bad.substr(3, 2)) + " --elf " +
+                         e2e::fw("tinyllm_par") + " --load " + img + "@0x20100000");
+    EXPECT_EQ(r.code, 2) << bad << r.out;
+    EXPECT_NE(r.out.find("-A: the argmax exchange needs -M tp and greedy decoding (-t 0)"), std::string::npos) << r.out;
+  }
+}
+
 TEST(TensorParallel, AnMcuCountThatDoesNotDivideTheHeadsIsAClearError) {
   const std::string img = synth(2);
   auto r = e2e::mcucim("run -c " + system_yaml("tp3", 3, "uart", "-n 4", "tp") + " --elf " + e2e::fw("tinyllm_par") +

@@ -12,6 +12,9 @@
  *                     slice of the rows of wo, w1/w3, w2 and the classifier; a ring all-gather joins the
  *                     slices after each (4 per layer and the logits), so every rank has the same x and
  *                     logits and samples the same token. The MCU count must divide the kv heads.
+ *   -A                with -M tp and greedy decoding (-t 0): the logits are not gathered; every rank sends
+ *                     its slice's (max, index) and all pick the first maximum (tllm_tp_argmax): the same
+ *                     ids; no logits checksum (no rank holds them all)
  *   -n steps [256]  -i prompt words...  -t temperature [0]  -p top-p [0.9]  -s seed [1]
  *   -b scalar|xmac [scalar]  -k (INT8 KV cache)  -x (skip the image checksum)
  * Output: rank 0 prints the text and "ids: ..." (the same ids as tinyllm-host and tinyllm.elf), the last
@@ -94,7 +97,7 @@ static int link_failed(const char *what, uint32_t pos) {
 /* Tensor parallel generation: every rank runs the single-MCU loop on tllm_forward_tp (all have the
  * logits); rank 0 prints the text, ids and logits checksum. */
 static int run_tp(tllm_state *st, const tllm_model *model, tllm_sampler *sp, const int32_t *tokens, int32_t *ids,
-                  uint32_t n, uint32_t steps) {
+                  uint32_t n, uint32_t steps, int argmax) {
   uint32_t hash = TLLM_FNV_OFFSET, produced = 0;
   int32_t token = tokens[0];
   char bb[2];
@@ -109,8 +112,9 @@ static int run_tp(tllm_state *st, const tllm_model *model, tllm_sampler *sp, con
     float *logits = tllm_forward_tp(st, (uint32_t)token, pos);
     if (!logits) return fail(2, "forward", "bad arguments");
     if (g_gather_failed) return link_failed("all-gather", pos);
-    hash = tllm_logits_hash(hash, logits, model->vocab_size);
-    int32_t next = pos + 1u < n ? tokens[pos + 1u] : (int32_t)tllm_sample(sp, logits);
+    if (!argmax) hash = tllm_logits_hash(hash, logits, model->vocab_size);
+    int32_t next = pos + 1u < n ? tokens[pos + 1u]
+                   : argmax ? (int32_t)tllm_logits_argmax(st, logits) : (int32_t)tllm_sample(sp, logits);
     sim_token((uint32_t)next);
     if (pos + 1u >= n && next == (int32_t)model->hdr->bos_id) break;
     ids[produced++] = next;
@@ -121,7 +125,8 @@ static int run_tp(tllm_state *st, const tllm_model *model, tllm_sampler *sp, con
   if (first) {
     printf("\nids:");
     for (uint32_t i = 0; i < produced; i++) printf(" %ld", (long)ids[i]);
-    printf("\nlogits_fnv: 0x%08lx\n", (unsigned long)hash);
+    if (argmax) printf("\n");
+    else printf("\nlogits_fnv: 0x%08lx\n", (unsigned long)hash);
   }
   printf("METRIC link_bytes_sent=%llu link_messages_sent=%llu\n", (unsigned long long)sent_bytes, (unsigned long long)sent_messages);
   return 0;
@@ -131,9 +136,11 @@ int main(int argc, char **argv) {
   fw_opts o = fw_opts_default(0);
   uint32_t rank = 0, size = 1;
   const char *mode = "pp";
+  int argmax = 0;
   sim_name_phases();
   sim_region_begin(SIM_REGION_STARTUP);
   for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "-A")) { argmax = 1; continue; }
     int rc = fw_common_option(&o, argc, argv, &i);
     if (rc != FW_OPT_OTHER) { if (rc) return rc; continue; }
     const char *a = argv[i];
@@ -142,11 +149,12 @@ int main(int argc, char **argv) {
     if (!strcmp(a, "-R")) { if (!parse_u32(v, &rank)) return fail(2, "-R expects a rank, got", v); }
     else if (!strcmp(a, "-N")) { if (!parse_u32(v, &size) || !size) return fail(2, "-N expects the number of MCUs, got", v); }
     else if (!strcmp(a, "-M")) mode = v;
-    else return fail(2, "unknown option (expected -R -N -M -n -i -t -p -s -b -k -x)", a);
+    else return fail(2, "unknown option (expected -R -N -M -A -n -i -t -p -s -b -k -x)", a);
   }
   if (rank >= size) return fail(2, "-R", "the rank must be below -N");
   int tp = !strcmp(mode, "tp");
   if (!tp && strcmp(mode, "pp")) return fail(2, "-M expects pp or tp, got", mode);
+  if (argmax && (!tp || o.temperature != 0.0f)) return fail(2, "-A", "the argmax exchange needs -M tp and greedy decoding (-t 0)");
   if (size > 1 && (link_read(LINK_OUT, LINK_ID) != 0x4C4E4B31u || link_read(LINK_IN, LINK_ID) != 0x4C4E4B31u))
     return fail(2, "links", "no link endpoints at 0x13000000/0x13001000 (use a config with them, e.g. configs/mcu-llm-link.yaml)");
   if (size > 1 && (link_read(LINK_OUT, LINK_KIND) == 0xffu || link_read(LINK_IN, LINK_KIND) == 0xffu))
@@ -190,9 +198,10 @@ int main(int argc, char **argv) {
     g_rank = rank;
     g_size = size;
     if (tllm_tp_setup(&st, rank, size, ring_gather, 0, &err) != TLLM_OK) return fail(2, "-M tp", err.msg);
+    if (tllm_tp_argmax(&st, argmax, &err) != TLLM_OK) return fail(2, "-A", err.msg);
     printf("rank %lu of %lu: heads %lu..%lu, row slices of every matrix\n", (unsigned long)rank, (unsigned long)size,
            (unsigned long)st.head0, (unsigned long)(st.head1 - 1u));
-    return run_tp(&st, &model, &sp, tokens, ids, n, o.steps);
+    return run_tp(&st, &model, &sp, tokens, ids, n, o.steps, argmax);
   }
   printf("rank %lu of %lu: layers %lu..%lu%s%s\n", (unsigned long)rank, (unsigned long)size, (unsigned long)l0,
          (unsigned long)(l1 - 1u), first ? ", embedding" : "", last ? ", classifier" : "");

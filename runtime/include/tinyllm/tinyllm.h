@@ -272,6 +272,8 @@ typedef struct tllm_state {
   uint32_t head0, head1, tp_rank, tp_size;
   void (*tp_gather)(void *ctx, float *v, const uint32_t *bounds);
   void *tp_ctx;
+  int tp_argmax;             /* tllm_tp_argmax: exchange each rank's (max, index) instead of the logits */
+  float tp_pair[2u * TLLM_CLUSTER_MAX_PARTS]; /* per rank: its maximum logit, its index (bits) */
   /* the harts of a cluster (tllm_cluster.h, set by the caller; NULL: one hart): at most plan.cfg.parts
    * parts; idot_stride: int32 elements of one part's idot scratch */
   const struct tllm_cluster *cluster;
@@ -310,6 +312,14 @@ typedef void (*tllm_gather_fn)(void *ctx, float *v, const uint32_t *bounds);
 tllm_status tllm_tp_setup(tllm_state *s, uint32_t rank, uint32_t size, tllm_gather_fn gather, void *ctx,
                           tllm_error *err);
 float *tllm_forward_tp(tllm_state *s, uint32_t token, uint32_t pos);
+/* Greedy decoding only needs the argmax of the logits: after tllm_tp_argmax(s, 1, err) tllm_forward_tp
+ * does not gather the logits; each rank finds the first maximum of its slice (as tllm_argmax would,
+ * NaNs included) and the ranks all-gather one (value, index) pair each (2 floats per rank instead of
+ * vocab_size / size). The returned logits then hold only this rank's slice and every rank's maximum at
+ * its index: tllm_logits_argmax(s, logits) gives tllm_argmax's choice over the whole vector, bit for bit
+ * (the first maximum wins: ranks in index order); the full logits (for sampling or a checksum) are not
+ * available. At most TLLM_CLUSTER_MAX_PARTS ranks. */
+tllm_status tllm_tp_argmax(tllm_state *s, int on, tllm_error *err);
 /* The pieces of the forward pass's attention (for tests and tools): store position pos of layer l in the
  * KV cache from k (after RoPE) and v (kv_dim floats each); the attention of position pos of layer l
  * over the cached positions 0..pos, from the query q (dim floats, after RoPE) into out (dim floats):
