@@ -177,7 +177,7 @@ TEST(LlmSim, SharedFirmwareOptionErrorsAreClear) {
       {"tinyllm", "-i once upon -t hot", "-t expects a number >= 0, got: hot"},
       {"tinyllm_par", "-i once upon -t hot", "-t expects a number >= 0, got: hot"},
       {"tinyllm", "-q 3", "unknown option (expected -n -i -t -p -s -b -c"},
-      {"tinyllm_par", "-q 3", "unknown option (expected -R -N -M -n -i"},
+      {"tinyllm_par", "-q 3", "unknown option (expected -R -N -M -A -n -i"},
       {"tinyllm", "-b tpu", "-b expects scalar, xmac or cim, got: tpu"},
       {"tinyllm_par", "-b cim", "-b expects scalar or xmac, got: cim"},
   };
