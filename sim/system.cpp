@@ -101,7 +101,23 @@ models::LinkParams read_link_params(const Config& c) {
     l.crc = c.get<bool>("link.crc", true);
     const std::string ldro = c.get_enum("link.ldro", {"auto", "on", "off"}, "auto");
     l.ldro = ldro == "auto" ? -1 : ldro == "on" ? 1 : 0;
-    l.tx_current_a = positive("link.tx_current_ma", 0, 1000, "mA") * 1e-3;
+    // TX current at the output power: the table's entry for tx_power_dbm (configs/links/lora-sx1262.yaml).
+    const std::string table = "link.tx_current_ma_by_dbm";
+    if (!c.is_map(table) || c.keys(table).empty())
+      c.fail(table, "expected a map of output power (dBm) to TX current (mA), e.g. {14: 89.3, 22: 117.9}");
+    const int dbm = c.get<int>("link.tx_power_dbm");
+    std::string powers;
+    bool found = false;
+    for (const auto& k : c.keys(table)) {
+      const double ma = positive(table + "." + k, 0, 1000, "mA");
+      powers += (powers.empty() ? "" : ", ") + k;
+      int kd = 0;
+      try { size_t used = 0; kd = std::stoi(k, &used); if (used != k.size()) throw std::invalid_argument(k); }
+      catch (const std::exception&) { c.fail(table + "." + k, fmt::format("expected an output power in dBm (an integer), found '{}'", k)); }
+      if (kd == dbm) { l.tx_current_a = ma * 1e-3; found = true; }
+    }
+    if (!found)
+      c.fail("link.tx_power_dbm", fmt::format("no TX current for {} dBm in {} (powers: {})", dbm, table, powers));
     l.rx_current_a = positive("link.rx_current_ma", 0, 1000, "mA") * 1e-3;
     l.supply_v = positive("link.supply_v", 0.1, 10, "V");
     l.listen = c.get<bool>("link.listen", true);

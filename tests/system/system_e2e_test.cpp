@@ -158,12 +158,15 @@ TEST(System, LoraReceiverArmedEarlyListensUntilThePacketStarts) {
   const double listen_all = j["mcus"][0]["link_listen_energy_j"].get<double>() + b["link_listen_energy_j"].get<double>();
   EXPECT_NEAR(j["system"]["energy_j"]["listen"].get<double>(), listen_all, 1e-15);
   EXPECT_NEAR(j["links"][0]["listen_j"].get<double>() + j["links"][1]["listen_j"].get<double>(), listen_all, 1e-15);
-  // Without `listen`, none.
-  auto off = e2e::mcucim("run -c " + system("listen_lora_off.yaml", "\"listen=false\"") + " --elf " +
-                         e2e::fw("link_ping") + " --report " + rep);
+  // Without `listen`, none; at +14 dBm the table's 89.3 mA: b sent one packet and received one.
+  auto off = e2e::mcucim("run -c " + system("listen_lora_off.yaml", "\"listen=false\", \"tx_power_dbm=14\"") +
+                         " --elf " + e2e::fw("link_ping") + " --report " + rep);
   ASSERT_EQ(off.code, 0) << off.err;
-  EXPECT_EQ(report(rep)["system"]["energy_j"]["listen"].get<double>(), 0.0);
-  EXPECT_EQ(report(rep)["mcus"][1]["link_listen_s"].get<double>(), 0.0);
+  const json o = report(rep);
+  EXPECT_EQ(o["system"]["energy_j"]["listen"].get<double>(), 0.0);
+  EXPECT_EQ(o["mcus"][1]["link_listen_s"].get<double>(), 0.0);
+  EXPECT_NEAR(o["mcus"][1]["link_energy_j"].get<double>(), toa * 3.3 * (0.0893 + 0.0046), 1e-12);
+  EXPECT_EQ(o["links"][0]["params"]["tx_current_a"].get<double>(), 0.0893);
 }
 
 TEST(System, AWaitThatNoMcuCanEndIsADeadlock) {
@@ -200,6 +203,10 @@ TEST(System, BadInputGetsOneClearError) {
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("link.max_payload"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("expected 1 .. 255 bytes (the SX126x payload length is one byte), found 300"), std::string::npos) << r.err;
+  r = run("bad_power.yaml", "    - {a: a.link0, b: b.link1, model: lora-sx1262, set: [\"tx_power_dbm=23\"]}\n");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("link.tx_power_dbm: no TX current for 23 dBm in link.tx_current_ma_by_dbm (powers: 0, 10, 14, 17, 20, 22)"),
+            std::string::npos) << r.err;
   r = run("bad_key.yaml", "    - {a: a.link0, b: b.link1, model: uart, set: [\"clock_hz=1e6\"]}\n");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("unknown key 'link.clock_hz'"), std::string::npos) << r.err;
