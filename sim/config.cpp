@@ -13,7 +13,9 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <mutex>
 #include <sstream>
+#include <string_view>
 #include <type_traits>
 #include <unordered_map>
 
@@ -322,8 +324,58 @@ std::string canonical_key(const std::string& path) {
   return p.string();
 }
 
-NodePtr load_with_includes(const std::string& text, const std::string& name, const fs::path& base_dir,
+NodePtr load_with_includes(NodePtr own, const std::string& name, const fs::path& base_dir,
                            std::vector<std::pair<std::string, std::string>>& stack);
+
+// A copy of a tree whose nodes are all new (`used` marks cleared).
+NodePtr clone_tree(const Node& n) {
+  auto c = make_node(n.kind, n.origin);
+  c->text = n.text;
+  c->quoted = n.quoted;
+  c->map.reserve(n.map.size());
+  for (const auto& kv : n.map) c->map.emplace_back(kv.first, clone_tree(*kv.second));
+  c->list.reserve(n.list.size());
+  for (const auto& e : n.list) c->list.push_back(clone_tree(*e));
+  return c;
+}
+
+// Files parsed before, by name and text: the same file is often read several times in one process
+// (the timing profile by load_timing and load_core_features, the technology table and presets by
+// every SoC of a system, the base config of every sweep point), and yaml-cpp's parser costs far more
+// than a copy of the converted tree. The file is still read each time, and only the same text under
+// the same name (the origins in messages carry the name) with the same node limit gets the cached
+// tree, so a changed file is parsed anew. Each load gets its own copy (loads mark and merge nodes).
+// Bounded: the cache is emptied when its texts exceed kParsedCacheBytes.
+constexpr size_t kParsedCacheBytes = 4u << 20;
+struct ParsedFile {
+  std::string text;
+  uint64_t max_nodes = 0;
+  NodePtr tree;
+};
+std::mutex g_parsed_mutex;
+std::unordered_map<std::string, ParsedFile> g_parsed;  // by name
+size_t g_parsed_bytes = 0;
+
+NodePtr parse_file_document(const std::string& text, const std::string& name) {
+  const uint64_t max_nodes = limits().config_nodes;
+  {
+    std::lock_guard<std::mutex> lock(g_parsed_mutex);
+    const auto it = g_parsed.find(name);
+    if (it != g_parsed.end() && it->second.max_nodes == max_nodes && it->second.text == text)
+      return clone_tree(*it->second.tree);
+  }
+  NodePtr tree = parse_document(text, name, true);  // throws on a bad document: nothing cached
+  std::lock_guard<std::mutex> lock(g_parsed_mutex);
+  if (text.size() > kParsedCacheBytes) return tree;
+  if (g_parsed_bytes + text.size() > kParsedCacheBytes) {
+    g_parsed.clear();
+    g_parsed_bytes = 0;
+  }
+  auto& slot = g_parsed[name];
+  g_parsed_bytes = g_parsed_bytes - slot.text.size() + text.size();
+  slot = ParsedFile{text, max_nodes, tree};
+  return clone_tree(*tree);
+}
 
 // Load one file (and its includes); `stack` holds (canonical path, display name) of files being loaded.
 NodePtr load_file(const std::string& path, const Origin& included_from,
@@ -346,15 +398,16 @@ NodePtr load_file(const std::string& path, const Origin& included_from,
     if (included_from.file.empty()) throw ConfigError("cannot read config file '" + path + "': " + problem);
     throw ConfigError(included_from.str() + ": included file '" + path + "': " + problem);
   }
+  NodePtr own = parse_file_document(text, path);
   stack.emplace_back(key, path);
-  NodePtr n = load_with_includes(text, path, fs::path(path).parent_path(), stack);
+  NodePtr n = load_with_includes(std::move(own), path, fs::path(path).parent_path(), stack);
   stack.pop_back();
   return n;
 }
 
-NodePtr load_with_includes(const std::string& text, const std::string& name, const fs::path& base_dir,
+// `own`: the parsed document (changed here: its include key is taken out).
+NodePtr load_with_includes(NodePtr own, const std::string& name, const fs::path& base_dir,
                            std::vector<std::pair<std::string, std::string>>& stack) {
-  NodePtr own = parse_document(text, name, true);
   if (own->kind == Node::Kind::Null) {
     own->kind = Node::Kind::Map;  // an empty file is an empty map
   }
@@ -622,35 +675,52 @@ struct Config::Impl {
   struct Walk {
     NodePtr node;                  // the value, or nullptr if absent
     std::vector<NodePtr> chain;    // existing nodes from root down to the deepest one reached
-    std::string reached_path;      // path of chain.back()
+    std::string reached_path;      // path of chain.back() (set when node is nullptr)
     std::string blocked;           // if the walk stopped at a scalar/null: explanation
   };
 
+  // Walks components in place (no split into strings: config reads are frequent).
   Walk walk(const std::string& full_path) const {
+    if (!full_path.empty() &&
+        (full_path.front() == '.' || full_path.back() == '.' || full_path.find("..") != std::string::npos))
+      split_path(full_path);  // throws: empty component
     Walk w;
     NodePtr cur = root;
     w.chain.push_back(cur);
-    std::string so_far;
-    for (const auto& part : split_path(full_path)) {
+    size_t reached = 0;  // length of the path of chain.back()
+    for (size_t start = 0; start < full_path.size();) {
+      size_t end = full_path.find('.', start);
+      if (end == std::string::npos) end = full_path.size();
+      const std::string_view part(full_path.data() + start, end - start);
       NodePtr next;
       if (cur->kind == Node::Kind::Map) {
-        next = cur->find(part);
-      } else if (cur->kind == Node::Kind::List) {
-        size_t idx;
-        if (parse_index(part, idx) && idx < cur->list.size()) next = cur->list[idx];
-        if (!next)
-          w.blocked = "'" + so_far + "' is a list of " + std::to_string(cur->list.size()) +
-                      " elements (addressed as '" + so_far + ".0', '" + so_far + ".1', ...)";
+        for (const auto& kv : cur->map)
+          if (kv.first == part) {
+            next = kv.second;
+            break;
+          }
       } else {
-        w.blocked = "'" + so_far + "' is " + describe(*cur) + ", not a map";
+        const std::string so_far = full_path.substr(0, reached);
+        if (cur->kind == Node::Kind::List) {
+          size_t idx;
+          if (parse_index(std::string(part), idx) && idx < cur->list.size()) next = cur->list[idx];
+          if (!next)
+            w.blocked = "'" + so_far + "' is a list of " + std::to_string(cur->list.size()) +
+                        " elements (addressed as '" + so_far + ".0', '" + so_far + ".1', ...)";
+        } else {
+          w.blocked = "'" + so_far + "' is " + describe(*cur) + ", not a map";
+        }
       }
-      if (!next) return w;
+      if (!next) {
+        w.reached_path = full_path.substr(0, reached);
+        return w;
+      }
       cur = next;
-      so_far = join_path(so_far, part);
+      reached = end;
       w.chain.push_back(cur);
-      w.reached_path = so_far;
+      start = end + 1;
     }
-    w.node = cur;
+    w.node = cur;  // (reached_path is for the message of a missing key only)
     return w;
   }
 
@@ -680,13 +750,15 @@ struct Config::Impl {
     throw ConfigError(msg);
   }
 
-  // The value at `key` for a required typed read: a scalar node (marked used).
-  NodePtr require_scalar(const std::string& key, const std::string& expected) const {
+  // The value at `key` for a required typed read: a scalar node (marked used). `expected()` names
+  // what was expected (built only for the message: reads are frequent, errors are not).
+  template <typename Expected>
+  NodePtr require_scalar(const std::string& key, const Expected& expected) const {
     Walk w = walk(key);
     mark_chain(w);
     if (!w.node) throw_missing(w, key);
     if (w.node->kind != Node::Kind::Scalar)
-      throw ConfigError(err_prefix(*w.node, key) + "expected " + expected + ", found " + describe(*w.node));
+      throw ConfigError(err_prefix(*w.node, key) + "expected " + expected() + ", found " + describe(*w.node));
     return w.node;
   }
 
@@ -851,7 +923,7 @@ Config Config::load(const std::string& path, const std::vector<std::string>& set
 Config Config::parse(const std::string& yaml_text, const std::string& name, const std::vector<std::string>& sets) {
   Config c;
   std::vector<std::pair<std::string, std::string>> stack;
-  c.impl_->root = load_with_includes(yaml_text, name, fs::path(), stack);
+  c.impl_->root = load_with_includes(parse_document(yaml_text, name, true), name, fs::path(), stack);
   c.impl_->root->origin = Origin{name, 0};
   c.impl_->file = name;
   for (const auto& s : sets) c.impl_->apply_set(s);
@@ -864,41 +936,42 @@ bool Config::has(const std::string& path) const {
 
 namespace {
 
-template <typename T>
-T convert_scalar(const Node& n, const std::string& key, const std::string& err_prefix) {
+// `err_prefix()` gives the start of an error message (built only when there is an error).
+template <typename T, typename Prefix>
+T convert_scalar(const Node& n, const std::string& key, const Prefix& err_prefix) {
   const std::string& s = n.text;
   if constexpr (std::is_same_v<T, std::string>) {
     return s;
   } else if constexpr (std::is_same_v<T, bool>) {
     if (is_true(s)) return true;
     if (is_false(s)) return false;
-    std::string msg = err_prefix + "expected a boolean (true or false), found '" + s + "'";
+    std::string msg = err_prefix() + "expected a boolean (true or false), found '" + s + "'";
     if (looks_like_yaml11_bool(s)) msg += " (YAML 1.2: only true/false are booleans; write true or false)";
     throw ConfigError(msg);
   } else if constexpr (std::is_same_v<T, double>) {
     double d;
     if (parse_double(s, d)) return d;
-    throw ConfigError(err_prefix + "expected a number" + unit_hint(key) + ", found '" + s + "'");
+    throw ConfigError(err_prefix() + "expected a number" + unit_hint(key) + ", found '" + s + "'");
   } else {
     static_assert(std::is_integral_v<T>);
     IntParse ip = parse_int(s);
-    const std::string range = i128_to_string(std::numeric_limits<T>::min()) + " .. " +
-                              i128_to_string(std::numeric_limits<T>::max());
-    const std::string expected = std::string("expected an integer") + unit_hint(key) + " in " +
-                                 int_type_name<T>() + " range " + range;
+    const auto expected = [&] {
+      return std::string("expected an integer") + unit_hint(key) + " in " + int_type_name<T>() + " range " +
+             i128_to_string(std::numeric_limits<T>::min()) + " .. " + i128_to_string(std::numeric_limits<T>::max());
+    };
     switch (ip.status) {
       case IntParse::Ok:
         if (ip.value < static_cast<i128>(std::numeric_limits<T>::min()) ||
             ip.value > static_cast<i128>(std::numeric_limits<T>::max()))
-          throw ConfigError(err_prefix + "value " + i128_to_string(ip.value) + " (written '" + s +
-                            "') is out of range: " + expected);
+          throw ConfigError(err_prefix() + "value " + i128_to_string(ip.value) + " (written '" + s +
+                            "') is out of range: " + expected());
         return static_cast<T>(ip.value);
       case IntParse::NotIntegral:
-        throw ConfigError(err_prefix + expected + ", found '" + s + "' (not a whole number)");
+        throw ConfigError(err_prefix() + expected() + ", found '" + s + "' (not a whole number)");
       case IntParse::TooLarge:
-        throw ConfigError(err_prefix + "value '" + s + "' is out of range: " + expected);
+        throw ConfigError(err_prefix() + "value '" + s + "' is out of range: " + expected());
       default:
-        throw ConfigError(err_prefix + expected + ", found '" + s + "'");
+        throw ConfigError(err_prefix() + expected() + ", found '" + s + "'");
     }
   }
 }
@@ -916,8 +989,8 @@ std::string expected_name(const std::string& key) {
 template <typename T>
 T Config::get(const std::string& path) const {
   const std::string key = join_path(prefix_, path);
-  NodePtr n = impl_->require_scalar(key, expected_name<T>(key));
-  return convert_scalar<T>(*n, key, impl_->err_prefix(*n, key));
+  NodePtr n = impl_->require_scalar(key, [&] { return expected_name<T>(key); });
+  return convert_scalar<T>(*n, key, [&] { return impl_->err_prefix(*n, key); });
 }
 
 template <typename T>
@@ -929,7 +1002,7 @@ T Config::get(const std::string& path, const T& default_value) const {
   if (w.node->kind != Node::Kind::Scalar)
     throw ConfigError(impl_->err_prefix(*w.node, key) + "expected " + expected_name<T>(key) + ", found " +
                       describe(*w.node));
-  return convert_scalar<T>(*w.node, key, impl_->err_prefix(*w.node, key));
+  return convert_scalar<T>(*w.node, key, [&] { return impl_->err_prefix(*w.node, key); });
 }
 
 #define MCUCIM_CONFIG_INSTANTIATE(T)                       \
