@@ -125,7 +125,7 @@ std::string Target::stop_reply(const isa::Cpu& cpu) const {
   return fmt::format("T05{}:{:x};", what, e.address);
 }
 
-std::string Target::handle(isa::Cpu& cpu, const std::string& p, Resume& resume, std::string& console) {
+std::string Target::handle(isa::Cpu& cpu, const std::string& p, Resume& resume, std::vector<std::string>& console) {
   resume = Resume::None;
   console.clear();
   if (p.empty()) return "";
@@ -226,8 +226,17 @@ std::string Target::handle(isa::Cpu& cpu, const std::string& p, Resume& resume, 
         std::string line;
         if (!from_hex(p.substr(6), line)) return "E01";
         std::string text = monitor_ ? monitor_(line) : std::string();
-        if (text.empty()) text = fmt::format("unknown monitor command '{}' (try: monitor help)\n", line);
-        console = "O" + to_hex(text.data(), text.size());
+        if (text.empty()) {
+          constexpr size_t kShown = 80;  // of the unknown command, echoed
+          text = fmt::format("unknown monitor command '{}{}' (try: monitor help)\n", line.substr(0, kShown),
+                             line.size() > kShown ? "..." : "");
+        }
+        // 'O' and two hex digits per byte: split so that every packet fits kMaxPacket.
+        constexpr size_t kPerPacket = (kMaxPacket - 1) / 2;
+        for (size_t at = 0; at < text.size(); at += kPerPacket) {
+          const size_t n = std::min(kPerPacket, text.size() - at);
+          console.push_back("O" + to_hex(text.data() + at, n));
+        }
         return "OK";
       }
       return "";

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "isa/cpu.h"
 
@@ -49,9 +50,11 @@ class Target {
   explicit Target(Monitor monitor) : monitor_(std::move(monitor)) {}
 
   // Answers one packet payload: returns the reply, sets `resume` when the core is to resume (no reply
-  // is sent then, except "OK" to a detach), and puts console text for GDB (an 'O' packet to send
-  // before the reply) in `console`. Malformed arguments get "E01", inaccessible memory "E14".
-  std::string handle(isa::Cpu& cpu, const std::string& payload, Resume& resume, std::string& console);
+  // is sent then, except "OK" to a detach), and puts console text for GDB (`monitor` output: 'O'
+  // packets to send before the reply, in order) in `console`. Every packet, reply or console, fits
+  // kMaxPacket: long console text is split over several 'O' packets. Malformed arguments get "E01",
+  // inaccessible memory "E14".
+  std::string handle(isa::Cpu& cpu, const std::string& payload, Resume& resume, std::vector<std::string>& console);
   // The stop reply for '?' and after a stop: T<signal>, with swbreak/hwbreak/watch details after a
   // debug stop.
   std::string stop_reply(const isa::Cpu& cpu) const;

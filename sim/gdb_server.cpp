@@ -222,9 +222,9 @@ gdb::Resume GdbServer::serve(isa::Cpu& cpu) {
   for (;;) {
     const std::string pkt = get_packet();
     gdb::Resume how = gdb::Resume::None;
-    std::string console;
+    std::vector<std::string> console;
     const std::string reply = target_.handle(cpu, pkt, how, console);
-    if (!console.empty()) send_packet(console);
+    for (const std::string& o : console) send_packet(o);
     if (how != gdb::Resume::None) {
       if (how == gdb::Resume::Detach) send_packet("OK");
       return how;
