@@ -71,6 +71,7 @@ Cpu::Cpu(const CpuConfig& cfg, Bus* bus)
   uint32_t h = 1;
   while (h < cfg_.history) h <<= 1;
   history_.assign(h, 0);
+  stall_guard_ = std::find(cfg_.timing.base.begin(), cfg_.timing.base.end(), 0u) != cfg_.timing.base.end();
   reset(0);
 }
 
@@ -136,6 +137,8 @@ void Cpu::reset(uint32_t pc) {
   update_checks();
   load_rd_ = xmac_rd_ = 0;
   semihost_pending_ = false;
+  stall_cycle_ = ~uint64_t(0);
+  stall_steps_ = 0;
   resv_->clear(cfg_.hartid);
 }
 
@@ -148,7 +151,7 @@ void Cpu::update_checks() {
   const uint8_t armed = triggers_.armed();
   check_fetch_ = (pmp_on && (priv_ != kPrivM || locked)) || (armed & Triggers::kExecute);
   check_data_ = (pmp_on && (data_user || locked)) || (armed & (Triggers::kLoad | Triggers::kStore));
-  checks_ = check_fetch_ || check_data_ || skip_triggers_ || single_step_ || shared_;
+  checks_ = check_fetch_ || check_data_ || skip_triggers_ || single_step_ || shared_ || stall_guard_;
   fetch_ok_ = load_ok_ = store_ok_ = OkRange{};
   update_fetch_each();
 }
@@ -666,6 +669,7 @@ Stop Cpu::run_impl(uint64_t limit) {
     }                                              \
     pc = pc_;                                      \
     cyc = cycle_;                                  \
+    if (MC_UNLIKELY(stalled(cyc))) return Stop::Stall; \
     goto next;                                     \
   } while (0)
 // Stop for the debugger before the current instruction executes (a debugger trigger fired).
@@ -1265,6 +1269,12 @@ Stop Cpu::run_impl(uint64_t limit) {
       X[0] = 0;
       pc = npc;
       instret_++;
+      if constexpr (kChecked) {
+        if (MC_UNLIKELY(stall_guard_) && stalled(cyc)) {  // a 0-cycle class in a loop (kStallSteps)
+          stop = Stop::Stall;
+          break;
+        }
+      }
     }
    }
   next:

@@ -140,6 +140,7 @@ enum class Stop : uint8_t {
   Semihost,   // semihosting call at pc (the ebreak); the caller services it and calls finish_semihost()
   Fatal,      // unhandled trap: see fatal()
   Debug,      // a debugger trigger fired (debug_event()); pc is at the instruction, which did not run
+  Stall,      // simulated time stopped advancing: Cpu::kStallSteps steps in a row took 0 cycles
 };
 
 // Per-run statistics other than region counters.
@@ -183,6 +184,18 @@ class Cpu {
   MemRegion* find_region(uint32_t addr, uint32_t len = 1);
 
   void reset(uint32_t pc);
+
+  // Stalled time: with an instruction class of 0 cycles, or a trap entry of 0 cycles, a program can
+  // loop without advancing simulated time (`j .` on a 0-cycle jal; a fetch fault in a handler that
+  // traps again), and run(limit) would never reach its limit. run() returns Stop::Stall when
+  // kStallSteps steps in a row leave the cycle count unchanged:
+  //  - instructions: only with a profile that has a 0-cycle class (stall_guard()); run() then takes the
+  //    checked loop, which looks at the cycle count after each instruction. Other profiles cost nothing
+  //    (sim/soc.cpp refuses 0-cycle classes in configs: every instruction of a configured core takes a
+  //    cycle);
+  //  - traps: always, on the trap path (rare: no cost per instruction).
+  static constexpr uint64_t kStallSteps = uint64_t(1) << 20;
+  bool stall_guard() const { return stall_guard_; }
 
   // Execute until cycle() >= cycle_limit, or a stop event. Interrupts pending and enabled at entry
   // are taken first.
@@ -390,6 +403,18 @@ class Cpu {
   bool skip_triggers_ = false; // the instruction with instret_ == skip_instret_ ignores triggers
   bool single_step_ = false;   // set_single_step()
   bool ebreak_halts_ = false;  // set_ebreak_halts()
+  bool stall_guard_ = false;   // the profile has a 0-cycle instruction class (kStallSteps)
+  uint64_t stall_cycle_ = ~uint64_t(0);  // the cycle count at the last step looked at (kStallSteps)
+  uint64_t stall_steps_ = 0;             // steps since then that left it unchanged
+  // A step ended at cycle count `cyc`: true once kStallSteps steps in a row left it unchanged.
+  bool stalled(uint64_t cyc) {
+    if (cyc != stall_cycle_) {
+      stall_cycle_ = cyc;
+      stall_steps_ = 0;
+      return false;
+    }
+    return ++stall_steps_ >= kStallSteps;
+  }
   uint64_t skip_instret_ = 0;
   // Address ranges [lo, hi) that PMP allows for fetches / loads / stores in the current mode, cached
   // from the last check (empty: lo > hi). Reset by update_checks(); not used while triggers of that

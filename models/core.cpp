@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <string>
 
 namespace mcucim::models {
 
@@ -299,6 +300,12 @@ void Core::thread() {
         if (!handled) end(EndReason::Fatal, 0, "a debugger trigger fired but no debugger is attached");
         break;
       }
+      case isa::Stop::Stall:
+        end(EndReason::Stall, 0,
+            "simulated time stopped advancing: " + std::to_string(isa::Cpu::kStallSteps) +
+                " instructions or traps in a row took 0 cycles at cycle " + std::to_string(cpu.cycle()) +
+                " (a timing class or trap entry of 0 cycles in a loop)");
+        break;
     }
     if (tohost_) {
       uint32_t v = 0;

@@ -48,7 +48,8 @@ struct DmiRegion {
   std::shared_ptr<std::vector<isa::Insn>> decode_cache;  // shared by the harts (null: the core's own)
 };
 
-enum class EndReason { Running, Exit, Fatal, MaxCycles, Deadlock, HostError, TimeLimit };
+// Stall: simulated time stopped advancing (isa::Stop::Stall: a 0-cycle loop), which no cycle limit ends.
+enum class EndReason { Running, Exit, Fatal, MaxCycles, Deadlock, HostError, TimeLimit, Stall };
 
 // Something that watches the core between instructions: the commit log, interval statistics, the GDB
 // stub (sim/). Costs nothing unless one is attached: without observers the core loop is unchanged.

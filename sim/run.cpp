@@ -357,6 +357,11 @@ int run_program(const RunOptions& opt, std::ostream& out, std::ostream& err) {
       status = "deadlock";
       err << fmt::format("mcucim: deadlock: {} (pc 0x{:08x}{})\n", core.end_message(), cpu.pc(), where(elf, cpu.pc()));
       break;
+    case models::EndReason::Stall:
+      code = kExitStall;
+      status = "stall";
+      err << fmt::format("mcucim: {} (pc 0x{:08x}{})\n", core.end_message(), cpu.pc(), where(elf, cpu.pc()));
+      break;
     case models::EndReason::HostError:
       code = kExitFault;
       status = "stopped";

@@ -40,6 +40,7 @@ enum ExitCode : int {
   kExitCycleLimit = 124, // --max-cycles reached
   kExitFault = 125,      // the simulated program faulted: unhandled trap, bad semihosting call
   kExitDeadlock = 126,   // wfi with nothing that can wake the core
+  kExitStall = 122,      // simulated time stopped advancing (a 0-cycle loop; isa::Cpu::kStallSteps)
 };
 
 // The core's page table holds an 8-bit memory index (isa::Cpu::add_region); devices are bounded so that

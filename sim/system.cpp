@@ -341,6 +341,7 @@ Outcome outcome(const models::Core& core, bool stopped) {
     case models::EndReason::MaxCycles: return {"cycle_limit", kExitCycleLimit};
     case models::EndReason::TimeLimit: return {"time_limit", kExitTimeLimit};
     case models::EndReason::Deadlock: return {"deadlock", kExitDeadlock};
+    case models::EndReason::Stall: return {"stall", kExitStall};
     case models::EndReason::Running: return stopped ? Outcome{"stopped", 0} : Outcome{"deadlock", kExitDeadlock};
     default: return {"error", kExitFault};
   }
@@ -501,7 +502,7 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
   // Per MCU: its summary, energy and statistics (as a one-SoC run reports them).
   json mcus = json::array();
   int code = 0;
-  bool fault = false, deadlock = false, limit = false, time_limit = false;
+  bool fault = false, deadlock = false, limit = false, time_limit = false, stall = false;
   if (timed_out)
     err << fmt::format("mcucim: wall-clock limit of {} s reached (--timeout) at simulated time {}: every MCU still "
                        "running stopped (status time_limit)\n", opt.timeout_s, si(sim_s, "s"));
@@ -531,6 +532,10 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
                          core.cpu().pc());
     }
     if (oc.status == "cycle_limit") limit = true;
+    if (oc.status == "stall") {
+      stall = true;
+      err << fmt::format("[{}] mcucim: {} at pc 0x{:08x}\n", m.name, core.end_message(), core.cpu().pc());
+    }
     if (i == sys.main) code = oc.code;
     else if (code == 0 && oc.code != 0 && oc.status == "exit") code = oc.code;
     RunSummary sum;
@@ -627,6 +632,7 @@ int run_system(const RunOptions& opt, const Config& cfg, std::ostream& out, std:
   // main MCU's code (0) or the first other MCU's non-zero exit code.
   const bool main_error = nodes[sys.main].soc->core().end_reason() == models::EndReason::Exit && code != 0;
   if (fault) code = kExitFault;
+  else if (stall) code = kExitStall;
   else if (main_error) {}
   else if (time_limit) code = kExitTimeLimit;
   else if (deadlock) code = kExitDeadlock;
