@@ -319,8 +319,10 @@ std::string read_text_file(const std::string& path, std::string& problem) {
 
 std::string canonical_key(const std::string& path) {
   std::error_code ec;
-  fs::path p = fs::weakly_canonical(fs::absolute(path), ec);
-  if (ec) return fs::absolute(path).lexically_normal().string();
+  const fs::path abs = fs::absolute(path, ec);
+  if (ec) return path;  // e.g. an empty name (fs::absolute throws on it): reading it reports the error
+  fs::path p = fs::weakly_canonical(abs, ec);
+  if (ec) return abs.lexically_normal().string();
   return p.string();
 }
 
@@ -430,6 +432,8 @@ NodePtr load_with_includes(NodePtr own, const std::string& name, const fs::path&
   for (const auto& n : names) {
     if (n->kind != Node::Kind::Scalar)
       throw ConfigError(n->origin.str() + ": include: expected a file name, found " + describe(*n));
+    if (n->text.empty())  // (a fuzzer finding: `include: ""` reached std::filesystem::absolute(""), which throws)
+      throw ConfigError(n->origin.str() + ": include: expected a file name, found an empty name");
     fs::path p(n->text);
     if (p.is_relative() && !base_dir.empty()) p = base_dir / p;
     std::string shown = p.lexically_normal().string();

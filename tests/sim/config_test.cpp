@@ -211,6 +211,18 @@ TEST(ConfigInclude, BadIncludeValue) {
   EXPECT_CONTAINS(msg, "include");
 }
 
+TEST(ConfigInclude, EmptyIncludeNameIsAConfigError) {
+  // A fuzzer finding: an empty name (quoted, or a tag with no value) reached std::filesystem::absolute,
+  // whose exception ended the process.
+  for (const char* text : {"include: \"\"\n", "include: !tag\n", "include: ['', a.yaml]\n"}) {
+    std::string msg = error_of([&] { Config::parse(text, "t.yaml"); });
+    EXPECT_CONTAINS(msg, "t.yaml:1");
+    EXPECT_CONTAINS(msg, "include: expected a file name, found an empty name");
+  }
+  std::string msg = error_of([] { Config::load(""); });
+  EXPECT_CONTAINS(msg, "cannot read config file ''");
+}
+
 TEST(ConfigInclude, ParseResolvesRelativeToCurrentDirectory) {
   TempDir d;
   d.write("inc.yaml", "v: 5\n");
