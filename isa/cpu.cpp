@@ -636,11 +636,15 @@ Stop Cpu::run(uint64_t limit) {
   if (MC_UNLIKELY(checks_))
     return cfg_.profile ? run_impl<true, true, true>(limit) : run_impl<false, true, true>(limit);
   const bool seq = cfg_.timing.straddle_sequential != 0;
+  if (MC_UNLIKELY(ebreak_halts_)) {  // a debugger is attached: the loops with its breakpoint halt
+    if (cfg_.profile) return run_impl<true, true, true>(limit);
+    return seq ? run_impl<false, true, false, true>(limit) : run_impl<false, false, false, true>(limit);
+  }
   if (cfg_.profile) return seq ? run_impl<true, true, false>(limit) : run_impl<true, false, false>(limit);
   return seq ? run_impl<false, true, false>(limit) : run_impl<false, false, false>(limit);
 }
 
-template <bool kProfile, bool kSeqStraddle, bool kChecked>
+template <bool kProfile, bool kSeqStraddle, bool kChecked, bool kEbreakHalts>
 Stop Cpu::run_impl(uint64_t limit) {
 
   const TimingProfile& T = cfg_.timing;
@@ -1026,9 +1030,13 @@ Stop Cpu::run_impl(uint64_t limit) {
             semihost_pending_ = true;
             return Stop::Semihost;
           }
-          if (MC_UNLIKELY(ebreak_halts_)) {
-            debug_event_ = DebugEvent{~0u, 0, pc, pc};
-            HALT_FOR_DEBUGGER(true);
+          // A debugger's software breakpoint: only in the loops run() takes while ebreak_halts_ is on, so
+          // the plain fast loops carry no debugger code (nor the instruction's start cycle it restores).
+          if constexpr (kEbreakHalts) {
+            if (MC_UNLIKELY(ebreak_halts_)) {
+              debug_event_ = DebugEvent{~0u, 0, pc, pc};
+              HALT_FOR_DEBUGGER(true);
+            }
           }
           TRAP(kBreakpoint, pc);
         }
@@ -1308,5 +1316,7 @@ template Stop Cpu::run_impl<false, true, false>(uint64_t);
 template Stop Cpu::run_impl<false, false, false>(uint64_t);
 template Stop Cpu::run_impl<true, true, true>(uint64_t);
 template Stop Cpu::run_impl<false, true, true>(uint64_t);
+template Stop Cpu::run_impl<false, true, false, true>(uint64_t);
+template Stop Cpu::run_impl<false, false, false, true>(uint64_t);
 
 }  // namespace mcucim::isa

@@ -290,13 +290,15 @@ class Cpu {
   bool single_step() const { return single_step_; }
   // A debugger's software breakpoints (dcsr.ebreakm): while on, an ebreak that is not a semihosting
   // call stops run() with Stop::Debug before it executes (debug_event().kind == 0) instead of raising
-  // a breakpoint exception. Costs nothing per instruction (tested only when an ebreak executes).
+  // a breakpoint exception. While on, run() takes a variant of the fast loop that has this test (or
+  // the checked loop), so the plain fast loops have no debugger code at all.
   void set_ebreak_halts(bool on) { ebreak_halts_ = on; }
 
  private:
-  // kSeqStraddle: the profile has a sequential fetch-alignment penalty; kChecked: PMP/trigger checks
-  // (the checked loop always takes the sequential-penalty path: a zero penalty adds nothing).
-  template <bool kProfile, bool kSeqStraddle, bool kChecked>
+  // kSeqStraddle: the profile has a sequential fetch-alignment penalty; kChecked: PMP/trigger checks and
+  // single-step (the checked loop always takes the sequential-penalty path: a zero penalty adds
+  // nothing); kEbreakHalts: a debugger's software breakpoints stop the core (set_ebreak_halts).
+  template <bool kProfile, bool kSeqStraddle, bool kChecked, bool kEbreakHalts = kChecked>
   Stop run_impl(uint64_t cycle_limit);
   void update_shared();
 

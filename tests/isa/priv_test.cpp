@@ -337,6 +337,59 @@ TEST(DebugTriggers, BreakpointStopsBeforeTheInstructionWithoutATrap) {
   EXPECT_EQ(m.cpu().pc(), kRamBase + 16) << "the program's own halt, not a trap";
 }
 
+// A debugger's software breakpoint (isa::Cpu::set_ebreak_halts, GDB's Z0): the ebreak stops the core
+// before it executes, its cycles undone (unit timing: one cycle per instruction, no wait states); with
+// the original instruction written back the run ends as it would have without the breakpoint. In each
+// loop run() picks while a debugger is attached: fast without and with a sequential straddle penalty
+// (all instructions here are aligned: it adds nothing), and with the flat profile (the checked loop).
+class DebugEbreak : public testing::TestWithParam<int> {};
+
+TEST_P(DebugEbreak, HaltsBeforeTheEbreakAndLeavesTimingUnchanged) {
+  isa::CpuConfig cfg = default_config();
+  if (GetParam() == 1) cfg.timing.straddle_sequential = 1;
+  if (GetParam() == 2) cfg.profile = true;
+  auto program = [](uint32_t at8) {
+    Asm p(kRamBase);
+    p(addi(a0, zero, 1));
+    p(addi(a0, a0, 1));
+    p(at8);  // kRamBase + 8
+    p(addi(a0, a0, 1));
+    p.halt();
+    return p;
+  };
+  Machine plain(cfg);
+  plain.load(program(addi(a0, a0, 10)));
+  ASSERT_EQ(plain.run(), Stop::Semihost);
+  ASSERT_EQ(plain.cpu().x(a0), 13u);
+
+  Machine m(cfg);
+  m.load(program(ebreak()));
+  m.halt_on_trap();
+  m.cpu().set_ebreak_halts(true);
+  ASSERT_EQ(m.run(), Stop::Debug);
+  EXPECT_EQ(m.cpu().pc(), kRamBase + 8);
+  EXPECT_EQ(m.cpu().debug_event().kind, 0u) << "an ebreak, not a trigger";
+  EXPECT_EQ(m.cpu().debug_event().pc, kRamBase + 8);
+  EXPECT_EQ(m.cpu().instret(), 2u);
+  EXPECT_EQ(m.cpu().cycle(), 2u) << "two instructions; the ebreak's cycle undone";
+  EXPECT_EQ(m.cpu().mcause(), 0u) << "no exception is taken";
+  m.poke32(kRamBase + 8, addi(a0, a0, 10));  // the debugger removes its breakpoint
+  ASSERT_EQ(m.run(), Stop::Semihost);
+  EXPECT_EQ(m.cpu().x(a0), 13u);
+  EXPECT_EQ(m.cpu().cycle(), plain.cpu().cycle());
+  EXPECT_EQ(m.cpu().instret(), plain.cpu().instret());
+
+  // Without a debugger the same ebreak is a breakpoint exception.
+  Machine t(cfg);
+  t.load(program(ebreak()));
+  t.halt_on_trap();
+  ASSERT_EQ(t.run(), Stop::Semihost);
+  EXPECT_EQ(t.cpu().mcause(), isa::kBreakpoint);
+  EXPECT_EQ(t.cpu().mepc(), kRamBase + 8);
+}
+
+INSTANTIATE_TEST_SUITE_P(Loops, DebugEbreak, testing::Values(0, 1, 2));
+
 TEST(DebugTriggers, TheProgramCannotChangeThemAndWatchpointsStopStores) {
   Machine m(priv_config(false, 0, 1));
   Asm p(kRamBase);
