@@ -11,6 +11,14 @@
 
 namespace e2e {
 
+// Where the LLM tests find the tinyllm host tools (mcucim-pack, mcucim-synth, tinyllm-host) and the
+// team's models (../shared/models: stories260K.bin, tok512.bin; tests that need them skip loudly).
+inline const std::string kTools = std::string(MCUCIM_BINARY_DIR) + "/workloads/tinyllm/";
+inline const std::string kModels = std::string(MCUCIM_SHARED_DIR) + "/models/";
+inline bool have_models() {
+  return std::filesystem::exists(kModels + "stories260K.bin") && std::filesystem::exists(kModels + "tok512.bin");
+}
+
 struct Result {
   int code = -1;
   std::string out, err;

@@ -24,13 +24,11 @@ using e2e::sh;
 using e2e::line_of;
 using e2e::result_lines;
 
-const std::string kTools = std::string(MCUCIM_BINARY_DIR) + "/workloads/tinyllm/";
-const std::string kModels = std::string(MCUCIM_SHARED_DIR) + "/models/";
+using e2e::kTools;
+using e2e::kModels;
 const std::string kOracle = std::string(MCUCIM_SHARED_DIR) + "/oracles/stories260K_fp32_greedy_noprompt_256.ids";
 
-bool have_models() {
-  return std::filesystem::exists(kModels + "stories260K.bin") && std::filesystem::exists(kModels + "tok512.bin");
-}
+using e2e::have_models;
 
 std::string pack(const std::string& name, const std::string& opts) {
   const std::string img = e2e::tmpdir() + "/" + name + ".tllm";

@@ -15,8 +15,8 @@
 using nlohmann::json;
 
 namespace {
-const std::string kTools = std::string(MCUCIM_BINARY_DIR) + "/workloads/tinyllm/";
-const std::string kModels = std::string(MCUCIM_SHARED_DIR) + "/models/";
+using e2e::kTools;
+using e2e::kModels;
 
 std::string ids_and_checksum(const std::string& out) {
   const size_t a = out.find("ids:");
@@ -24,9 +24,7 @@ std::string ids_and_checksum(const std::string& out) {
   return a == std::string::npos || b == std::string::npos ? std::string() : out.substr(a, b - a);
 }
 
-bool have_models() {
-  return std::filesystem::exists(kModels + "stories260K.bin") && std::filesystem::exists(kModels + "tok512.bin");
-}
+using e2e::have_models;
 
 std::string image() {
   const std::string img = e2e::tmpdir() + "/cluster-int8.tllm";

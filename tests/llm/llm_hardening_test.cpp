@@ -16,7 +16,7 @@ namespace {
 
 using e2e::sh;
 
-const std::string kTools = std::string(MCUCIM_BINARY_DIR) + "/workloads/tinyllm/";
+using e2e::kTools;
 
 uint32_t u32_at(const std::string& b, size_t off) {
   uint32_t v;

@@ -18,8 +18,8 @@ namespace {
 using e2e::sh;
 using e2e::result_lines;
 
-const std::string kTools = std::string(MCUCIM_BINARY_DIR) + "/workloads/tinyllm/";
-const std::string kModels = std::string(MCUCIM_SHARED_DIR) + "/models/";
+using e2e::kTools;
+using e2e::kModels;
 
 std::string python() { return std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3"; }
 
@@ -40,7 +40,7 @@ uint32_t u32(const std::string& b, size_t off) {
 }  // namespace
 
 TEST(LlmQat, ShortRunLowersLossIsDeterministicAndRunsInt2XmacHostEqualsSim) {
-  if (!std::filesystem::exists(kModels + "stories260K.bin") || !std::filesystem::exists(kModels + "tok512.bin"))
+  if (!e2e::have_models())
     GTEST_SKIP() << "SKIPPED: stories260K.bin/tok512.bin not found in " << kModels << " (see ../shared/models/README.md)";
   ASSERT_EQ(sh(python() + " -c 'import torch, numpy'").code, 0)
       << "python3-torch/python3-numpy missing for " << python() << ": run scripts/install-deps.sh";

@@ -16,12 +16,10 @@ namespace {
 using e2e::sh;
 using e2e::result_lines;
 
-const std::string kTools = std::string(MCUCIM_BINARY_DIR) + "/workloads/tinyllm/";
-const std::string kModels = std::string(MCUCIM_SHARED_DIR) + "/models/";
+using e2e::kTools;
+using e2e::kModels;
 
-bool have_models() {
-  return std::filesystem::exists(kModels + "stories260K.bin") && std::filesystem::exists(kModels + "tok512.bin");
-}
+using e2e::have_models;
 
 std::string pack(const std::string& name, const std::string& weights) {
   const std::string img = e2e::tmpdir() + "/" + name + ".tllm";

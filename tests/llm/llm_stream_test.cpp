@@ -24,7 +24,7 @@ namespace {
 using e2e::sh;
 using e2e::result_lines;
 
-const std::string kTools = std::string(MCUCIM_BINARY_DIR) + "/workloads/tinyllm/";
+using e2e::kTools;
 const std::string kXflash = "0x90000000";
 
 // The value of the first line starting with `key` (without the key), or "" if absent.

@@ -14,12 +14,12 @@
 using nlohmann::json;
 
 namespace {
-const std::string kTools = std::string(MCUCIM_BINARY_DIR) + "/workloads/tinyllm/";
-const std::string kModels = std::string(MCUCIM_SHARED_DIR) + "/models/";
+using e2e::kTools;
+using e2e::kModels;
 }  // namespace
 
 TEST(LlmTokens, PromptRunSplitsStartupPrefillAndDecode) {
-  if (!std::filesystem::exists(kModels + "stories260K.bin") || !std::filesystem::exists(kModels + "tok512.bin"))
+  if (!e2e::have_models())
     GTEST_SKIP() << "SKIPPED: stories260K.bin/tok512.bin not found in " << kModels;
   const std::string img = e2e::tmpdir() + "/tokens-int8.tllm";
   ASSERT_EQ(std::system((kTools + "mcucim-pack " + kModels + "stories260K.bin " + kModels + "tok512.bin -o " + img +
