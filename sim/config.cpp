@@ -1113,15 +1113,18 @@ void Config::fail(const std::string& path, const std::string& what) const {
 std::string resolve_preset(const Config& cfg, const std::string& key, const std::string& folder,
                            const std::string& what) {
   const std::string name = cfg.get<std::string>(key);
+  // The non-throwing forms: a name longer than the system allows (a fuzzer finding) is "not there",
+  // not an exception that ends the process.
+  std::error_code ec;
   if (name.find('/') != std::string::npos || name.find(".yaml") != std::string::npos) {
-    if (!fs::exists(name)) cfg.fail(key, what + " file '" + name + "' does not exist");
-    if (!fs::is_regular_file(name)) cfg.fail(key, what + " file '" + name + "' is not a regular file");
+    if (!fs::exists(name, ec)) cfg.fail(key, what + " file '" + name + "' does not exist");
+    if (!fs::is_regular_file(name, ec)) cfg.fail(key, what + " file '" + name + "' is not a regular file");
     return name;
   }
   fs::path beside = fs::path(cfg.file()).parent_path() / folder / (name + ".yaml");
   fs::path source = fs::path(MCUCIM_SOURCE_DIR) / "configs" / folder / (name + ".yaml");
-  if (fs::exists(beside)) return beside.string();
-  if (fs::exists(source)) return source.string();
+  if (fs::exists(beside, ec)) return beside.string();
+  if (fs::exists(source, ec)) return source.string();
   cfg.fail(key, "no " + what + " '" + name + "' (looked for " + beside.string() + " and " + source.string() + ")");
 }
 

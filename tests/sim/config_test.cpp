@@ -223,6 +223,17 @@ TEST(ConfigInclude, EmptyIncludeNameIsAConfigError) {
   EXPECT_CONTAINS(msg, "cannot read config file ''");
 }
 
+TEST(ConfigPreset, NameLongerThanTheSystemAllowsIsAConfigError) {
+  // A fuzzer finding: std::filesystem::exists threw "File name too long" out of resolve_preset.
+  const std::string long_name(300, 'p');
+  for (const std::string& name : {long_name, long_name + ".yaml"}) {
+    Config c = Config::parse("soc:\n  core:\n    timing: " + name + "\n", "t.yaml");
+    std::string msg = error_of([&] { mcucim::sim::resolve_preset(c, "soc.core.timing", "timing", "timing profile"); });
+    EXPECT_CONTAINS(msg, "soc.core.timing");
+    EXPECT_CONTAINS(msg, name.substr(0, 40));
+  }
+}
+
 TEST(ConfigInclude, ParseResolvesRelativeToCurrentDirectory) {
   TempDir d;
   d.write("inc.yaml", "v: 5\n");
