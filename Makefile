@@ -32,9 +32,10 @@ test: build
 
 # The same suite on an ASan + UBSan build of the simulator and host tools (its own folder; README,
 # Security), except the tests listed in tests/sanitize_skip.txt. Prints the build and suite times.
+# The firmware (cross-compiled, not instrumented) is shared with $(BUILD)/firmware.
 SANITIZE_SKIP := $(shell grep -v '^\#' tests/sanitize_skip.txt | paste -sd'|')
 test-sanitize: deps
-	@cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=Release -DMCUCIM_SANITIZE=ON > $(SANITIZE_BUILD).configure.log 2>&1 || (cat $(SANITIZE_BUILD).configure.log; exit 1)
+	@cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=Release -DMCUCIM_SANITIZE=ON -DMCUCIM_FIRMWARE_DIR=$(CURDIR)/$(BUILD)/firmware > $(SANITIZE_BUILD).configure.log 2>&1 || (cat $(SANITIZE_BUILD).configure.log; exit 1)
 	@t0=$$(date +%s); cmake --build $(SANITIZE_BUILD) -j$(JOBS) && echo "test-sanitize: build $$(( $$(date +%s) - t0 )) s"
 	@t0=$$(date +%s); ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(SANITIZE_BUILD) --output-on-failure -j$(JOBS) -E '$(SANITIZE_SKIP)'; rc=$$?; \

@@ -85,7 +85,9 @@ TEST(Provenance, ReportHashesEqualSha256sumAndCommitEqualsGit) {
   // The commit the build recorded is the source tree's HEAD (when the tree is a git checkout).
   const std::string head = first_word("git -C " + std::string(MCUCIM_SOURCE_DIR) + " rev-parse HEAD");
   EXPECT_EQ(p["mcucim"]["commit"], head.empty() ? std::string("unknown") : head);
-  if (!head.empty()) EXPECT_TRUE(p["mcucim"]["dirty"].is_boolean());
+  if (!head.empty()) {
+    EXPECT_TRUE(p["mcucim"]["dirty"].is_boolean());
+  }
 
   auto v = e2e::mcucim("--version");
   EXPECT_EQ(v.code, 0);
